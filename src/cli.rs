@@ -1,0 +1,146 @@
+//! Command-line flags as typed; `config` validates them.
+//!
+//! Reads: the process arguments. Emits: `Cli` (raw strings; each field's doc is its --help
+//! line), or the text and exit code argh wants for `--help` and usage errors.
+//! Values stay strings here so that `config` can reject them with one line naming the flag,
+//! the value and what was expected (exit 2), and merge them with `OTEL_*` variables.
+
+use argh::FromArgs;
+
+/// sysotlp: Linux host metrics (/proc, /sys) pushed as OpenTelemetry metrics over OTLP/HTTP.
+#[derive(FromArgs, Debug, Default, PartialEq)]
+pub struct Cli {
+    /// where to send metrics: otlp (default), stdout (OTLP/JSON lines) or none
+    #[argh(option)]
+    pub exporter: Option<String>,
+
+    /// OTLP/HTTP base URL; /v1/metrics is appended (default http://localhost:4318)
+    #[argh(option)]
+    pub endpoint: Option<String>,
+
+    /// full OTLP/HTTP metrics URL, used as given (conflicts with --endpoint)
+    #[argh(option)]
+    pub metrics_endpoint: Option<String>,
+
+    /// HTTP header NAME=VALUE sent with every request (repeatable; visible in ps, so prefer
+    /// OTEL_EXPORTER_OTLP_HEADERS for secrets)
+    #[argh(option)]
+    pub header: Vec<String>,
+
+    /// time limit of one HTTP request, e.g. 10s (default 10s)
+    #[argh(option)]
+    pub timeout: Option<String>,
+
+    /// time between collections, 100ms..24h, e.g. 60s (default 60s)
+    #[argh(option)]
+    pub interval: Option<String>,
+
+    /// resource attribute KEY=VALUE added to every request (repeatable; an empty VALUE
+    /// removes a detected attribute)
+    #[argh(option)]
+    pub resource: Vec<String>,
+
+    /// read /proc, /sys and /etc under this directory instead of / (default /)
+    #[argh(option)]
+    pub root_path: Option<String>,
+
+    /// comma-separated collectors to run: cpu, memory, load, system (default: all)
+    #[argh(option)]
+    pub collectors: Vec<String>,
+
+    /// report system.cpu.time per CPU (cpu attribute) instead of the all-CPU total
+    #[argh(switch)]
+    pub per_cpu: bool,
+
+    /// divide load averages by the number of online CPUs
+    #[argh(switch)]
+    pub load_cpu_average: bool,
+
+    /// collect and export once, then exit: 0 if delivered, 1 if not
+    #[argh(switch)]
+    pub once: bool,
+
+    /// validate the configuration, print it (secrets redacted) and exit: 0 valid, 2 not
+    #[argh(switch)]
+    pub check: bool,
+
+    /// log level: off, error, warn, info (default), debug or trace
+    #[argh(option)]
+    pub log_level: Option<String>,
+
+    /// print the version and exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+/// What argh wants printed instead of running: `--help` (exit 0) or a usage error (exit 2).
+#[derive(Debug, PartialEq, Eq)]
+pub struct EarlyExit {
+    pub text: String,
+    pub code: u8,
+}
+
+/// Parses `args` (program name first). `--name=value` is split at the first `=` because
+/// argh only takes `--name value` (google/argh#205).
+pub fn parse(args: &[String]) -> Result<Cli, EarlyExit> {
+    let command = args.first().map_or("sysotlp", String::as_str);
+    let mut split: Vec<&str> = Vec::with_capacity(args.len());
+    let mut options_ended = false;
+    for arg in args.iter().skip(1) {
+        if arg == "--" {
+            options_ended = true;
+        }
+        match arg.split_once('=') {
+            Some((name, value)) if !options_ended && name.starts_with("--") => {
+                split.push(name);
+                split.push(value);
+            }
+            _ => split.push(arg),
+        }
+    }
+    Cli::from_args(&[command], &split).map_err(|exit| EarlyExit {
+        text: exit.output,
+        code: if exit.status.is_ok() { 0 } else { 2 },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        std::iter::once("sysotlp")
+            .chain(list.iter().copied())
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn equals_form_is_split() {
+        let cli = parse(&args(&[
+            "--interval=10s",
+            "--header",
+            "a=b=c",
+            "--header=x=y",
+            "--once",
+        ]))
+        .unwrap();
+        assert_eq!(cli.interval.as_deref(), Some("10s"));
+        assert_eq!(cli.header, vec!["a=b=c".to_string(), "x=y".to_string()]);
+        assert!(cli.once);
+    }
+
+    #[test]
+    fn unknown_flags_exit_2() {
+        let exit = parse(&args(&["--bogus"])).unwrap_err();
+        assert_eq!(exit.code, 2);
+        assert!(exit.text.contains("--bogus"), "{}", exit.text);
+    }
+
+    #[test]
+    fn help_exits_0() {
+        let exit = parse(&args(&["--help"])).unwrap_err();
+        assert_eq!(exit.code, 0);
+        assert!(exit.text.contains("--root-path"));
+    }
+}

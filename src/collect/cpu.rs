@@ -1,0 +1,349 @@
+//! CPU time per state and the number of online logical CPUs.
+//!
+//! Reads: `<root>/proc/stat` (the cycle's shared copy; proc(5)) and
+//! `<root>/sys/devices/system/cpu/online` (sysfs-devices-system-cpu ABI: a CPU list).
+//! Emits: `system.cpu.time` (Counter, s, double, `state`; `cpu` too with `--per-cpu`) and
+//! `system.cpu.logical.count` (UpDownCounter, {cpu}, int), spec/metrics.md §3.1.
+//! Input:
+//! ```text
+//! cpu  1114 0 812 32326 92 0 16 8 0 0
+//! cpu0 311 0 268 16592 4 0 4 2 0 0
+//! ```
+//! Columns are user nice system idle iowait irq softirq steal guest guest_nice in USER_HZ
+//! ticks; guest and guest_nice are already inside user and nice, so they are not emitted.
+//! Kernels before 2.6.11 print fewer columns: missing trailing columns count as 0.
+//!
+//! By default only the aggregate `cpu ` line is used: the kernel sums it over all possible
+//! CPUs, so it keeps growing when a CPU goes offline (spec D9). `--per-cpu` uses the `cpuN`
+//! lines instead, keyed by the number in the label, never by position, so an offline CPU's
+//! series pauses and the others keep their names.
+//! idle and iowait can step back on NO_HZ kernels (proc(5)); a value below the previous one
+//! is clamped to it (spec/metrics.md §1.3 rule 2), never treated as a reset.
+//!
+//! Own parser, not procfs' `KernelStats`: that one allocates a `String` per line and a `Vec`
+//! per parse, stores CPUs by list position (an offline CPU shifts every later one), and
+//! fails the whole file on one malformed `cpuN` line.
+
+use super::{Collect, CollectError, parse_counter};
+use crate::config::CpuOptions;
+use crate::otlp::Builder;
+use crate::schedule::Tick;
+use crate::semconv;
+use crate::source::{ReadError, Source};
+use std::path::{Path, PathBuf};
+
+/// Number of `system.cpu.time` states; the first 8 columns of a cpu line.
+const STATES: usize = semconv::CPU_STATES.len();
+/// user, nice, system, idle: every kernel prints at least these.
+const MIN_COLUMNS: usize = 4;
+/// Per-CPU state not refreshed for this many cycles is dropped (§1.3).
+const STALE_CYCLES: u64 = 3;
+
+/// One parsed `cpu`/`cpuN` line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CpuLine<'a> {
+    /// `cpu` or `cpuN`, as printed.
+    pub label: &'a str,
+    /// `N` of `cpuN`; `None` for the aggregate line.
+    pub number: Option<u32>,
+    /// The 8 emitted states in column order, in ticks.
+    pub ticks: [u64; STATES],
+}
+
+/// The CPU number of a `/proc/stat` label: `Some(None)` for `cpu`, `Some(Some(n))` for
+/// `cpuN`, `None` for any other line.
+pub fn cpu_label(label: &str) -> Option<Option<u32>> {
+    let digits = label.strip_prefix("cpu")?;
+    if digits.is_empty() {
+        return Some(None);
+    }
+    digits.parse().ok().map(Some)
+}
+
+/// Parses one line of `/proc/stat`; `Ok(None)` when it is not a cpu line.
+pub fn parse_stat_cpu_line(line: &str) -> Result<Option<CpuLine<'_>>, String> {
+    let mut fields = line.split_ascii_whitespace();
+    let Some(label) = fields.next() else {
+        return Ok(None);
+    };
+    let Some(number) = cpu_label(label) else {
+        return Ok(None);
+    };
+    let mut ticks = [0u64; STATES];
+    let mut columns = 0;
+    for field in fields {
+        if columns < STATES {
+            ticks[columns] = parse_counter(field).ok_or_else(|| {
+                format!(
+                    "expected a tick counter in column {}, found \"{field}\"",
+                    columns + 2
+                )
+            })?;
+        }
+        columns += 1;
+    }
+    if columns < MIN_COLUMNS {
+        return Err(format!(
+            "expected at least {MIN_COLUMNS} counters after \"{label}\", found {columns}"
+        ));
+    }
+    Ok(Some(CpuLine {
+        label,
+        number,
+        ticks,
+    }))
+}
+
+/// Counts the CPUs of a sysfs CPU list such as `0-3,6` (5 CPUs); `None` if malformed.
+pub fn parse_cpu_list(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut count: u64 = 0;
+    for range in text.split(',') {
+        let (first, last) = match range.split_once('-') {
+            Some((a, b)) => (a.parse::<u64>().ok()?, b.parse::<u64>().ok()?),
+            None => {
+                let n = range.parse::<u64>().ok()?;
+                (n, n)
+            }
+        };
+        count = count.checked_add(last.checked_sub(first)?.checked_add(1)?)?;
+    }
+    Some(count)
+}
+
+/// Online logical CPUs: the `online` list, else (no sysfs) the `cpuN` lines of `/proc/stat`.
+pub fn logical_cpu_count(
+    src: &Source,
+    online: &Path,
+    buf: &mut String,
+) -> Result<u64, CollectError> {
+    match src.read_into(online, buf) {
+        Ok(()) => parse_cpu_list(buf).ok_or_else(|| {
+            CollectError::malformed(
+                online,
+                None,
+                format!("expected a CPU list such as 0-3, found \"{}\"", buf.trim()),
+            )
+        }),
+        Err(ReadError::NotFound) => {
+            let stat = src
+                .stat()
+                .map_err(|e| CollectError::read(src.stat_path(), e))?;
+            let count = stat
+                .lines()
+                .filter_map(|line| line.split_ascii_whitespace().next())
+                .filter(|label| matches!(cpu_label(label), Some(Some(_))))
+                .count() as u64;
+            if count == 0 {
+                return Err(CollectError::malformed(
+                    src.stat_path(),
+                    None,
+                    "no cpuN lines",
+                ));
+            }
+            Ok(count)
+        }
+        Err(e) => Err(CollectError::read(online, e)),
+    }
+}
+
+/// Last emitted ticks of one series, for the clamp rule.
+#[derive(Debug)]
+struct Series {
+    cpu: Option<u32>,
+    ticks: [u64; STATES],
+    seen_cycle: u64,
+}
+
+/// The `cpu` collector.
+#[derive(Debug)]
+pub struct Cpu {
+    per_cpu: bool,
+    online: PathBuf,
+    buf: String,
+    series: Vec<Series>,
+}
+
+impl Cpu {
+    pub fn new(src: &Source, options: &CpuOptions) -> Self {
+        Cpu {
+            per_cpu: options.per_cpu,
+            online: src.path("sys/devices/system/cpu/online"),
+            buf: String::new(),
+            series: Vec::new(),
+        }
+    }
+
+    /// Applies the clamp rule and returns the ticks to emit for `cpu`.
+    fn clamped(&mut self, cpu: Option<u32>, ticks: [u64; STATES], cycle: u64) -> [u64; STATES] {
+        let series = match self.series.iter().position(|s| s.cpu == cpu) {
+            Some(index) => &mut self.series[index],
+            None => {
+                self.series.push(Series {
+                    cpu,
+                    ticks,
+                    seen_cycle: cycle,
+                });
+                let last = self.series.len() - 1;
+                &mut self.series[last]
+            }
+        };
+        for (kept, new) in series.ticks.iter_mut().zip(ticks) {
+            *kept = (*kept).max(new);
+        }
+        series.seen_cycle = cycle;
+        series.ticks
+    }
+}
+
+impl Collect for Cpu {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn collect(
+        &mut self,
+        src: &Source,
+        tick: &Tick,
+        out: &mut Builder,
+    ) -> Result<(), CollectError> {
+        let hz = src.info().clock_ticks as f64;
+        let mut first_error = None;
+        {
+            let stat = src
+                .stat()
+                .map_err(|e| CollectError::read(src.stat_path(), e))?;
+            let mut time = out.metric(&semconv::SYSTEM_CPU_TIME);
+            for (index, line) in stat.lines().enumerate() {
+                let parsed = match parse_stat_cpu_line(line) {
+                    Ok(Some(parsed)) if parsed.number.is_some() == self.per_cpu => parsed,
+                    Ok(_) => continue,
+                    Err(what) => {
+                        // A bad line only matters if it is one this mode reads.
+                        let is_per_cpu_line = matches!(
+                            line.split_ascii_whitespace().next().and_then(cpu_label),
+                            Some(Some(_))
+                        );
+                        if is_per_cpu_line == self.per_cpu {
+                            first_error.get_or_insert_with(|| {
+                                CollectError::malformed(src.stat_path(), Some(index + 1), what)
+                            });
+                        }
+                        continue;
+                    }
+                };
+                let ticks = self.clamped(parsed.number, parsed.ticks, tick.cycle);
+                for (state, value) in semconv::CPU_STATES.iter().zip(ticks) {
+                    let seconds = value as f64 / hz;
+                    if self.per_cpu {
+                        time.point(
+                            &[(semconv::CPU, parsed.label), (semconv::STATE, state)],
+                            seconds,
+                        );
+                    } else {
+                        time.point(&[(semconv::STATE, state)], seconds);
+                    }
+                }
+            }
+        }
+        self.series
+            .retain(|s| tick.cycle.saturating_sub(s.seen_cycle) < STALE_CYCLES);
+
+        match logical_cpu_count(src, &self.online, &mut self.buf) {
+            Ok(count) => out
+                .metric(&semconv::SYSTEM_CPU_LOGICAL_COUNT)
+                .point(&[], count as i64),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_aggregate_and_numbered_lines() {
+        // Linux 6.18 x86_64, two CPUs.
+        let line = parse_stat_cpu_line("cpu  1114 0 812 32326 92 0 16 8 0 0")
+            .unwrap()
+            .unwrap();
+        assert_eq!(line.label, "cpu");
+        assert_eq!(line.number, None);
+        assert_eq!(line.ticks, [1114, 0, 812, 32326, 92, 0, 16, 8]);
+        let line = parse_stat_cpu_line("cpu13 311 0 268 16592 4 0 4 2 7 1")
+            .unwrap()
+            .unwrap();
+        assert_eq!((line.label, line.number), ("cpu13", Some(13)));
+        assert_eq!(line.ticks, [311, 0, 268, 16592, 4, 0, 4, 2]);
+    }
+
+    #[test]
+    fn old_kernels_with_fewer_columns_pad_with_zero() {
+        // Linux 2.6.9 prints 7 columns (no steal).
+        let line = parse_stat_cpu_line("cpu  100 2 30 4000 5 6 7")
+            .unwrap()
+            .unwrap();
+        assert_eq!(line.ticks, [100, 2, 30, 4000, 5, 6, 7, 0]);
+    }
+
+    #[test]
+    fn other_lines_are_not_cpu_lines() {
+        for line in [
+            "intr 1 2 3",
+            "btime 1767200000",
+            "",
+            "cpux 1 2 3 4",
+            "ctxt 5",
+        ] {
+            assert_eq!(parse_stat_cpu_line(line), Ok(None), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn truncated_and_garbled_lines_are_errors() {
+        assert_eq!(
+            parse_stat_cpu_line("cpu1 8034 12 54"),
+            Err("expected at least 4 counters after \"cpu1\", found 3".into())
+        );
+        assert!(parse_stat_cpu_line("cpu 1 2 x 4").is_err());
+        assert!(parse_stat_cpu_line("cpu 1 2 3 18446744073709551615").is_err());
+        assert!(parse_stat_cpu_line("cpu").is_err());
+    }
+
+    #[test]
+    fn cpu_lists_count_ranges_and_singles() {
+        assert_eq!(parse_cpu_list("0-3,6\n"), Some(5));
+        assert_eq!(parse_cpu_list("0\n"), Some(1));
+        assert_eq!(parse_cpu_list("0-1,3"), Some(3));
+        assert_eq!(parse_cpu_list("0-127"), Some(128));
+        assert_eq!(parse_cpu_list(""), None);
+        assert_eq!(parse_cpu_list("3-1"), None);
+        assert_eq!(parse_cpu_list("0-"), None);
+        assert_eq!(parse_cpu_list("a"), None);
+        assert_eq!(parse_cpu_list("0-18446744073709551615"), None);
+    }
+
+    #[test]
+    fn idle_stepping_back_is_clamped_not_reset() {
+        let mut cpu = Cpu {
+            per_cpu: false,
+            online: PathBuf::new(),
+            buf: String::new(),
+            series: Vec::new(),
+        };
+        let first = cpu.clamped(None, [10, 0, 5, 1000, 50, 0, 0, 0], 1);
+        assert_eq!(first, [10, 0, 5, 1000, 50, 0, 0, 0]);
+        // iowait 50 → 48 (NO_HZ), user grows.
+        let second = cpu.clamped(None, [12, 0, 5, 1001, 48, 0, 0, 0], 2);
+        assert_eq!(second, [12, 0, 5, 1001, 50, 0, 0, 0]);
+        let third = cpu.clamped(None, [13, 0, 5, 1002, 51, 0, 0, 0], 3);
+        assert_eq!(third[4], 51);
+    }
+}

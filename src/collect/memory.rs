@@ -1,0 +1,343 @@
+//! Physical memory by state, kernel slab, and the total.
+//!
+//! Reads: `<root>/proc/meminfo` (proc(5); values in KiB, printed as "kB").
+//! Emits: `system.memory.usage` (used, free, buffered, cached),
+//! `system.memory.linux.slab.usage` (reclaimable, unreclaimable) and `system.memory.limit`,
+//! UpDownCounters of bytes (spec/metrics.md §3.2).
+//! Input: `MemTotal:       16303480 kB` lines; only the keys below are used.
+//!
+//! used = MemTotal − MemAvailable, as procps-ng `free`, node_exporter dashboards and the
+//! semantic conventions define it; the four states partition MemTotal exactly (spec D4).
+//! Kernels before 3.14 have no MemAvailable: it is estimated as
+//! min(MemTotal, MemFree + Buffers + Cached + SReclaimable), logged once; so is a
+//! MemAvailable above MemTotal (a distorted container view).
+//!
+//! Own parser, not procfs' `Meminfo`: that one builds a `HashMap<String, u64>` on every parse
+//! and fails the whole file on one malformed line.
+
+use super::{Collect, CollectError, parse_counter};
+use crate::otlp::Builder;
+use crate::schedule::Tick;
+use crate::semconv;
+use crate::source::Source;
+use std::path::PathBuf;
+
+const KIB: u64 = 1024;
+
+/// The `/proc/meminfo` values sysotlp uses, in KiB.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Meminfo {
+    pub mem_total: Option<u64>,
+    pub mem_free: Option<u64>,
+    pub mem_available: Option<u64>,
+    pub buffers: Option<u64>,
+    pub cached: Option<u64>,
+    pub s_reclaimable: Option<u64>,
+    pub s_unreclaim: Option<u64>,
+}
+
+/// Parses `/proc/meminfo`. A malformed line for a key we use leaves that key `None` and
+/// is returned as `(line number, text)` of the first such line; other lines are ignored.
+pub fn parse_meminfo(text: &str) -> (Meminfo, Option<(usize, String)>) {
+    let mut info = Meminfo::default();
+    let mut first_bad = None;
+    for (index, line) in text.lines().enumerate() {
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let slot = match key {
+            "MemTotal" => &mut info.mem_total,
+            "MemFree" => &mut info.mem_free,
+            "MemAvailable" => &mut info.mem_available,
+            "Buffers" => &mut info.buffers,
+            "Cached" => &mut info.cached,
+            "SReclaimable" => &mut info.s_reclaimable,
+            "SUnreclaim" => &mut info.s_unreclaim,
+            _ => continue,
+        };
+        match parse_kib(rest) {
+            Some(value) => *slot = Some(value),
+            None => {
+                first_bad.get_or_insert_with(|| {
+                    (
+                        index + 1,
+                        format!("expected \"{key}: <n> kB\", found \"{line}\""),
+                    )
+                });
+            }
+        }
+    }
+    (info, first_bad)
+}
+
+/// `   16303480 kB` → 16303480; the value must fit in bytes as an `i64`.
+fn parse_kib(rest: &str) -> Option<u64> {
+    let mut fields = rest.split_ascii_whitespace();
+    let value = parse_counter(fields.next()?)?;
+    match (fields.next(), fields.next()) {
+        (Some("kB") | None, None) => value
+            .checked_mul(KIB)
+            .filter(|b| i64::try_from(*b).is_ok())
+            .map(|_| value),
+        _ => None,
+    }
+}
+
+/// The four states of `system.memory.usage` in KiB; they sum to MemTotal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryStates {
+    pub used: u64,
+    pub free: u64,
+    pub buffered: u64,
+    pub cached: u64,
+}
+
+/// Splits MemTotal into states (spec/metrics.md §3.2). The second value is true when
+/// MemAvailable had to be estimated (absent, or above MemTotal).
+pub fn memory_states(total: u64, free: u64, info: &Meminfo) -> (MemoryStates, bool) {
+    let buffers = info.buffers.unwrap_or(0);
+    let (available, estimated) = match info.mem_available {
+        Some(available) if available <= total => (available, false),
+        _ => {
+            let estimate = free
+                .saturating_add(buffers)
+                .saturating_add(info.cached.unwrap_or(0))
+                .saturating_add(info.s_reclaimable.unwrap_or(0));
+            (estimate.min(total), true)
+        }
+    };
+    let free_state = free.min(available);
+    let buffered = buffers.min(available - free_state);
+    let states = MemoryStates {
+        used: total - available,
+        free: free_state,
+        buffered,
+        cached: available - free_state - buffered,
+    };
+    (states, estimated)
+}
+
+/// The `memory` collector.
+#[derive(Debug)]
+pub struct Memory {
+    path: PathBuf,
+    buf: String,
+    estimate_logged: bool,
+}
+
+impl Memory {
+    pub fn new(src: &Source) -> Self {
+        Memory {
+            path: src.path("proc/meminfo"),
+            buf: String::new(),
+            estimate_logged: false,
+        }
+    }
+}
+
+impl Collect for Memory {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn collect(
+        &mut self,
+        src: &Source,
+        _tick: &Tick,
+        out: &mut Builder,
+    ) -> Result<(), CollectError> {
+        src.read_into(&self.path, &mut self.buf)
+            .map_err(|e| CollectError::read(&self.path, e))?;
+        let (info, bad_line) = parse_meminfo(&self.buf);
+        let bad =
+            bad_line.map(|(line, what)| CollectError::malformed(&self.path, Some(line), what));
+        let (Some(total), Some(free)) = (info.mem_total, info.mem_free) else {
+            return Err(bad.unwrap_or_else(|| {
+                CollectError::malformed(&self.path, None, "no MemTotal or MemFree line")
+            }));
+        };
+
+        let (states, estimated) = memory_states(total, free, &info);
+        if estimated && !self.estimate_logged {
+            self.estimate_logged = true;
+            log::info!(
+                "{}: MemAvailable is missing or above MemTotal; estimating it from MemFree + Buffers + Cached + SReclaimable",
+                self.path.display()
+            );
+        }
+        // Every value is at most MemTotal, which parse_kib proved fits an i64 in bytes.
+        let bytes = |kib: u64| (kib * KIB) as i64;
+        {
+            let mut usage = out.metric(&semconv::SYSTEM_MEMORY_USAGE);
+            usage.point(
+                &[(semconv::STATE, semconv::MEMORY_USED)],
+                bytes(states.used),
+            );
+            usage.point(
+                &[(semconv::STATE, semconv::MEMORY_FREE)],
+                bytes(states.free),
+            );
+            usage.point(
+                &[(semconv::STATE, semconv::MEMORY_BUFFERED)],
+                bytes(states.buffered),
+            );
+            usage.point(
+                &[(semconv::STATE, semconv::MEMORY_CACHED)],
+                bytes(states.cached),
+            );
+        }
+        {
+            let mut slab = out.metric(&semconv::SYSTEM_MEMORY_LINUX_SLAB_USAGE);
+            if let Some(kib) = info.s_reclaimable {
+                slab.point(
+                    &[(semconv::SLAB_STATE, semconv::SLAB_RECLAIMABLE)],
+                    bytes(kib),
+                );
+            }
+            if let Some(kib) = info.s_unreclaim {
+                slab.point(
+                    &[(semconv::SLAB_STATE, semconv::SLAB_UNRECLAIMABLE)],
+                    bytes(kib),
+                );
+            }
+        }
+        out.metric(&semconv::SYSTEM_MEMORY_LIMIT)
+            .point(&[], bytes(total));
+        bad.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Linux 6.1 x86_64, first lines of /proc/meminfo.
+    const MODERN: &str = "MemTotal:       16303480 kB\nMemFree:         9212544 kB\nMemAvailable:   13407212 kB\n\
+Buffers:          231700 kB\nCached:          4052536 kB\nSwapCached:            0 kB\nShmem:            90136 kB\n\
+SReclaimable:     258000 kB\nSUnreclaim:       101520 kB\nHugePages_Total:       0\nHugepagesize:       2048 kB\n";
+
+    #[test]
+    fn parses_the_keys_used() {
+        let (info, bad) = parse_meminfo(MODERN);
+        assert_eq!(bad, None);
+        assert_eq!(info.mem_total, Some(16_303_480));
+        assert_eq!(info.mem_free, Some(9_212_544));
+        assert_eq!(info.mem_available, Some(13_407_212));
+        assert_eq!(info.buffers, Some(231_700));
+        assert_eq!(info.cached, Some(4_052_536));
+        assert_eq!(info.s_reclaimable, Some(258_000));
+        assert_eq!(info.s_unreclaim, Some(101_520));
+    }
+
+    #[test]
+    fn states_partition_memtotal() {
+        let (info, _) = parse_meminfo(MODERN);
+        let (s, estimated) = memory_states(16_303_480, 9_212_544, &info);
+        assert!(!estimated);
+        // used = 16303480 − 13407212; free = MemFree; buffered = Buffers;
+        // cached = 13407212 − 9212544 − 231700.
+        assert_eq!(
+            s,
+            MemoryStates {
+                used: 2_896_268,
+                free: 9_212_544,
+                buffered: 231_700,
+                cached: 3_962_968
+            }
+        );
+        assert_eq!(s.used + s.free + s.buffered + s.cached, 16_303_480);
+    }
+
+    #[test]
+    fn spec_example_upstream_gets_wrong() {
+        // spec/metrics.md §9.2: T 1000000, F 100000, B 20000, Cached 400000, SReclaimable 50000, A 500000.
+        let info = Meminfo {
+            mem_total: Some(1_000_000),
+            mem_free: Some(100_000),
+            mem_available: Some(500_000),
+            buffers: Some(20_000),
+            cached: Some(400_000),
+            s_reclaimable: Some(50_000),
+            s_unreclaim: None,
+        };
+        let (s, _) = memory_states(1_000_000, 100_000, &info);
+        assert_eq!(
+            s,
+            MemoryStates {
+                used: 500_000,
+                free: 100_000,
+                buffered: 20_000,
+                cached: 380_000
+            }
+        );
+        // MemAvailable above MemTotal: estimated, still sums to T.
+        let above = Meminfo {
+            mem_available: Some(2_000_000),
+            ..info.clone()
+        };
+        let (s, estimated) = memory_states(1_000_000, 100_000, &above);
+        assert!(estimated);
+        assert_eq!(
+            s,
+            MemoryStates {
+                used: 430_000,
+                free: 100_000,
+                buffered: 20_000,
+                cached: 450_000
+            }
+        );
+        // No MemAvailable (kernel < 3.14): F + B + Cached + SReclaimable = 570000.
+        let old = Meminfo {
+            mem_available: None,
+            ..info
+        };
+        let (s, estimated) = memory_states(1_000_000, 100_000, &old);
+        assert!(estimated);
+        assert_eq!(s.used, 430_000);
+        assert_eq!(s.used + s.free + s.buffered + s.cached, 1_000_000);
+    }
+
+    #[test]
+    fn estimate_is_capped_at_memtotal() {
+        let info = Meminfo {
+            buffers: Some(600),
+            cached: Some(900),
+            ..Default::default()
+        };
+        let (s, _) = memory_states(1000, 400, &info);
+        assert_eq!(
+            s,
+            MemoryStates {
+                used: 0,
+                free: 400,
+                buffered: 600,
+                cached: 0
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_line_spoils_only_its_key() {
+        let text = "MemTotal:       1000 kB\nMemFree: lots kB\nBuffers: 5 MB\nCached: 7 kB\nSomethingNew: ? kB\n";
+        let (info, bad) = parse_meminfo(text);
+        assert_eq!(info.mem_total, Some(1000));
+        assert_eq!(info.mem_free, None);
+        assert_eq!(info.buffers, None);
+        assert_eq!(info.cached, Some(7));
+        assert_eq!(
+            bad,
+            Some((
+                2,
+                "expected \"MemFree: <n> kB\", found \"MemFree: lots kB\"".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn values_that_overflow_bytes_are_malformed() {
+        let (info, bad) = parse_meminfo("MemTotal: 9223372036854775807 kB\n");
+        assert_eq!(info.mem_total, None);
+        assert!(bad.is_some());
+        assert_eq!(parse_meminfo("").0, Meminfo::default());
+    }
+}

@@ -1,0 +1,89 @@
+//! Durations as flags and variables write them.
+//!
+//! Reads: flag text such as `500ms`, `10s`, `1m`, `2h` (an integer and one unit; a bare
+//! number is refused, because "1" meaning 1 ms is a known trap), and `OTEL_*` millisecond
+//! integers. Emits: `std::time::Duration`.
+
+use std::time::Duration;
+
+/// `<integer><ms|s|m|h>`; `None` if malformed or out of range.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    match unit {
+        "ms" => Some(Duration::from_millis(n)),
+        "s" => Some(Duration::from_secs(n)),
+        "m" => n.checked_mul(60).map(Duration::from_secs),
+        "h" => n.checked_mul(3600).map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+/// An `OTEL_*` duration: a non-negative integer of milliseconds.
+pub fn parse_millis(text: &str) -> Option<Duration> {
+    text.trim().parse::<u64>().ok().map(Duration::from_millis)
+}
+
+/// `1m30s`-free display for messages: the largest exact unit.
+pub fn display(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 3_600_000 == 0 && ms > 0 {
+        format!("{}h", ms / 3_600_000)
+    } else if ms % 60_000 == 0 && ms > 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_an_integer_and_a_unit() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("0s"), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn refuses_bare_numbers_fractions_and_junk() {
+        for text in [
+            "1",
+            "banana",
+            "",
+            "s",
+            "1.5s",
+            "-1s",
+            "10 s",
+            "10sec",
+            "1d",
+            "99999999999999999999s",
+            "18446744073709551615h",
+        ] {
+            assert_eq!(parse_duration(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn otel_values_are_milliseconds() {
+        assert_eq!(parse_millis("10000"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_millis("abc"), None);
+        assert_eq!(parse_millis("-5"), None);
+    }
+
+    #[test]
+    fn displays_the_largest_exact_unit() {
+        assert_eq!(display(Duration::from_secs(60)), "1m");
+        assert_eq!(display(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(display(Duration::from_secs(10)), "10s");
+        assert_eq!(display(Duration::from_secs(7200)), "2h");
+    }
+}

@@ -1,0 +1,603 @@
+//! The validated configuration: flags merged with `OTEL_*` variables.
+//!
+//! Reads: `Cli` and an environment lookup (passed in, never `std::env` here, so tests set
+//! their own). Emits: `Config` with one options struct per collector, start-up warnings to
+//! log once the logger exists, or a `ConfigError` for `main` to print before exiting 2.
+//! Precedence: flag > `OTEL_EXPORTER_OTLP_METRICS_*` > `OTEL_EXPORTER_OTLP_*` > default.
+//! Error policy (exporter spec §1.1): a bad flag, endpoint or header exits 2; other invalid
+//! `OTEL_*` values (durations, enums, booleans, resource attributes) warn and count as unset.
+
+pub mod duration;
+pub mod endpoint;
+pub mod pairs;
+
+use crate::cli::Cli;
+use duration::{parse_duration, parse_millis};
+use endpoint::{Endpoint, PathRule, parse_endpoint};
+use pairs::{is_header_name, is_header_value, parse_encoded_list, parse_literal_pair};
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+const DEFAULT_LOG_FILTER: &str = "warn,sysotlp=info";
+/// Headers ureq or we set ourselves; a user value would corrupt the request.
+const RESERVED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-encoding",
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+];
+
+/// A configuration problem that stops start-up (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `source` (a flag or variable) has an unusable value. `value` is `None` where
+    /// quoting it could leak a secret (headers).
+    Invalid {
+        source: String,
+        value: Option<String>,
+        expected: String,
+    },
+    /// Two flags that cannot be given together.
+    Conflict(&'static str, &'static str),
+}
+
+impl ConfigError {
+    fn invalid(source: &str, value: &str, expected: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            source: source.to_string(),
+            value: Some(value.to_string()),
+            expected: expected.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Invalid {
+                source,
+                value: Some(value),
+                expected,
+            } => {
+                write!(
+                    f,
+                    "invalid value \"{value}\" for {source}: expected {expected}"
+                )
+            }
+            ConfigError::Invalid {
+                source,
+                value: None,
+                expected,
+            } => {
+                write!(f, "invalid value for {source}: expected {expected}")
+            }
+            ConfigError::Conflict(a, b) => {
+                write!(f, "{a} and {b} cannot be used together: give one")
+            }
+        }
+    }
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExporterKind {
+    /// OTLP/HTTP protobuf.
+    Otlp,
+    /// OTLP/JSON lines on stdout.
+    Stdout,
+    /// Nothing: no collection; idle until a signal (`OTEL_SDK_DISABLED`).
+    None,
+}
+
+impl ExporterKind {
+    fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "otlp" => Some(ExporterKind::Otlp),
+            "stdout" | "otlp/stdout" => Some(ExporterKind::Stdout),
+            "none" => Some(ExporterKind::None),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ExporterKind::Otlp => "otlp",
+            ExporterKind::Stdout => "stdout",
+            ExporterKind::None => "none",
+        }
+    }
+}
+
+/// A collector `--collectors` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectorName {
+    Cpu,
+    Memory,
+    Load,
+    System,
+}
+
+impl CollectorName {
+    /// Every collector, in the order they run and emit (spec/metrics.md table order).
+    pub const ALL: [CollectorName; 4] = [
+        CollectorName::Cpu,
+        CollectorName::Memory,
+        CollectorName::Load,
+        CollectorName::System,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CollectorName::Cpu => "cpu",
+            CollectorName::Memory => "memory",
+            CollectorName::Load => "load",
+            CollectorName::System => "system",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == text)
+    }
+}
+
+/// Options of the `cpu` collector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpuOptions {
+    /// `--per-cpu`: one series per `cpuN` line.
+    pub per_cpu: bool,
+}
+
+/// Options of the `load` collector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// `--load-cpu-average`: divide by the online CPU count.
+    pub per_cpu_average: bool,
+}
+
+/// The OTLP/HTTP exporter's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtlpOptions {
+    pub endpoint: Endpoint,
+    /// User headers, names as given, later duplicates already merged.
+    pub headers: Vec<(String, String)>,
+    /// `User-Agent`: a user-given value followed by ours.
+    pub user_agent: String,
+    /// Limit of one request; `None` (a 0 timeout) means "until the next tick is due".
+    pub timeout: Option<Duration>,
+}
+
+/// Everything the agent runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub root: PathBuf,
+    pub exporter: ExporterKind,
+    pub interval: Duration,
+    pub once: bool,
+    pub check: bool,
+    pub otlp: OtlpOptions,
+    /// User resource attributes in precedence order (later wins; empty value removes).
+    pub resource: Vec<(String, String)>,
+    pub collectors: Vec<CollectorName>,
+    pub cpu: CpuOptions,
+    pub load: LoadOptions,
+    /// An env_logger filter.
+    pub log_filter: String,
+    /// Invalid `OTEL_*` values that were ignored, to log once the logger runs.
+    pub warnings: Vec<String>,
+}
+
+/// Environment lookup; empty values count as unset.
+struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Env<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The first set variable of `names` with its name.
+    fn first(&self, names: &[&'static str]) -> Option<(&'static str, String)> {
+        names
+            .iter()
+            .find_map(|name| self.get(name).map(|v| (*name, v)))
+    }
+}
+
+impl Config {
+    /// Validates `cli` against the environment `lookup`.
+    pub fn from_cli(
+        cli: Cli,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let env = Env { lookup };
+        let mut warnings = Vec::new();
+
+        let exporter = exporter(&cli, &env, &mut warnings)?;
+        let otlp = OtlpOptions {
+            endpoint: endpoint(&cli, &env, exporter)?,
+            headers: Vec::new(),
+            user_agent: String::new(),
+            timeout: timeout(&cli, &env, &mut warnings)?,
+        };
+        let otlp = headers(&cli, &env, &mut warnings, otlp)?;
+        if exporter == ExporterKind::Otlp {
+            protocol(&env, &mut warnings)?;
+        }
+        if env.get("OTEL_CONFIG_FILE").is_some() {
+            warnings.push(
+                "OTEL_CONFIG_FILE is not supported (it would override every other variable); ignoring it".into(),
+            );
+        }
+
+        Ok(Config {
+            root: PathBuf::from(cli.root_path.as_deref().unwrap_or("/")),
+            exporter,
+            interval: interval(&cli, &env, &mut warnings)?,
+            once: cli.once,
+            check: cli.check,
+            otlp,
+            resource: resource(&cli, &env, &mut warnings)?,
+            collectors: collectors(&cli.collectors)?,
+            cpu: CpuOptions {
+                per_cpu: cli.per_cpu,
+            },
+            load: LoadOptions {
+                per_cpu_average: cli.load_cpu_average,
+            },
+            log_filter: log_filter(&cli, &env, &mut warnings)?,
+            warnings,
+        })
+    }
+
+    /// The effective configuration, header values redacted: the start line and `--check`.
+    pub fn describe(&self) -> String {
+        let collectors: Vec<&str> = self.collectors.iter().map(|c| c.name()).collect();
+        let mut text = format!(
+            "exporter={} interval={} root={} collectors={}",
+            self.exporter.name(),
+            duration::display(self.interval),
+            self.root.display(),
+            collectors.join(",")
+        );
+        if self.exporter == ExporterKind::Otlp {
+            let timeout = self
+                .otlp
+                .timeout
+                .map_or("until next tick".to_string(), duration::display);
+            text.push_str(&format!(
+                " endpoint={} (port {}) timeout={timeout}",
+                self.otlp.endpoint.url, self.otlp.endpoint.port
+            ));
+            if !self.otlp.headers.is_empty() {
+                let names: Vec<&str> = self.otlp.headers.iter().map(|(k, _)| k.as_str()).collect();
+                text.push_str(&format!(" headers={} (values hidden)", names.join(",")));
+            }
+        }
+        if self.cpu.per_cpu {
+            text.push_str(" per-cpu");
+        }
+        if self.load.per_cpu_average {
+            text.push_str(" load-cpu-average");
+        }
+        text
+    }
+}
+
+fn exporter(cli: &Cli, env: &Env, warnings: &mut Vec<String>) -> Result<ExporterKind, ConfigError> {
+    if let Some(text) = &cli.exporter {
+        return ExporterKind::parse(text)
+            .ok_or_else(|| ConfigError::invalid("--exporter", text, "otlp, stdout or none"));
+    }
+    if let Some(disabled) = env.get("OTEL_SDK_DISABLED") {
+        match disabled.trim().to_ascii_lowercase().as_str() {
+            "true" => {
+                warnings.push("OTEL_SDK_DISABLED=true: not collecting; idle until stopped".into());
+                return Ok(ExporterKind::None);
+            }
+            "false" => {}
+            _ => warnings.push(format!(
+                "ignoring OTEL_SDK_DISABLED=\"{disabled}\": expected true or false"
+            )),
+        }
+    }
+    if let Some(list) = env.get("OTEL_METRICS_EXPORTER") {
+        let mut chosen = None;
+        for member in list.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+            match (ExporterKind::parse(member), chosen) {
+                (Some(kind), None) => chosen = Some(kind),
+                (Some(_), Some(_)) => warnings.push(format!("OTEL_METRICS_EXPORTER: only one exporter runs; ignoring \"{member}\"")),
+                (None, _) => warnings.push(format!("OTEL_METRICS_EXPORTER: unknown exporter \"{member}\" ignored (known: otlp, otlp/stdout, none)")),
+            }
+        }
+        if let Some(kind) = chosen {
+            return Ok(kind);
+        }
+    }
+    Ok(ExporterKind::Otlp)
+}
+
+fn endpoint(cli: &Cli, env: &Env, exporter: ExporterKind) -> Result<Endpoint, ConfigError> {
+    let (source, text, rule) = match (&cli.endpoint, &cli.metrics_endpoint) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Conflict("--endpoint", "--metrics-endpoint"));
+        }
+        (Some(text), None) => ("--endpoint", text.clone(), PathRule::Base),
+        (None, Some(text)) => ("--metrics-endpoint", text.clone(), PathRule::Verbatim),
+        (None, None) => match env.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") {
+            Some(text) => (
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                text,
+                PathRule::Verbatim,
+            ),
+            None => match env.get("OTEL_EXPORTER_OTLP_ENDPOINT") {
+                Some(text) => ("OTEL_EXPORTER_OTLP_ENDPOINT", text, PathRule::Base),
+                None => ("default", DEFAULT_ENDPOINT.to_string(), PathRule::Base),
+            },
+        },
+    };
+    let parsed = parse_endpoint(&text, rule)
+        .map_err(|expected| ConfigError::invalid(source, &text, expected))?;
+    if parsed.https && exporter == ExporterKind::Otlp {
+        return Err(ConfigError::invalid(
+            source,
+            &text,
+            "an http:// URL (this build has no TLS support yet)",
+        ));
+    }
+    Ok(parsed)
+}
+
+fn timeout(
+    cli: &Cli,
+    env: &Env,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Duration>, ConfigError> {
+    let timeout = if let Some(text) = &cli.timeout {
+        parse_duration(text)
+            .ok_or_else(|| ConfigError::invalid("--timeout", text, "a duration such as 10s"))?
+    } else {
+        let mut chosen = DEFAULT_TIMEOUT;
+        for name in [
+            "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ] {
+            let Some(text) = env.get(name) else { continue };
+            match parse_millis(&text) {
+                Some(d) => {
+                    chosen = d;
+                    break;
+                }
+                None => warnings.push(format!(
+                    "ignoring {name}=\"{text}\": expected milliseconds such as 10000"
+                )),
+            }
+        }
+        chosen
+    };
+    Ok(Some(timeout).filter(|t| !t.is_zero()))
+}
+
+fn interval(cli: &Cli, env: &Env, warnings: &mut Vec<String>) -> Result<Duration, ConfigError> {
+    let in_range = |d: &Duration| (MIN_INTERVAL..=MAX_INTERVAL).contains(d);
+    if let Some(text) = &cli.interval {
+        return parse_duration(text).filter(in_range).ok_or_else(|| {
+            ConfigError::invalid(
+                "--interval",
+                text,
+                "a duration from 100ms to 24h such as 10s",
+            )
+        });
+    }
+    if let Some(text) = env.get("OTEL_METRIC_EXPORT_INTERVAL") {
+        match parse_millis(&text).filter(in_range) {
+            Some(d) => return Ok(d),
+            None => warnings.push(format!(
+                "ignoring OTEL_METRIC_EXPORT_INTERVAL=\"{text}\": expected milliseconds from 100 to 86400000; using 60s"
+            )),
+        }
+    }
+    Ok(DEFAULT_INTERVAL)
+}
+
+fn headers(
+    cli: &Cli,
+    env: &Env,
+    warnings: &mut Vec<String>,
+    mut otlp: OtlpOptions,
+) -> Result<OtlpOptions, ConfigError> {
+    let (source, raw) = if !cli.header.is_empty() {
+        let mut raw = Vec::new();
+        for text in &cli.header {
+            let pair = parse_literal_pair(text).map_err(|why| ConfigError::Invalid {
+                source: "--header".into(),
+                value: text.split_once('=').map(|(name, _)| format!("{name}=…")),
+                expected: format!("NAME=VALUE ({why})"),
+            })?;
+            raw.push(pair);
+        }
+        ("--header", raw)
+    } else if let Some((name, text)) = env.first(&[
+        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ]) {
+        let raw = parse_encoded_list(&text).map_err(|e| ConfigError::Invalid {
+            source: name.into(),
+            value: None,
+            expected: format!("NAME=VALUE,… (member {}: {})", e.index, e.reason),
+        })?;
+        (name, raw)
+    } else {
+        ("", Vec::new())
+    };
+
+    let ours = concat!("sysotlp/", env!("CARGO_PKG_VERSION"));
+    otlp.user_agent = ours.to_string();
+    for (name, value) in raw {
+        if !is_header_name(&name) {
+            return Err(ConfigError::invalid(
+                source,
+                &name,
+                "a header name made of letters, digits and !#$%&'*+-.^_`|~",
+            ));
+        }
+        if !is_header_value(&value) {
+            return Err(ConfigError::Invalid {
+                source: source.into(),
+                value: Some(format!("{name}=…")),
+                expected: "a header value without CR, LF or NUL".into(),
+            });
+        }
+        let lower = name.to_ascii_lowercase();
+        if RESERVED_HEADERS.contains(&lower.as_str()) {
+            warnings.push(format!(
+                "{source}: header {name} is set by sysotlp itself; ignoring it"
+            ));
+            continue;
+        }
+        if lower == "user-agent" {
+            otlp.user_agent = format!("{value} {ours}");
+            continue;
+        }
+        otlp.headers
+            .retain(|(existing, _)| !existing.eq_ignore_ascii_case(&name));
+        otlp.headers.push((name, value));
+    }
+    Ok(otlp)
+}
+
+fn protocol(env: &Env, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
+    let Some((name, value)) = env.first(&[
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ]) else {
+        return Ok(());
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "http/protobuf" => {}
+        "http/json" => warnings.push(format!(
+            "{name}=http/json: sending http/protobuf (receivers accept both on one port)"
+        )),
+        "grpc" => {
+            return Err(ConfigError::invalid(
+                name,
+                &value,
+                "http/protobuf: sysotlp speaks OTLP/HTTP (port 4318), not gRPC",
+            ));
+        }
+        _ => warnings.push(format!(
+            "ignoring {name}=\"{value}\": expected http/protobuf"
+        )),
+    }
+    Ok(())
+}
+
+fn resource(
+    cli: &Cli,
+    env: &Env,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut attributes = Vec::new();
+    if let Some(text) = env.get("OTEL_RESOURCE_ATTRIBUTES") {
+        match parse_encoded_list(&text) {
+            Ok(pairs) => attributes.extend(pairs),
+            Err(e) => warnings.push(format!(
+                "ignoring OTEL_RESOURCE_ATTRIBUTES=\"{text}\": member {}: {}",
+                e.index, e.reason
+            )),
+        }
+    }
+    if let Some(name) = env.get("OTEL_SERVICE_NAME") {
+        attributes.push((
+            crate::semconv::SERVICE_NAME.to_string(),
+            name.trim().to_string(),
+        ));
+    }
+    for text in &cli.resource {
+        let pair = parse_literal_pair(text).map_err(|why| {
+            ConfigError::invalid("--resource", text, format!("KEY=VALUE ({why})"))
+        })?;
+        attributes.push(pair);
+    }
+    Ok(attributes)
+}
+
+fn collectors(lists: &[String]) -> Result<Vec<CollectorName>, ConfigError> {
+    if lists.is_empty() {
+        return Ok(CollectorName::ALL.to_vec());
+    }
+    let mut chosen = Vec::new();
+    for list in lists {
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let collector = CollectorName::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = CollectorName::ALL.iter().map(|c| c.name()).collect();
+                ConfigError::invalid(
+                    "--collectors",
+                    name,
+                    format!("a list of {}", known.join(", ")),
+                )
+            })?;
+            if !chosen.contains(&collector) {
+                chosen.push(collector);
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+/// A plain level word as `env_logger` takes it, for `--log-level`, `RUST_LOG` and
+/// `OTEL_LOG_LEVEL` (which says `none` and `verbose`).
+fn level_word(text: &str) -> Option<&'static str> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "off" | "none" => Some("off"),
+        "error" => Some("error"),
+        "warn" | "warning" => Some("warn"),
+        "info" => Some("info"),
+        "debug" => Some("debug"),
+        "trace" | "verbose" => Some("trace"),
+        _ => None,
+    }
+}
+
+/// A plain level applies to sysotlp; dependencies stay at warn.
+fn filter_for(level: &str) -> String {
+    if level == "off" {
+        "off".to_string()
+    } else {
+        format!("warn,sysotlp={level}")
+    }
+}
+
+fn log_filter(cli: &Cli, env: &Env, warnings: &mut Vec<String>) -> Result<String, ConfigError> {
+    if let Some(text) = &cli.log_level {
+        let level = level_word(text).ok_or_else(|| {
+            ConfigError::invalid(
+                "--log-level",
+                text,
+                "off, error, warn, info, debug or trace",
+            )
+        })?;
+        return Ok(filter_for(level));
+    }
+    if let Some(text) = env.get("RUST_LOG") {
+        return Ok(level_word(&text).map_or(text, filter_for));
+    }
+    if let Some(text) = env.get("OTEL_LOG_LEVEL") {
+        match level_word(&text) {
+            Some(level) => return Ok(filter_for(level)),
+            None => warnings.push(format!("ignoring OTEL_LOG_LEVEL=\"{text}\": expected none, error, warn, info, debug or verbose")),
+        }
+    }
+    Ok(DEFAULT_LOG_FILTER.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,361 @@
+//! Flag and `OTEL_*` merging, with the environment passed in.
+
+use super::*;
+use std::collections::HashMap;
+
+fn config(args: &[&str], vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let argv: Vec<String> = std::iter::once("sysotlp")
+        .chain(args.iter().copied())
+        .map(String::from)
+        .collect();
+    let cli = crate::cli::parse(&argv).expect("flags parse");
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_cli(cli, &|name| vars.get(name).cloned())
+}
+
+#[test]
+fn defaults() {
+    let c = config(&[], &[]).unwrap();
+    assert_eq!(c.exporter, ExporterKind::Otlp);
+    assert_eq!(c.otlp.endpoint.url, "http://localhost:4318/v1/metrics");
+    assert_eq!(c.interval, Duration::from_secs(60));
+    assert_eq!(c.otlp.timeout, Some(Duration::from_secs(10)));
+    assert_eq!(
+        c.otlp.user_agent,
+        concat!("sysotlp/", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(c.collectors, CollectorName::ALL.to_vec());
+    assert_eq!(c.root, PathBuf::from("/"));
+    assert_eq!(c.log_filter, "warn,sysotlp=info");
+    assert!(c.warnings.is_empty());
+}
+
+#[test]
+fn bad_flags_name_flag_and_value() {
+    let e = config(&["--interval", "banana"], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"banana\" for --interval: expected a duration from 100ms to 24h such as 10s"
+    );
+    for (flag, value) in [
+        ("--interval", "5"),
+        ("--interval", "50ms"),
+        ("--interval", "25h"),
+        ("--timeout", "x"),
+        ("--exporter", "kafka"),
+        ("--log-level", "loud"),
+        ("--collectors", "cpu,gpu"),
+    ] {
+        let e = config(&[flag, value], &[]).unwrap_err().to_string();
+        assert!(e.contains(flag), "{e}");
+    }
+    assert_eq!(
+        config(
+            &["--endpoint", "http://a", "--metrics-endpoint", "http://b/x"],
+            &[]
+        )
+        .unwrap_err(),
+        ConfigError::Conflict("--endpoint", "--metrics-endpoint")
+    );
+}
+
+#[test]
+fn endpoint_precedence() {
+    let signal = ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:1/custom");
+    let base = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://b:2/otlp/");
+    assert_eq!(
+        config(&[], &[base]).unwrap().otlp.endpoint.url,
+        "http://b:2/otlp/v1/metrics"
+    );
+    assert_eq!(
+        config(&[], &[base, signal]).unwrap().otlp.endpoint.url,
+        "http://m:1/custom"
+    );
+    let flag = config(&["--endpoint", "http://f:3"], &[base, signal]).unwrap();
+    assert_eq!(flag.otlp.endpoint.url, "http://f:3/v1/metrics");
+    let e = config(&[], &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://u:p@h")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("invalid value \"http://u:p@h\" for OTEL_EXPORTER_OTLP_ENDPOINT"),
+        "{e}"
+    );
+}
+
+#[test]
+fn invalid_otel_durations_warn_and_fall_back() {
+    let c = config(
+        &["--exporter", "stdout"],
+        &[
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "abc"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "1"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.otlp.timeout, Some(DEFAULT_TIMEOUT));
+    assert_eq!(c.interval, DEFAULT_INTERVAL);
+    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    assert!(c.warnings[0].contains("OTEL_EXPORTER_OTLP_TIMEOUT=\"abc\""));
+    // The metrics-level variable wins; an invalid one counts as unset.
+    let c = config(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "-1"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.otlp.timeout, Some(Duration::from_millis(2500)));
+    let c = config(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "15000"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.otlp.timeout, None, "0 = no own limit");
+    assert_eq!(c.interval, Duration::from_secs(15));
+    assert_eq!(
+        config(
+            &["--interval", "1m"],
+            &[("OTEL_METRIC_EXPORT_INTERVAL", "15000")]
+        )
+        .unwrap()
+        .interval,
+        Duration::from_secs(60)
+    );
+}
+
+#[test]
+fn empty_variables_are_unset() {
+    let c = config(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+            ("OTEL_METRICS_EXPORTER", " "),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.otlp.endpoint.url, "http://localhost:4318/v1/metrics");
+    assert_eq!(c.exporter, ExporterKind::Otlp);
+}
+
+#[test]
+fn headers_replace_whole_and_decode() {
+    let generic = (
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "api-key=a%2Cb, Authorization=Basic dXNlcjpw==",
+    );
+    let c = config(&[], &[generic]).unwrap();
+    assert_eq!(
+        c.otlp.headers,
+        vec![
+            ("api-key".into(), "a,b".into()),
+            ("Authorization".into(), "Basic dXNlcjpw==".into())
+        ]
+    );
+    let c = config(
+        &[],
+        &[generic, ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "x=1")],
+    )
+    .unwrap();
+    assert_eq!(c.otlp.headers, vec![("x".into(), "1".into())]);
+    let c = config(&["--header", "y=a%20b", "--header", "Y=2"], &[generic]).unwrap();
+    assert_eq!(
+        c.otlp.headers,
+        vec![("Y".into(), "2".into())],
+        "flags are literal; later duplicates win"
+    );
+}
+
+#[test]
+fn header_errors_exit_without_quoting_the_secret() {
+    let e = config(&[], &[("OTEL_EXPORTER_OTLP_HEADERS", "token=s3cret%zz")])
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("s3cret"), "{e}");
+    assert!(
+        e.contains("OTEL_EXPORTER_OTLP_HEADERS") && e.contains("member 1"),
+        "{e}"
+    );
+    let e = config(&["--header", "bad name=s3cret"], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("s3cret"), "{e}");
+}
+
+#[test]
+fn reserved_headers_are_skipped_and_user_agent_is_prepended() {
+    let c = config(
+        &[
+            "--header",
+            "Content-Type=text/plain",
+            "--header",
+            "User-Agent=edge/1",
+        ],
+        &[],
+    )
+    .unwrap();
+    assert!(c.otlp.headers.is_empty());
+    assert_eq!(
+        c.otlp.user_agent,
+        concat!("edge/1 sysotlp/", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(c.warnings.len(), 1);
+}
+
+#[test]
+fn protocol_policy() {
+    let e = config(&[], &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("grpc") && e.contains("4318"), "{e}");
+    let c = config(&[], &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]).unwrap();
+    assert_eq!(c.warnings.len(), 1);
+    let c = config(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ],
+    )
+    .unwrap();
+    assert!(
+        c.warnings.is_empty(),
+        "the metrics-level value is the effective one"
+    );
+}
+
+#[test]
+fn exporter_selection() {
+    assert_eq!(
+        config(&[], &[("OTEL_METRICS_EXPORTER", "otlp/stdout")])
+            .unwrap()
+            .exporter,
+        ExporterKind::Stdout
+    );
+    let c = config(&[], &[("OTEL_METRICS_EXPORTER", "prometheus,none,otlp")]).unwrap();
+    assert_eq!(c.exporter, ExporterKind::None);
+    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    assert_eq!(
+        config(&[], &[("OTEL_SDK_DISABLED", "TRUE")])
+            .unwrap()
+            .exporter,
+        ExporterKind::None
+    );
+    assert_eq!(
+        config(&["--exporter", "stdout"], &[("OTEL_SDK_DISABLED", "true")])
+            .unwrap()
+            .exporter,
+        ExporterKind::Stdout
+    );
+    let c = config(&[], &[("OTEL_SDK_DISABLED", "yes")]).unwrap();
+    assert_eq!((c.exporter, c.warnings.len()), (ExporterKind::Otlp, 1));
+}
+
+#[test]
+fn https_is_refused_until_tls_exists() {
+    let e = config(&["--endpoint", "https://collector"], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no TLS"), "{e}");
+    assert!(
+        config(
+            &["--endpoint", "https://collector", "--exporter", "stdout"],
+            &[]
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn resource_precedence_is_kept_in_order() {
+    let c = config(
+        &["--resource", "deployment.environment=prod"],
+        &[
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "service.name=a,team=x%2Fy,host.id=",
+            ),
+            ("OTEL_SERVICE_NAME", "b"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.resource,
+        vec![
+            ("service.name".into(), "a".into()),
+            ("team".into(), "x/y".into()),
+            ("host.id".into(), String::new()),
+            ("service.name".into(), "b".into()),
+            ("deployment.environment".into(), "prod".into()),
+        ]
+    );
+    let c = config(&[], &[("OTEL_RESOURCE_ATTRIBUTES", "ok=1,broken")]).unwrap();
+    assert!(c.resource.is_empty(), "a bad variable is discarded whole");
+    assert_eq!(c.warnings.len(), 1);
+    assert!(config(&["--resource", "novalue"], &[]).is_err());
+}
+
+#[test]
+fn log_level_precedence() {
+    assert_eq!(
+        config(&["--log-level", "debug"], &[("RUST_LOG", "trace")])
+            .unwrap()
+            .log_filter,
+        "warn,sysotlp=debug"
+    );
+    assert_eq!(
+        config(&[], &[("RUST_LOG", "ureq=debug,sysotlp=trace")])
+            .unwrap()
+            .log_filter,
+        "ureq=debug,sysotlp=trace"
+    );
+    assert_eq!(
+        config(&[], &[("RUST_LOG", "debug")]).unwrap().log_filter,
+        "warn,sysotlp=debug"
+    );
+    assert_eq!(
+        config(&[], &[("OTEL_LOG_LEVEL", "none")])
+            .unwrap()
+            .log_filter,
+        "off"
+    );
+    assert_eq!(
+        config(&[], &[("OTEL_LOG_LEVEL", "verbose")])
+            .unwrap()
+            .log_filter,
+        "warn,sysotlp=trace"
+    );
+    assert_eq!(
+        config(&[], &[("OTEL_LOG_LEVEL", "chatty")])
+            .unwrap()
+            .warnings
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn collectors_are_a_set_in_table_order_of_request() {
+    let c = config(&["--collectors", "memory,cpu", "--collectors", "cpu"], &[]).unwrap();
+    assert_eq!(
+        c.collectors,
+        vec![CollectorName::Memory, CollectorName::Cpu]
+    );
+}
+
+#[test]
+fn describe_hides_header_values() {
+    let c = config(&["--header", "authorization=Bearer s3cret"], &[]).unwrap();
+    let text = c.describe();
+    assert!(
+        text.contains("headers=authorization (values hidden)"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"));
+}

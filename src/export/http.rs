@@ -1,0 +1,217 @@
+//! The OTLP/HTTP exporter: one blocking POST per request.
+//!
+//! Reads: protobuf bytes of an `ExportMetricsServiceRequest`.
+//! Emits: `POST <endpoint>` with `Content-Type: application/x-protobuf`, our `User-Agent`
+//! and the user's headers; an `Outcome` from the answer (exporter spec §2.1, §2.2):
+//! a 2xx is delivered (its `partial_success` logged), anything else or a network error is a
+//! failure whose text carries the status and the first bytes of the body, or the cause.
+//!
+//! ureq 3 is set up against its traps (exporter spec §2.4): status codes are answers, not
+//! errors (else the body is lost); every request has a global timeout (ureq has none by
+//! default, so a silent endpoint would hang the loop) and a connect timeout of at most 5 s;
+//! redirects are not followed (they would turn the POST into a GET); one idle connection is
+//! kept; buffers are 32 KiB instead of 128 KiB; response bodies are read up to 64 KiB.
+
+use super::Outcome;
+use crate::config::OtlpOptions;
+use crate::config::duration;
+use crate::otlp::{ExportMetricsServiceResponse, Status};
+use prost::Message;
+use std::time::Duration;
+
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
+const EXCERPT_BYTES: usize = 200;
+const MAX_CONNECT: Duration = Duration::from_secs(5);
+const BUFFER_BYTES: usize = 32 * 1024;
+const PROTOBUF: &str = "application/x-protobuf";
+
+/// Sends requests to one endpoint.
+#[derive(Debug)]
+pub struct HttpExporter {
+    agent: ureq::Agent,
+    url: String,
+    headers: Vec<(String, String)>,
+    timeout: Option<Duration>,
+}
+
+impl HttpExporter {
+    pub fn new(options: &OtlpOptions) -> HttpExporter {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(options.user_agent.as_str())
+            .max_idle_connections(1)
+            .max_idle_connections_per_host(1)
+            .input_buffer_size(BUFFER_BYTES)
+            .output_buffer_size(BUFFER_BYTES)
+            .max_response_header_size(BUFFER_BYTES)
+            .proxy(None)
+            .build()
+            .new_agent();
+        HttpExporter {
+            agent,
+            url: options.endpoint.url.clone(),
+            headers: options.headers.clone(),
+            timeout: options.timeout,
+        }
+    }
+
+    /// POSTs `body`, waiting at most the configured timeout and never longer than `budget`
+    /// (the time until the next tick is due).
+    pub fn send(&mut self, body: &[u8], budget: Duration) -> Outcome {
+        let limit = self
+            .timeout
+            .map_or(budget, |t| t.min(budget))
+            .max(Duration::from_millis(1));
+        let mut request = self
+            .agent
+            .post(&self.url)
+            .config()
+            .timeout_global(Some(limit))
+            .timeout_connect(Some(limit.min(MAX_CONNECT)))
+            .build()
+            .header("content-type", PROTOBUF);
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let mut response = match request.send(body) {
+            Ok(response) => response,
+            Err(e) => return Outcome::Failed(describe_error(&e, limit)),
+        };
+        let status = response.status().as_u16();
+        let is_protobuf = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(PROTOBUF));
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec();
+        if (200..300).contains(&status) {
+            match body {
+                Ok(bytes) => log_partial_success(&bytes),
+                Err(e) => log::warn!(
+                    "{}: HTTP {status} accepted the request; response not parsed: {e}",
+                    self.url
+                ),
+            }
+            return Outcome::Sent;
+        }
+        let detail = match body {
+            Ok(bytes) => error_detail(&bytes, is_protobuf),
+            Err(e) => format!("(body not read: {e})"),
+        };
+        let mut text = format!("{}: HTTP {status}", self.url);
+        if !detail.is_empty() {
+            text.push_str(": ");
+            text.push_str(&detail);
+        }
+        if let Some(hint) = hint(status) {
+            text.push_str(" (");
+            text.push_str(hint);
+            text.push(')');
+        }
+        Outcome::Failed(text)
+    }
+}
+
+fn describe_error(error: &ureq::Error, limit: Duration) -> String {
+    match error {
+        ureq::Error::Timeout(which) => {
+            format!("timed out after {} ({which})", duration::display(limit))
+        }
+        ureq::Error::HostNotFound => {
+            "DNS lookup found no address for the endpoint host".to_string()
+        }
+        ureq::Error::Io(e) => match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "connection refused (is the collector listening?)".to_string()
+            }
+            std::io::ErrorKind::ConnectionReset => "connection reset by the server".to_string(),
+            std::io::ErrorKind::UnexpectedEof => "connection closed before a response".to_string(),
+            _ => format!("network error: {e}"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Logs `partial_success` of a 2xx answer: rejected points are a WARN, a message alone INFO.
+fn log_partial_success(body: &[u8]) {
+    let Some(partial) = ExportMetricsServiceResponse::decode(body)
+        .ok()
+        .and_then(|r| r.partial_success)
+    else {
+        return;
+    };
+    if partial.rejected_data_points > 0 {
+        log::warn!(
+            "receiver rejected {} data points: {}",
+            partial.rejected_data_points,
+            excerpt(partial.error_message.as_bytes())
+        );
+    } else if !partial.error_message.is_empty() {
+        log::info!(
+            "receiver says: {}",
+            excerpt(partial.error_message.as_bytes())
+        );
+    }
+}
+
+/// The message of a `google.rpc.Status` body, else an escaped excerpt of the bytes.
+fn error_detail(body: &[u8], is_protobuf: bool) -> String {
+    if is_protobuf {
+        if let Ok(status) = Status::decode(body) {
+            if !status.message.is_empty() {
+                return excerpt(status.message.as_bytes());
+            }
+        }
+    }
+    excerpt(body)
+}
+
+/// The first 200 bytes, escaped so a server cannot inject lines or control characters.
+fn excerpt(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(EXCERPT_BYTES)];
+    let mut text = cut.escape_ascii().to_string();
+    if bytes.len() > EXCERPT_BYTES {
+        text.push('…');
+    }
+    text
+}
+
+fn hint(status: u16) -> Option<&'static str> {
+    match status {
+        401 | 403 => Some("check the authorization headers"),
+        404 => Some("check the endpoint path; base endpoints get /v1/metrics appended"),
+        300..=399 => Some("redirects are not followed; use the final URL"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_escaped_and_cut() {
+        assert_eq!(excerpt(b"bad\nrequest\x00"), "bad\\nrequest\\x00");
+        let long = vec![b'a'; 300];
+        let text = excerpt(&long);
+        assert_eq!(text.len(), 200 + '…'.len_utf8());
+    }
+
+    #[test]
+    fn status_bodies_give_their_message() {
+        let status = Status {
+            code: 3,
+            message: "metric name invalid".into(),
+        };
+        assert_eq!(
+            error_detail(&status.encode_to_vec(), true),
+            "metric name invalid"
+        );
+        assert_eq!(error_detail(b"plain text", false), "plain text");
+    }
+}

@@ -1,0 +1,28 @@
+//! sysotlp: a tiny Linux host-metrics agent that reads `/proc` and `/sys` under a root and
+//! pushes OpenTelemetry metrics over OTLP/HTTP.
+//!
+//! One synchronous loop, front to back:
+//! `schedule` wakes on the tick deadline (or a signal) → `boot` fixes the host start time →
+//! each `collect` module reads its files through `source` and appends points to an
+//! `otlp::Builder` using names from `semconv` → `otlp::encode` (or `otlp::json`) turns the
+//! request into bytes → an `export` backend sends them and returns an `Outcome` → `report`
+//! turns failures into rate-limited log lines. `config` (from `cli` and `OTEL_*`) and
+//! `resource` are built once at start. Nothing points back up: collectors never see prost
+//! types or the network; exporters never see a metric.
+
+#![forbid(unsafe_code)]
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod agent;
+pub mod boot;
+pub mod cli;
+pub mod collect;
+pub mod config;
+pub mod export;
+pub mod logging;
+pub mod otlp;
+pub mod report;
+pub mod resource;
+pub mod schedule;
+pub mod semconv;
+pub mod source;

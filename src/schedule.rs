@@ -1,0 +1,182 @@
+//! The tick deadline and the loop's only sleep.
+//!
+//! Reads: the monotonic clock; SIGTERM, SIGINT and SIGHUP, delivered by signal-hook to a
+//! socket pair whose read end is the loop's one blocking call (a read with a timeout).
+//! Emits: `Wake::Tick` at each deadline, `Wake::Stop` on SIGTERM/SIGINT (at once, also
+//! mid-sleep), and the `Tick` value collectors read time from.
+//! Deadlines are the previous deadline plus the interval, never "now + interval", so a slow
+//! tick does not shift later ones; ticks missed entirely are skipped (logged), not bunched.
+
+use std::io::{self, Read};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// One collection cycle's time: the only clock collectors see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    /// Wall time of the cycle, shared by every point (spec/metrics.md §1.1).
+    pub now_unix_nano: u64,
+    /// Host boot time: the start time of host series.
+    pub boot_unix_nano: u64,
+    /// 1 for the first cycle, then counting up.
+    pub cycle: u64,
+}
+
+/// Why `wait` returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    Tick,
+    Stop,
+}
+
+/// The deadline after `deadline` has fired at `now`, and how many deadlines were missed.
+pub fn next_deadline(deadline: Instant, now: Instant, interval: Duration) -> (Instant, u64) {
+    let next = deadline + interval;
+    if next > now {
+        return (next, 0);
+    }
+    let late = now.duration_since(next).as_nanos();
+    let missed = late / interval.as_nanos().max(1) + 1;
+    let missed = u64::try_from(missed).unwrap_or(u64::MAX);
+    let skip = u32::try_from(missed)
+        .ok()
+        .and_then(|m| interval.checked_mul(m));
+    match skip {
+        Some(skip) => (next + skip, missed),
+        None => (now + interval, missed),
+    }
+}
+
+/// Ticks every `interval` from the first `wait` on, until a stop signal.
+#[derive(Debug)]
+pub struct Schedule {
+    interval: Duration,
+    deadline: Instant,
+    wake: UnixStream,
+    stop: Arc<AtomicBool>,
+    hangup: Arc<AtomicBool>,
+}
+
+impl Schedule {
+    /// Registers the signal handlers; the first tick is due at once.
+    pub fn new(interval: Duration) -> io::Result<Schedule> {
+        let (wake, signal_end) = UnixStream::pair()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let hangup = Arc::new(AtomicBool::new(false));
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        for signal in [SIGTERM, SIGINT] {
+            signal_hook::flag::register(signal, Arc::clone(&stop))?;
+        }
+        signal_hook::flag::register(SIGHUP, Arc::clone(&hangup))?;
+        for signal in [SIGTERM, SIGINT, SIGHUP] {
+            signal_hook::low_level::pipe::register(signal, signal_end.try_clone()?)?;
+        }
+        Ok(Schedule {
+            interval,
+            deadline: Instant::now(),
+            wake,
+            stop,
+            hangup,
+        })
+    }
+
+    /// True once SIGTERM or SIGINT arrived.
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Time left until the next deadline (zero when due).
+    pub fn until_deadline(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Sleeps until the next deadline or a stop signal.
+    pub fn wait(&mut self) -> Wake {
+        let mut drain = [0u8; 64];
+        loop {
+            if self.stopping() {
+                return Wake::Stop;
+            }
+            if self.hangup.swap(false, Ordering::SeqCst) {
+                log::info!(
+                    "SIGHUP: reload is not supported; restart sysotlp to apply new settings"
+                );
+            }
+            let now = Instant::now();
+            if now >= self.deadline {
+                let (next, missed) = next_deadline(self.deadline, now, self.interval);
+                if missed > 0 {
+                    log::warn!(
+                        "skipped {missed} tick(s): the previous cycle overran the {:?} interval",
+                        self.interval
+                    );
+                }
+                self.deadline = next;
+                return Wake::Tick;
+            }
+            let timeout = self.deadline - now;
+            // A zero timeout means "block forever" to set_read_timeout; the deadline is
+            // already in the future here, so the timeout is positive.
+            if self
+                .wake
+                .set_read_timeout(Some(timeout.max(Duration::from_micros(1))))
+                .is_err()
+            {
+                std::thread::sleep(timeout.min(Duration::from_millis(100)));
+                continue;
+            }
+            match self.wake.read(&mut drain) {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => {
+                    log::warn!("signal socket: {e}; polling instead");
+                    std::thread::sleep(timeout.min(Duration::from_millis(100)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_time_ticks_advance_by_one_interval() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs(1);
+        let (next, missed) = next_deadline(t0, t0 + Duration::from_millis(300), s);
+        assert_eq!((next, missed), (t0 + s, 0));
+    }
+
+    #[test]
+    fn a_slow_tick_does_not_shift_the_schedule() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs(10);
+        // The cycle at t0 ended at t0 + 9.9 s: the next deadline stays at t0 + 10 s.
+        assert_eq!(
+            next_deadline(t0, t0 + Duration::from_millis(9_900), s),
+            (t0 + s, 0)
+        );
+    }
+
+    #[test]
+    fn missed_ticks_are_skipped_not_bunched() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs(10);
+        // Woken at t0 + 35 s for the t0 deadline: t0+10, t0+20, t0+30 are gone; next t0+40.
+        let (next, missed) = next_deadline(t0, t0 + Duration::from_secs(35), s);
+        assert_eq!((next, missed), (t0 + Duration::from_secs(40), 3));
+        // Exactly on a later deadline: that one is missed too, the next is one interval on.
+        let (next, missed) = next_deadline(t0, t0 + Duration::from_secs(10), s);
+        assert_eq!((next, missed), (t0 + Duration::from_secs(20), 1));
+    }
+}

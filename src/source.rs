@@ -1,0 +1,350 @@
+//! The root handle: every read of `/proc`, `/sys` and `/etc` goes through here.
+//!
+//! Reads: `<root>/proc/...`, `<root>/sys/...`, `<root>/etc/...` into the caller's reused buffer;
+//! `<root>/sysotlp-fixture.json` (spec/metrics.md §8.2) once at start, whose presence selects
+//! fixture mode; `<root>/proc/stat` at most once per cycle for everyone who needs it.
+//! Emits: file text, "not found" vs "damaged" errors, and system values that are not files
+//! (clock ticks per second, page size, machine name): from the fixture in fixture mode,
+//! else from `sysconf(3)` and `uname(2)`.
+
+use serde::Deserialize;
+use std::cell::{Cell, Ref, RefCell};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// Largest file we read. `/proc/stat` of a 1024-CPU host is ~150 KiB; anything far bigger
+/// under a root is damage, and reading it whole would cost the RSS we exist to save.
+const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// Why a file could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadError {
+    /// ENOENT (or ENOTDIR on the way): the kernel or the fixture does not have it.
+    NotFound,
+    /// EACCES / EPERM.
+    Denied,
+    /// Not UTF-8 text.
+    NotText,
+    /// Larger than [`MAX_FILE_BYTES`].
+    TooLarge,
+    /// Any other I/O error.
+    Io(io::ErrorKind),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("not found"),
+            ReadError::Denied => f.write_str("permission denied"),
+            ReadError::NotText => f.write_str("not UTF-8 text"),
+            ReadError::TooLarge => write!(f, "larger than {MAX_FILE_BYTES} bytes"),
+            ReadError::Io(kind) => write!(f, "{kind}"),
+        }
+    }
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => ReadError::NotFound,
+            io::ErrorKind::PermissionDenied => ReadError::Denied,
+            io::ErrorKind::InvalidData => ReadError::NotText,
+            kind => ReadError::Io(kind),
+        }
+    }
+}
+
+/// A start-up problem with the root: exit 2.
+#[derive(Debug)]
+pub enum SourceError {
+    NotADirectory(PathBuf),
+    Fixture(PathBuf, String),
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceError::NotADirectory(p) => {
+                write!(
+                    f,
+                    "invalid value \"{}\" for --root-path: not a directory",
+                    p.display()
+                )
+            }
+            SourceError::Fixture(p, why) => {
+                write!(f, "unusable fixture file \"{}\": {why}", p.display())
+            }
+        }
+    }
+}
+
+/// The non-file values of fixture mode (`sysotlp-fixture.json`, spec/metrics.md §8.2).
+/// Keys this version does not use (`statfs`) are ignored.
+#[derive(Debug, Deserialize)]
+struct FixtureFile {
+    format: u32,
+    page_size: u64,
+    clock_ticks: u64,
+    machine: String,
+    now_unix_nano: Option<u64>,
+}
+
+/// Values of the system that are not files.
+#[derive(Debug, Clone)]
+pub struct SystemInfo {
+    /// `USER_HZ`, `sysconf(_SC_CLK_TCK)`: the unit of `/proc/stat` CPU columns (100 on x86,
+    /// arm, arm64), never the kernel's CONFIG_HZ.
+    pub clock_ticks: u64,
+    /// Bytes per page.
+    pub page_size: u64,
+    /// `uname -m`, e.g. `x86_64`, `armv7l`.
+    pub machine: String,
+}
+
+/// A file read at most once per cycle and shared by the collectors that need it.
+#[derive(Debug)]
+struct SharedFile {
+    path: PathBuf,
+    text: RefCell<String>,
+    state: Cell<Option<Result<(), ReadError>>>,
+}
+
+impl SharedFile {
+    fn new(path: PathBuf) -> Self {
+        SharedFile {
+            path,
+            text: RefCell::new(String::new()),
+            state: Cell::new(None),
+        }
+    }
+}
+
+/// The root (`--root-path`, default `/`) and everything read from it.
+#[derive(Debug)]
+pub struct Source {
+    root: PathBuf,
+    info: SystemInfo,
+    fixed_now_unix_nano: Option<u64>,
+    fixture_mode: bool,
+    stat: SharedFile,
+}
+
+impl Source {
+    /// Opens `root`; in fixture mode loads `sysotlp-fixture.json`, else asks the kernel.
+    pub fn open(root: &Path) -> Result<Source, SourceError> {
+        if !root.is_dir() {
+            return Err(SourceError::NotADirectory(root.to_path_buf()));
+        }
+        let fixture_path = root.join("sysotlp-fixture.json");
+        let (info, fixed_now_unix_nano, fixture_mode) = match std::fs::read_to_string(&fixture_path)
+        {
+            Ok(text) => {
+                let fixture =
+                    parse_fixture(&text).map_err(|why| SourceError::Fixture(fixture_path, why))?;
+                let info = SystemInfo {
+                    clock_ticks: fixture.clock_ticks,
+                    page_size: fixture.page_size,
+                    machine: fixture.machine,
+                };
+                (info, fixture.now_unix_nano, true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (live_system_info(), None, false),
+            Err(e) => return Err(SourceError::Fixture(fixture_path, e.to_string())),
+        };
+        Ok(Source {
+            stat: SharedFile::new(root.join("proc/stat")),
+            root: root.to_path_buf(),
+            info,
+            fixed_now_unix_nano,
+            fixture_mode,
+        })
+    }
+
+    /// `<root>/<relative>`; `relative` never starts with `/`.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// True when the root is not `/` ("with `--root-path`" in spec/metrics.md).
+    pub fn is_custom_root(&self) -> bool {
+        self.root != Path::new("/")
+    }
+
+    /// True when `sysotlp-fixture.json` supplied the system values.
+    pub fn is_fixture(&self) -> bool {
+        self.fixture_mode
+    }
+
+    pub fn info(&self) -> &SystemInfo {
+        &self.info
+    }
+
+    /// The fixture's fixed wall-clock time, if any: golden output must not depend on the clock.
+    pub fn fixed_now_unix_nano(&self) -> Option<u64> {
+        self.fixed_now_unix_nano
+    }
+
+    /// Reads `path` into `buf` (cleared first), reusing its capacity.
+    pub fn read_into(&self, path: &Path, buf: &mut String) -> Result<(), ReadError> {
+        buf.clear();
+        let file = File::open(path)?;
+        let read = file.take(MAX_FILE_BYTES + 1).read_to_string(buf)?;
+        if read as u64 > MAX_FILE_BYTES {
+            buf.clear();
+            return Err(ReadError::TooLarge);
+        }
+        Ok(())
+    }
+
+    /// Reads a small file once (start-up detection); `None` when absent or unreadable.
+    pub fn read_optional(&self, relative: &str) -> Option<String> {
+        let mut buf = String::new();
+        self.read_into(&self.path(relative), &mut buf)
+            .ok()
+            .map(|()| buf)
+    }
+
+    /// Forgets the shared files of the previous cycle; called once at the start of a tick.
+    pub fn begin_cycle(&self) {
+        self.stat.state.set(None);
+    }
+
+    /// `<root>/proc/stat` of this cycle, read on first use.
+    pub fn stat(&self) -> Result<Ref<'_, str>, ReadError> {
+        self.shared(&self.stat)
+    }
+
+    /// Path of `proc/stat`, for error messages.
+    pub fn stat_path(&self) -> &Path {
+        &self.stat.path
+    }
+
+    fn shared<'a>(&'a self, file: &'a SharedFile) -> Result<Ref<'a, str>, ReadError> {
+        let state = match file.state.get() {
+            Some(state) => state,
+            None => {
+                let state = self.read_into(&file.path, &mut file.text.borrow_mut());
+                file.state.set(Some(state));
+                state
+            }
+        };
+        state.map(|()| Ref::map(file.text.borrow(), String::as_str))
+    }
+}
+
+fn parse_fixture(text: &str) -> Result<FixtureFile, String> {
+    let fixture: FixtureFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if fixture.format != 1 {
+        return Err(format!(
+            "format {} is not supported (expected 1)",
+            fixture.format
+        ));
+    }
+    if fixture.clock_ticks == 0 || fixture.page_size == 0 {
+        return Err("clock_ticks and page_size must be positive".to_string());
+    }
+    Ok(fixture)
+}
+
+fn live_system_info() -> SystemInfo {
+    let uname = rustix::system::uname();
+    SystemInfo {
+        clock_ticks: rustix::param::clock_ticks_per_second(),
+        page_size: rustix::param::page_size() as u64,
+        machine: uname.machine().to_string_lossy().into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_root(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("sysotlp-source-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("proc")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn fixture_file_selects_fixture_values() {
+        let root = temp_root("fixture");
+        std::fs::write(
+            root.join("sysotlp-fixture.json"),
+            r#"{"format":1,"page_size":16384,"clock_ticks":250,"machine":"armv7l","now_unix_nano":5,"statfs":{}}"#,
+        )
+        .unwrap();
+        let src = Source::open(&root).unwrap();
+        assert!(src.is_fixture());
+        assert_eq!(src.info().clock_ticks, 250);
+        assert_eq!(src.info().page_size, 16384);
+        assert_eq!(src.info().machine, "armv7l");
+        assert_eq!(src.fixed_now_unix_nano(), Some(5));
+    }
+
+    #[test]
+    fn bad_fixture_file_is_a_start_up_error() {
+        let root = temp_root("badfixture");
+        std::fs::write(
+            root.join("sysotlp-fixture.json"),
+            r#"{"format":2,"page_size":1,"clock_ticks":1,"machine":"x"}"#,
+        )
+        .unwrap();
+        let err = Source::open(&root).unwrap_err().to_string();
+        assert!(err.contains("format 2 is not supported"), "{err}");
+        std::fs::write(root.join("sysotlp-fixture.json"), "{").unwrap();
+        assert!(matches!(Source::open(&root), Err(SourceError::Fixture(..))));
+    }
+
+    #[test]
+    fn missing_root_is_a_start_up_error() {
+        let err = Source::open(Path::new("/nonexistent/sysotlp"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid value \"/nonexistent/sysotlp\" for --root-path: not a directory"
+        );
+    }
+
+    #[test]
+    fn read_errors_tell_missing_from_damaged() {
+        let root = temp_root("errors");
+        let src = Source::open(&root).unwrap();
+        let mut buf = String::from("old");
+        assert_eq!(
+            src.read_into(&src.path("proc/nope"), &mut buf),
+            Err(ReadError::NotFound)
+        );
+        std::fs::write(root.join("proc/bin"), [0xff, 0xfe, 0x00]).unwrap();
+        assert_eq!(
+            src.read_into(&src.path("proc/bin"), &mut buf),
+            Err(ReadError::NotText)
+        );
+        std::fs::write(root.join("proc/ok"), "cpu 1 2 3 4\n").unwrap();
+        src.read_into(&src.path("proc/ok"), &mut buf).unwrap();
+        assert_eq!(buf, "cpu 1 2 3 4\n");
+    }
+
+    #[test]
+    fn stat_is_read_once_per_cycle() {
+        let root = temp_root("stat");
+        std::fs::write(root.join("proc/stat"), "btime 1\n").unwrap();
+        let src = Source::open(&root).unwrap();
+        assert_eq!(&*src.stat().unwrap(), "btime 1\n");
+        std::fs::write(root.join("proc/stat"), "btime 2\n").unwrap();
+        assert_eq!(
+            &*src.stat().unwrap(),
+            "btime 1\n",
+            "same cycle: cached text"
+        );
+        src.begin_cycle();
+        assert_eq!(&*src.stat().unwrap(), "btime 2\n");
+        std::fs::remove_file(root.join("proc/stat")).unwrap();
+        src.begin_cycle();
+        assert_eq!(src.stat().err(), Some(ReadError::NotFound));
+    }
+}
