@@ -1,1 +1,8 @@
-//! Integration tests (added in the next commit).
+//! The one integration-test binary (STYLE.md §4): every module runs the real `sysotlp`
+//! binary or decodes its output.
+
+mod cli;
+mod export;
+mod golden;
+mod interop;
+mod util;

@@ -1,0 +1,118 @@
+//! `make bench`: the cost of one tick in-process (collect every default collector, encode
+//! protobuf and JSON), on the captured fixture and on this machine's live `/proc`.
+//!
+//! Reports CPU time per tick (from /proc/self/stat, so the whole process), allocations and
+//! allocated bytes per tick in steady state (a counting allocator), and request sizes.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use sysotlp::cli::Cli;
+use sysotlp::collect;
+use sysotlp::config::Config;
+use sysotlp::otlp::{Builder, encode, json};
+use sysotlp::schedule::Tick;
+use sysotlp::source::Source;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const TICKS: u64 = 2000;
+
+/// utime + stime of this process, in clock ticks.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5); after_comm starts at field 3.
+    fields
+        .get(11)
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(0)
+        + fields
+            .get(12)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+}
+
+fn bench(label: &str, root: &Path) {
+    let cli = Cli {
+        root_path: Some(root.to_string_lossy().into_owned()),
+        ..Cli::default()
+    };
+    let config = Config::from_cli(cli, &|_| None).expect("config");
+    let src = Source::open(root).expect("root");
+    let mut collectors = collect::registry(&src, &config);
+    let attributes = sysotlp::resource::merge(sysotlp::resource::detect(&src), &[]);
+    let mut builder = Builder::new(&attributes);
+    let (mut body, mut line) = (Vec::new(), String::new());
+    let mut run_tick = |cycle: u64| {
+        src.begin_cycle();
+        let tick = Tick {
+            now_unix_nano: 1_767_225_600_000_000_000 + cycle,
+            boot_unix_nano: 1_767_200_000_000_000_000,
+            cycle,
+        };
+        builder.begin(tick.now_unix_nano, tick.boot_unix_nano);
+        for c in collectors.iter_mut() {
+            let _ = c.collect(&src, &tick, &mut builder);
+        }
+        encode::encode(&builder, &mut body);
+    };
+    for cycle in 1..=10 {
+        run_tick(cycle);
+    }
+    let (allocs0, bytes0, cpu0, wall0) = (
+        ALLOCATIONS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+        cpu_ticks(),
+        Instant::now(),
+    );
+    for cycle in 11..11 + TICKS {
+        run_tick(cycle);
+    }
+    let wall = wall0.elapsed();
+    let cpu_seconds = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
+    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
+    let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
+    json::write(&builder, &mut line);
+    println!(
+        "{label:>10}: {:>5} points, protobuf {:>5} B, JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
+        builder.point_count(),
+        body.len(),
+        line.len(),
+        cpu_seconds * 1e6 / TICKS as f64,
+        wall.as_secs_f64() * 1e6 / TICKS as f64,
+        allocs as f64 / TICKS as f64,
+        bytes as f64 / TICKS as f64,
+    );
+}
+
+fn main() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/x86_64-vm");
+    bench("fixture", &fixture);
+    bench("live /", Path::new("/"));
+}

@@ -1,0 +1,257 @@
+//! Start-up errors, exit codes and signals of the real binary.
+
+use crate::util::{bin, fixture, run, stderr_of, stdout_of, terminate, wait_exit};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::Duration;
+
+fn one_line(text: &str) -> &str {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got {text:?}");
+    lines[0]
+}
+
+#[test]
+fn unknown_flag_exits_2_with_one_line() {
+    let out = run(&["--bogus"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line(&stderr_of(&out)).contains("--bogus"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_interval_exits_2_naming_the_value() {
+    let out = run(&["--interval", "banana"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        one_line(&stderr_of(&out)),
+        "sysotlp: invalid value \"banana\" for --interval: expected a duration from 100ms to 24h such as 10s"
+    );
+    let out = run(&["--interval=5"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bare number is not a duration"
+    );
+}
+
+#[test]
+fn unusable_values_exit_2() {
+    let root = fixture("offline-cpu");
+    let root = root.to_str().unwrap();
+    for (args, vars, needle) in [
+        (
+            vec!["--root-path", "/nonexistent/sysotlp"],
+            vec![],
+            "--root-path",
+        ),
+        (
+            vec!["--endpoint", "http://user:pw@127.0.0.1:4318"],
+            vec![],
+            "--endpoint",
+        ),
+        (
+            vec!["--root-path", root],
+            vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318")],
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ),
+        (
+            vec!["--root-path", root],
+            vec![("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
+            "grpc",
+        ),
+        (
+            vec!["--root-path", root],
+            vec![("OTEL_EXPORTER_OTLP_HEADERS", "a=%zz")],
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        ),
+        (vec!["--collectors", "cpu,gpu"], vec![], "gpu"),
+    ] {
+        let out = run(&args, &vars);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {vars:?}");
+        assert!(
+            one_line(&stderr_of(&out)).contains(needle),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
+}
+
+#[test]
+fn invalid_otel_timeout_warns_and_the_run_succeeds() {
+    let root = fixture("offline-cpu");
+    let out = run(
+        &[
+            "--once",
+            "--exporter",
+            "stdout",
+            "--root-path",
+            root.to_str().unwrap(),
+        ],
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "abc")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("WARN ignoring OTEL_EXPORTER_OTLP_TIMEOUT=\"abc\""),
+        "{}",
+        stderr_of(&out)
+    );
+    let stdout = stdout_of(&out);
+    let line = one_line(&stdout);
+    let parsed: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert!(parsed["resourceMetrics"].is_array());
+}
+
+#[test]
+fn sdk_disabled_once_exits_0_without_output() {
+    let out = run(&["--once"], &[("OTEL_SDK_DISABLED", "true")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn check_prints_the_effective_config() {
+    let out = run(
+        &["--check", "--header", "authorization=Bearer s3cret"],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318/otlp")],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains("endpoint=http://127.0.0.1:4318/otlp/v1/metrics (port 4318)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("s3cret"));
+}
+
+/// A loopback port with nothing listening: bind, note the port, close.
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn once_against_a_closed_port_exits_1_and_says_why() {
+    let root = fixture("offline-cpu");
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let out = run(
+        &[
+            "--once",
+            "--timeout",
+            "2s",
+            "--endpoint",
+            &endpoint,
+            "--root-path",
+            root.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("export failed") && stderr.contains("connection refused"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn loop_mode_keeps_running_and_logs_one_line_per_failed_tick() {
+    let root = fixture("offline-cpu");
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let mut child = bin()
+        .args([
+            "--interval",
+            "100ms",
+            "--endpoint",
+            &endpoint,
+            "--root-path",
+            root.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut failures = 0;
+    let mut lines = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if line.contains("export failed") {
+            failures += 1;
+        }
+        lines.push(line);
+        if failures == 3 {
+            break;
+        }
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still running after 3 failed ticks"
+    );
+    terminate(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    // Start line, then exactly one ERROR per failed tick, nothing else.
+    assert!(lines[0].contains("starting"), "{lines:?}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains(" ERROR export failed, ") && l.contains("connection refused")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn sigterm_ends_an_idle_loop() {
+    let root = fixture("offline-cpu");
+    let mut child = bin()
+        .args([
+            "--interval",
+            "1h",
+            "--exporter",
+            "stdout",
+            "--root-path",
+            root.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("{\"resourceMetrics\""));
+    terminate(&child);
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn closed_stdout_ends_the_agent_with_0() {
+    let root = fixture("offline-cpu");
+    let mut child = bin()
+        .args([
+            "--interval",
+            "100ms",
+            "--exporter",
+            "stdout",
+            "--root-path",
+            root.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    drop(reader); // like `| head -1`
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+}

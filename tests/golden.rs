@@ -1,0 +1,272 @@
+//! Golden tests: the binary on each fixture tree, compared with its hand-checked
+//! `expected*.json` (pretty OTLP/JSON). `make bless` (UPDATE_GOLDEN=1) rewrites them and
+//! fails, so every change shows in `git diff` for review.
+
+use crate::util::{fixture, run, stderr_of, stdout_of};
+use serde_json::Value;
+
+/// (fixture, extra flags, expected file)
+const CASES: &[(&str, &[&str], &str)] = &[
+    ("x86_64-vm", &[], "expected.json"),
+    ("offline-cpu", &[], "expected.json"),
+    ("offline-cpu", &["--per-cpu"], "expected-per-cpu.json"),
+    (
+        "offline-cpu",
+        &["--load-cpu-average"],
+        "expected-load-cpu-average.json",
+    ),
+    ("no-memavailable", &[], "expected.json"),
+    ("truncated-stat", &[], "expected.json"),
+    ("truncated-stat", &["--per-cpu"], "expected-per-cpu.json"),
+    ("empty-loadavg", &[], "expected.json"),
+];
+
+/// The crate version is not part of the golden: a release must not rewrite every file.
+fn normalise(mut request: Value) -> Value {
+    for rm in request["resourceMetrics"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        for sm in rm["scopeMetrics"].as_array_mut().into_iter().flatten() {
+            sm["scope"]["version"] = Value::String("<version>".into());
+        }
+    }
+    request
+}
+
+/// The request the binary prints for `name` with `flags`, and its stderr.
+pub fn request_for(name: &str, flags: &[&str]) -> (Value, String) {
+    let root = fixture(name);
+    let mut args = vec![
+        "--once",
+        "--exporter",
+        "stdout",
+        "--root-path",
+        root.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    let out = run(&args, &[]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{name} {flags:?}: {stderr}");
+    let stdout = stdout_of(&out);
+    assert_eq!(stdout.lines().count(), 1, "{name}: one request per line");
+    (
+        serde_json::from_str(&stdout).expect("stdout is JSON"),
+        stderr,
+    )
+}
+
+#[test]
+fn golden_requests_match_expected() {
+    let bless = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut mismatches = Vec::new();
+    for (name, flags, file) in CASES {
+        let (request, stderr) = request_for(name, flags);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        let actual = normalise(request);
+        let path = fixture(name).join(file);
+        let pretty = serde_json::to_string_pretty(&actual).unwrap() + "\n";
+        if bless {
+            std::fs::write(&path, &pretty).unwrap();
+            mismatches.push(format!("rewrote {}", path.display()));
+            continue;
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        if expected != pretty {
+            let diff: Vec<String> = expected
+                .lines()
+                .zip(pretty.lines())
+                .enumerate()
+                .filter(|(_, (e, a))| e != a)
+                .take(10)
+                .map(|(i, (e, a))| format!("  line {}:\n    expected {e}\n    actual   {a}", i + 1))
+                .collect();
+            mismatches.push(format!(
+                "{} differs ({} vs {} lines):\n{}",
+                path.display(),
+                expected.lines().count(),
+                pretty.lines().count(),
+                diff.join("\n")
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{}\n(run `make bless` and review the diff)",
+        mismatches.join("\n")
+    );
+}
+
+/// Collects (metric name, attributes as "k=v,…", value) of a request.
+pub fn points(request: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for rm in request["resourceMetrics"].as_array().into_iter().flatten() {
+        for sm in rm["scopeMetrics"].as_array().into_iter().flatten() {
+            for m in sm["metrics"].as_array().into_iter().flatten() {
+                let data = if m["sum"].is_object() {
+                    &m["sum"]
+                } else {
+                    &m["gauge"]
+                };
+                for p in data["dataPoints"].as_array().into_iter().flatten() {
+                    let attrs: Vec<String> = p["attributes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|kv| {
+                            format!(
+                                "{}={}",
+                                kv["key"].as_str().unwrap(),
+                                kv["value"]["stringValue"].as_str().unwrap()
+                            )
+                        })
+                        .collect();
+                    let value = p
+                        .get("asDouble")
+                        .or(p.get("asInt"))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    out.push((
+                        m["name"].as_str().unwrap().to_string(),
+                        attrs.join(","),
+                        value,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn value_of(points: &[(String, String, Value)], name: &str, attrs: &str) -> Value {
+    points
+        .iter()
+        .find(|(n, a, _)| n == name && a == attrs)
+        .map(|(_, _, v)| v.clone())
+        .unwrap_or_else(|| panic!("no point {name}{{{attrs}}}"))
+}
+
+#[test]
+fn offline_cpu_values_computed_by_hand() {
+    // fixtures/offline-cpu/README.md: aggregate line includes offline cpu2's ticks.
+    let (request, _) = request_for("offline-cpu", &[]);
+    let p = points(&request);
+    assert_eq!(
+        value_of(&p, "system.cpu.time", "state=user"),
+        serde_json::json!(6867.23)
+    );
+    assert_eq!(
+        value_of(&p, "system.cpu.time", "state=wait"),
+        serde_json::json!(192.93)
+    );
+    assert_eq!(
+        value_of(&p, "system.cpu.time", "state=steal"),
+        serde_json::json!(136.88)
+    );
+    assert_eq!(
+        value_of(&p, "system.cpu.logical.count", ""),
+        serde_json::json!("3")
+    );
+    assert_eq!(
+        value_of(&p, "system.memory.usage", "state=used"),
+        serde_json::json!("2984169472")
+    );
+    assert_eq!(
+        value_of(&p, "system.memory.limit", ""),
+        serde_json::json!("16763236352")
+    );
+    assert_eq!(
+        value_of(&p, "system.cpu.load_average.15m", ""),
+        serde_json::json!(0.59)
+    );
+    assert_eq!(
+        value_of(&p, "system.uptime", ""),
+        serde_json::json!(25726.41)
+    );
+}
+
+#[test]
+fn offline_cpu_keeps_its_number_per_cpu() {
+    let (request, _) = request_for("offline-cpu", &["--per-cpu"]);
+    let cpus: Vec<String> = points(&request)
+        .into_iter()
+        .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=user"))
+        .map(|(_, a, _)| a)
+        .collect();
+    assert_eq!(
+        cpus,
+        [
+            "cpu=cpu0,state=user",
+            "cpu=cpu1,state=user",
+            "cpu=cpu3,state=user"
+        ]
+    );
+}
+
+#[test]
+fn memory_states_sum_to_memtotal_without_memavailable() {
+    let (request, stderr) = request_for("no-memavailable", &[]);
+    let p = points(&request);
+    let state = |s: &str| {
+        value_of(&p, "system.memory.usage", &format!("state={s}"))
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    // fixtures/no-memavailable/README.md
+    assert_eq!(state("used"), 337_133_568);
+    assert_eq!(state("cached"), 1_045_553_152);
+    assert_eq!(
+        state("used") + state("free") + state("buffered") + state("cached"),
+        2_110_300_160
+    );
+    assert!(stderr.contains("MemAvailable is missing"), "{stderr}");
+}
+
+#[test]
+fn truncated_stat_keeps_the_aggregate_and_reports_the_cut_line() {
+    let (request, _) = request_for("truncated-stat", &[]);
+    let p = points(&request);
+    assert_eq!(
+        value_of(&p, "system.cpu.time", "state=user"),
+        serde_json::json!(393.93)
+    );
+    let (request, stderr) = request_for("truncated-stat", &["--per-cpu"]);
+    let cpus: Vec<String> = points(&request)
+        .into_iter()
+        .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=idle"))
+        .map(|(_, a, _)| a)
+        .collect();
+    assert_eq!(
+        cpus,
+        ["cpu=cpu0,state=idle"],
+        "cpu1 is cut mid-line and skipped"
+    );
+    assert!(
+        stderr.contains("proc/stat line 3: expected at least 4 counters after \"cpu1\", found 3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn empty_loadavg_skips_load_only() {
+    let (request, stderr) = request_for("empty-loadavg", &[]);
+    let names: Vec<String> = points(&request).into_iter().map(|(n, _, _)| n).collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("system.cpu.load_average"))
+    );
+    assert!(
+        names.contains(&"system.uptime".to_string())
+            && names.contains(&"system.cpu.time".to_string())
+    );
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("load: ")
+            && warnings[0].contains("proc/loadavg line 1: expected 3 load averages, found 0")
+    );
+}

@@ -1,0 +1,72 @@
+//! Shared test plumbing: running the binary with a clean environment, fixture paths, and a
+//! loopback OTLP/HTTP receiver.
+
+pub mod receiver;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `sysotlp` binary cargo built for these tests.
+pub fn bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sysotlp"));
+    // No OTEL_* or RUST_LOG of the machine running the tests may leak in.
+    command.env_clear().stdin(Stdio::null());
+    command
+}
+
+/// Runs the binary to completion.
+pub fn run(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    bin()
+        .args(args)
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run sysotlp")
+}
+
+/// `fixtures/<name>` of this repository.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sysotlp-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Sends SIGTERM to a child this test started (by PID, through kill(1)).
+pub fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM {}", child.id());
+}
+
+/// Waits for `child` to exit, failing the test after `limit`.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let end = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > end {
+            let _ = child.kill();
+            panic!("sysotlp (pid {}) did not exit within {limit:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
