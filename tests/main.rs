@@ -5,4 +5,5 @@ mod cli;
 mod export;
 mod golden;
 mod interop;
+mod live;
 mod util;
