@@ -9,10 +9,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use sysotlp::cli::Cli;
-use sysotlp::collect;
 use sysotlp::config::Config;
-use sysotlp::otlp::{Builder, encode, json};
-use sysotlp::schedule::Tick;
+use sysotlp::cycle::Collection;
+use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 
 struct Counting;
@@ -64,23 +63,12 @@ fn bench(label: &str, root: &Path) {
         ..Cli::default()
     };
     let config = Config::from_cli(cli, &|_| None).expect("config");
-    let src = Source::open(root).expect("root");
-    let mut collectors = collect::registry(&src, &config);
-    let attributes = sysotlp::resource::merge(sysotlp::resource::detect(&src), &[]);
-    let mut builder = Builder::new(&attributes);
+    let mut collection = Collection::new(&config, Source::open(root).expect("root"));
     let (mut body, mut line) = (Vec::new(), String::new());
     let mut run_tick = |cycle: u64| {
-        src.begin_cycle();
-        let tick = Tick {
-            now_unix_nano: 1_767_225_600_000_000_000 + cycle,
-            boot_unix_nano: 1_767_200_000_000_000_000,
-            cycle,
-        };
-        builder.begin(tick.now_unix_nano, tick.boot_unix_nano);
-        for c in collectors.iter_mut() {
-            let _ = c.collect(&src, &tick, &mut builder);
-        }
-        encode::encode(&builder, &mut body);
+        let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
+        encode::encode(builder, &mut body);
+        builder.point_count()
     };
     for cycle in 1..=10 {
         run_tick(cycle);
@@ -98,10 +86,11 @@ fn bench(label: &str, root: &Path) {
     let cpu_seconds = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
     let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
     let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
-    json::write(&builder, &mut line);
+    let points = run_tick(11 + TICKS);
+    json::write(collection.builder(), &mut line);
     println!(
         "{label:>10}: {:>5} points, protobuf {:>5} B, JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
-        builder.point_count(),
+        points,
         body.len(),
         line.len(),
         cpu_seconds * 1e6 / TICKS as f64,

@@ -6,16 +6,13 @@
 //! 0 normal stop (signal, closed stdout, `--once` delivered), 1 `--once` not delivered,
 //! 2 the signal handlers could not be installed.
 
-use crate::boot::{self, BootClock};
-use crate::collect::{self, Collect};
 use crate::config::{Config, ExporterKind};
+use crate::cycle::Collection;
 use crate::export::Outcome;
 use crate::export::http::HttpExporter;
 use crate::export::stdout::StdoutExporter;
-use crate::otlp::{self, Builder};
-use crate::report::Report;
-use crate::resource;
-use crate::schedule::{Schedule, Tick, Wake};
+use crate::otlp;
+use crate::schedule::{Schedule, Wake};
 use crate::source::Source;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -27,15 +24,10 @@ enum Sink {
 
 /// Everything one tick needs, kept across ticks so buffers are reused.
 struct Agent {
-    src: Source,
-    collectors: Vec<Box<dyn Collect>>,
-    builder: Builder,
-    boot: BootClock,
-    report: Report,
+    collection: Collection,
     sink: Sink,
     body: Vec<u8>,
     line: String,
-    cycle: u64,
 }
 
 /// Runs until a stop signal (or once); returns the exit code.
@@ -52,17 +44,11 @@ pub fn run(config: &Config, src: Source) -> u8 {
         ExporterKind::Stdout => Sink::Stdout(StdoutExporter),
         ExporterKind::None => return idle(config, &mut schedule),
     };
-    let attributes = resource::merge(resource::detect(&src), &config.resource);
     let mut agent = Agent {
-        collectors: collect::registry(&src, config),
-        builder: Builder::new(&attributes),
-        src,
-        boot: BootClock::default(),
-        report: Report::default(),
+        collection: Collection::new(config, src),
         sink,
         body: Vec::new(),
         line: String::new(),
-        cycle: 0,
     };
     log::info!(
         "sysotlp {} starting: {}",
@@ -82,7 +68,7 @@ pub fn run(config: &Config, src: Source) -> u8 {
             (Outcome::Failed(why), once) => {
                 log::error!(
                     "export failed, {} data points dropped: {why}",
-                    agent.builder.point_count()
+                    agent.point_count()
                 );
                 if once {
                     return 1;
@@ -106,58 +92,38 @@ fn idle(config: &Config, schedule: &mut Schedule) -> u8 {
 impl Agent {
     /// One cycle: collect into the builder, encode, export within `budget`.
     fn tick(&mut self, budget: Duration) -> Outcome {
-        self.cycle += 1;
         let started = Instant::now();
-        self.src.begin_cycle();
         let now_unix_nano = self
-            .src
+            .collection
+            .source()
             .fixed_now_unix_nano()
             .unwrap_or_else(wall_clock_unix_nano);
-        let btime = self
-            .src
-            .stat()
-            .ok()
-            .and_then(|stat| boot::parse_btime(&stat));
-        let tick = Tick {
-            now_unix_nano,
-            boot_unix_nano: self.boot.update(btime, now_unix_nano),
-            cycle: self.cycle,
-        };
-
-        self.builder.begin(tick.now_unix_nano, tick.boot_unix_nano);
-        for collector in &mut self.collectors {
-            match collector.collect(&self.src, &tick, &mut self.builder) {
-                Ok(()) => self.report.succeeded(collector.name(), started),
-                Err(e) => self.report.failed(collector.name(), e, started),
-            }
-        }
-        let points = self.builder.point_count();
+        let builder = self.collection.run(now_unix_nano);
+        let points = builder.point_count();
         if points == 0 {
             return Outcome::Failed("no data points were collected".to_string());
         }
         let collected = started.elapsed();
-
-        let outcome = match &mut self.sink {
+        let (outcome, bytes) = match &mut self.sink {
             Sink::Otlp(http) => {
-                otlp::encode::encode(&self.builder, &mut self.body);
-                http.send(&self.body, budget)
+                otlp::encode::encode(builder, &mut self.body);
+                (http.send(&self.body, budget), self.body.len())
             }
             Sink::Stdout(stdout) => {
-                otlp::json::write(&self.builder, &mut self.line);
-                stdout.write_line(&self.line)
+                otlp::json::write(builder, &mut self.line);
+                (stdout.write_line(&self.line), self.line.len())
             }
         };
         log::debug!(
-            "tick {}: {points} points, {} bytes, collected in {} µs, exported in {} ms",
-            self.cycle,
-            match self.sink {
-                Sink::Otlp(_) => self.body.len(),
-                Sink::Stdout(_) => self.line.len(),
-            },
+            "{points} points, {bytes} bytes, collected in {} µs, exported in {} ms",
             collected.as_micros(),
             (started.elapsed() - collected).as_millis()
         );
         outcome
+    }
+
+    fn point_count(&self) -> usize {
+        self.collection.builder().point_count()
     }
 }
 

@@ -44,9 +44,56 @@ pub struct Cli {
     #[argh(option)]
     pub root_path: Option<String>,
 
-    /// comma-separated collectors to run: cpu, memory, load, system (default: all)
+    /// comma-separated collectors to run: cpu, memory, load, disk, filesystem, network,
+    /// paging, processes, system (default: all)
     #[argh(option)]
     pub collectors: Vec<String>,
+
+    /// turn on collectors or optional metrics, e.g. system.filesystem.utilization
+    /// (comma-separated, repeatable)
+    #[argh(option)]
+    pub enable: Vec<String>,
+
+    /// turn off collectors or metrics by name (comma-separated, repeatable)
+    #[argh(option)]
+    pub disable: Vec<String>,
+
+    /// keep only disks matching: a name or re:REGEX (repeatable; env SYSOTLP_DISK_INCLUDE)
+    #[argh(option)]
+    pub disk_include: Vec<String>,
+
+    /// drop disks matching (default re:^(z?ram|loop|fd)\d+$; none to keep all)
+    #[argh(option)]
+    pub disk_exclude: Vec<String>,
+
+    /// keep only interfaces matching: a name or re:REGEX (repeatable)
+    #[argh(option)]
+    pub network_include: Vec<String>,
+
+    /// drop interfaces matching (default re:^veth; none to keep all)
+    #[argh(option)]
+    pub network_exclude: Vec<String>,
+
+    /// keep only these file system types (default physical: types without nodev, plus zfs)
+    #[argh(option)]
+    pub filesystem_include_type: Vec<String>,
+
+    /// drop these file system types (default squashfs, iso9660, erofs, udf)
+    #[argh(option)]
+    pub filesystem_exclude_type: Vec<String>,
+
+    /// keep only mount points matching: a path or re:REGEX (repeatable)
+    #[argh(option)]
+    pub filesystem_include_mountpoint: Vec<String>,
+
+    /// drop mount points matching (default: container and kubelet volume paths)
+    #[argh(option)]
+    pub filesystem_exclude_mountpoint: Vec<String>,
+
+    /// longest wait for one statfs before the mount counts as hung (default 5s, at most half
+    /// the interval)
+    #[argh(option)]
+    pub statfs_timeout: Option<String>,
 
     /// report system.cpu.time per CPU (cpu attribute) instead of the all-CPU total
     #[argh(switch)]

@@ -2,9 +2,9 @@
 //! pushes OpenTelemetry metrics over OTLP/HTTP.
 //!
 //! One synchronous loop, front to back:
-//! `schedule` wakes on the tick deadline (or a signal) → `boot` fixes the host start time →
-//! each `collect` module reads its files through `source` and appends points to an
-//! `otlp::Builder` using names from `semconv` → `otlp::encode` (or `otlp::json`) turns the
+//! `schedule` wakes on the tick deadline (or a signal) → `cycle` fixes the tick's times
+//! (`boot`) and runs each `collect` module, which reads its files through `source` and
+//! appends points to an `otlp::Builder` using names from `semconv` → `otlp::encode` (or `otlp::json`) turns the
 //! request into bytes → an `export` backend sends them and returns an `Outcome` → `report`
 //! turns failures into rate-limited log lines. `config` (from `cli` and `OTEL_*`) and
 //! `resource` are built once at start. Nothing points back up: collectors never see prost
@@ -18,6 +18,7 @@ pub mod boot;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod cycle;
 pub mod export;
 pub mod logging;
 pub mod otlp;

@@ -2,8 +2,8 @@
 //!
 //! Reads (spec/metrics.md §2.1): `<root>/etc/hostname` (with `--root-path`) or
 //! `<root>/proc/sys/kernel/hostname`; `<root>/etc/machine-id` or
-//! `<root>/var/lib/dbus/machine-id`; `<root>/proc/sys/kernel/arch` (≥ 6.1) or the machine
-//! name of `uname`/the fixture; `<root>/etc/os-release` or `<root>/usr/lib/os-release`;
+//! `<root>/var/lib/dbus/machine-id`; the machine name (`Source`: `proc/sys/kernel/arch`, else
+//! `uname` or the fixture); `<root>/etc/os-release` or `<root>/usr/lib/os-release`;
 //! `<root>/proc/sys/kernel/osrelease`. All from the root, so a fixture decides the output.
 //! Emits: `host.name`, `host.id`, `host.arch`, `os.type`, `os.description`, `os.name`,
 //! `os.version`, then `service.name` and `service.instance.id` (§2.3), then user attributes
@@ -22,12 +22,7 @@ pub fn detect(src: &Source) -> Vec<(String, String)> {
     };
     add(semconv::HOST_NAME, host_name(src));
     add(semconv::HOST_ID, host_id(src));
-    let machine = src
-        .read_optional("proc/sys/kernel/arch")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| src.info().machine.clone());
-    add(semconv::HOST_ARCH, Some(host_arch(&machine)));
+    add(semconv::HOST_ARCH, Some(host_arch(&src.info().machine)));
     add(semconv::OS_TYPE, Some(semconv::OS_TYPE_LINUX.to_string()));
     let os_release = src
         .read_optional("etc/os-release")

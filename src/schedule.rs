@@ -22,6 +22,9 @@ pub struct Tick {
     pub boot_unix_nano: u64,
     /// 1 for the first cycle, then counting up.
     pub cycle: u64,
+    /// `now_unix_nano` of the previous cycle (0 on the first): the start time of a series
+    /// that appears or restarts (spec/metrics.md §1.1).
+    pub previous_unix_nano: u64,
 }
 
 /// Why `wait` returned.

@@ -2,17 +2,22 @@
 //!
 //! Reads: `<root>/proc/...`, `<root>/sys/...`, `<root>/etc/...` into the caller's reused buffer;
 //! `<root>/sysotlp-fixture.json` (spec/metrics.md §8.2) once at start, whose presence selects
-//! fixture mode; `<root>/proc/stat` at most once per cycle for everyone who needs it.
-//! Emits: file text, "not found" vs "damaged" errors, and system values that are not files
-//! (clock ticks per second, page size, machine name): from the fixture in fixture mode,
-//! else from `sysconf(3)` and `uname(2)`.
+//! fixture mode; `<root>/proc/stat` and `<root>/proc/vmstat` at most once per cycle for
+//! everyone who needs them; `<root>/proc/sys/kernel/arch` (≥ 6.1) once.
+//! Emits: file text, "not found" vs "damaged" errors, system values that are not files
+//! (clock ticks per second, page size, machine name: from the fixture in fixture mode, else
+//! from `sysconf(3)` and `uname(2)`), and the `statfs(2)` seam: the one call that can hang,
+//! live or answered from the fixture's `statfs` table.
 
 use serde::Deserialize;
 use std::cell::{Cell, Ref, RefCell};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Largest file we read. `/proc/stat` of a 1024-CPU host is ~150 KiB; anything far bigger
 /// under a root is damage, and reading it whole would cost the RSS we exist to save.
@@ -89,17 +94,105 @@ struct FixtureFile {
     clock_ticks: u64,
     machine: String,
     now_unix_nano: Option<u64>,
+    #[serde(default)]
+    statfs: BTreeMap<String, FixtureStatfs>,
+}
+
+/// One mount point's answer in the fixture: numbers, an errno name, or a hang.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum FixtureStatfs {
+    Stats(FsStats),
+    Errno { errno: String },
+    Hang { hang: bool },
+}
+
+/// What `statfs(2)` says of a file system, in its own units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct FsStats {
+    /// Preferred I/O size (`f_bsize`).
+    pub bsize: u64,
+    /// Fragment size (`f_frsize`): the unit of the block counts; 0 on old kernels.
+    pub frsize: u64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+}
+
+/// The `statfs(2)` seam. `mountpoint` is the host path (the fixture's key); `path` is it
+/// under the root. Implementations may block forever (a dead NFS server): callers run them
+/// on a helper thread (spec/metrics.md §6.3).
+pub trait Statfs: Send + Sync {
+    fn statfs(&self, mountpoint: &str, path: &Path) -> io::Result<FsStats>;
+}
+
+/// The live system call.
+#[derive(Debug)]
+struct LiveStatfs;
+
+impl Statfs for LiveStatfs {
+    fn statfs(&self, _mountpoint: &str, path: &Path) -> io::Result<FsStats> {
+        let st = rustix::fs::statvfs(path)?;
+        Ok(FsStats {
+            bsize: st.f_bsize,
+            frsize: st.f_frsize,
+            blocks: st.f_blocks,
+            bfree: st.f_bfree,
+            bavail: st.f_bavail,
+            files: st.f_files,
+            ffree: st.f_ffree,
+        })
+    }
+}
+
+/// The fixture's `statfs` table: no entry is ENOENT; `hang` blocks forever, as a dead
+/// server does (in-process tests inject their own `Statfs` to release a hang).
+#[derive(Debug)]
+struct FixtureStatfsTable(BTreeMap<String, FixtureStatfs>);
+
+impl Statfs for FixtureStatfsTable {
+    fn statfs(&self, mountpoint: &str, _path: &Path) -> io::Result<FsStats> {
+        match self.0.get(mountpoint) {
+            Some(FixtureStatfs::Stats(stats)) => Ok(*stats),
+            Some(FixtureStatfs::Errno { errno }) => {
+                Err(io::Error::from_raw_os_error(errno_number(errno)))
+            }
+            Some(FixtureStatfs::Hang { hang: true }) => loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            },
+            Some(FixtureStatfs::Hang { hang: false }) | None => {
+                Err(io::Error::from_raw_os_error(ENOENT))
+            }
+        }
+    }
+}
+
+const ENOENT: i32 = 2;
+
+/// The errno numbers fixtures name (asm-generic/errno-base.h, errno.h); others become EIO.
+fn errno_number(name: &str) -> i32 {
+    match name {
+        "EPERM" => 1,
+        "ENOENT" => ENOENT,
+        "EACCES" => 13,
+        "ENOTCONN" => 107,
+        "ESTALE" => 116,
+        _ => 5,
+    }
 }
 
 /// Values of the system that are not files.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SystemInfo {
     /// `USER_HZ`, `sysconf(_SC_CLK_TCK)`: the unit of `/proc/stat` CPU columns (100 on x86,
     /// arm, arm64), never the kernel's CONFIG_HZ.
     pub clock_ticks: u64,
     /// Bytes per page.
     pub page_size: u64,
-    /// `uname -m`, e.g. `x86_64`, `armv7l`.
+    /// The kernel's machine name, e.g. `x86_64`, `armv7l`: `proc/sys/kernel/arch` when the
+    /// root has it (≥ 6.1), else `uname -m` (the fixture's `machine` in fixture mode).
     pub machine: String,
 }
 
@@ -122,13 +215,23 @@ impl SharedFile {
 }
 
 /// The root (`--root-path`, default `/`) and everything read from it.
-#[derive(Debug)]
 pub struct Source {
     root: PathBuf,
     info: SystemInfo,
     fixed_now_unix_nano: Option<u64>,
     fixture_mode: bool,
+    statfs: Arc<dyn Statfs>,
     stat: SharedFile,
+    vmstat: SharedFile,
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("root", &self.root)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Source {
@@ -138,27 +241,37 @@ impl Source {
             return Err(SourceError::NotADirectory(root.to_path_buf()));
         }
         let fixture_path = root.join("sysotlp-fixture.json");
-        let (info, fixed_now_unix_nano, fixture_mode) = match std::fs::read_to_string(&fixture_path)
-        {
-            Ok(text) => {
-                let fixture =
-                    parse_fixture(&text).map_err(|why| SourceError::Fixture(fixture_path, why))?;
-                let info = SystemInfo {
-                    clock_ticks: fixture.clock_ticks,
-                    page_size: fixture.page_size,
-                    machine: fixture.machine,
-                };
-                (info, fixture.now_unix_nano, true)
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (live_system_info(), None, false),
-            Err(e) => return Err(SourceError::Fixture(fixture_path, e.to_string())),
-        };
+        let (mut info, fixed_now_unix_nano, statfs): (_, _, Option<Arc<dyn Statfs>>) =
+            match std::fs::read_to_string(&fixture_path) {
+                Ok(text) => {
+                    let fixture = parse_fixture(&text)
+                        .map_err(|why| SourceError::Fixture(fixture_path, why))?;
+                    let info = SystemInfo {
+                        clock_ticks: fixture.clock_ticks,
+                        page_size: fixture.page_size,
+                        machine: fixture.machine,
+                    };
+                    (
+                        info,
+                        fixture.now_unix_nano,
+                        Some(Arc::new(FixtureStatfsTable(fixture.statfs))),
+                    )
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => (live_system_info(), None, None),
+                Err(e) => return Err(SourceError::Fixture(fixture_path, e.to_string())),
+            };
+        let arch = std::fs::read_to_string(root.join("proc/sys/kernel/arch")).unwrap_or_default();
+        if !arch.trim().is_empty() {
+            info.machine = arch.trim().to_string();
+        }
         Ok(Source {
             stat: SharedFile::new(root.join("proc/stat")),
+            vmstat: SharedFile::new(root.join("proc/vmstat")),
             root: root.to_path_buf(),
             info,
             fixed_now_unix_nano,
-            fixture_mode,
+            fixture_mode: statfs.is_some(),
+            statfs: statfs.unwrap_or_else(|| Arc::new(LiveStatfs)),
         })
     }
 
@@ -206,9 +319,25 @@ impl Source {
             .map(|()| buf)
     }
 
+    /// The `statfs(2)` seam of this root (live, or the fixture's table).
+    pub fn statfs(&self) -> Arc<dyn Statfs> {
+        Arc::clone(&self.statfs)
+    }
+
     /// Forgets the shared files of the previous cycle; called once at the start of a tick.
     pub fn begin_cycle(&self) {
         self.stat.state.set(None);
+        self.vmstat.state.set(None);
+    }
+
+    /// `<root>/proc/vmstat` of this cycle, read on first use.
+    pub fn vmstat(&self) -> Result<Ref<'_, str>, ReadError> {
+        self.shared(&self.vmstat)
+    }
+
+    /// Path of `proc/vmstat`, for error messages.
+    pub fn vmstat_path(&self) -> &Path {
+        &self.vmstat.path
     }
 
     /// `<root>/proc/stat` of this cycle, read on first use.
@@ -283,6 +412,48 @@ mod tests {
         assert_eq!(src.info().page_size, 16384);
         assert_eq!(src.info().machine, "armv7l");
         assert_eq!(src.fixed_now_unix_nano(), Some(5));
+    }
+
+    #[test]
+    fn arch_file_names_the_machine() {
+        let root = temp_root("arch");
+        std::fs::create_dir_all(root.join("proc/sys/kernel")).unwrap();
+        std::fs::write(root.join("proc/sys/kernel/arch"), "aarch64\n").unwrap();
+        std::fs::write(
+            root.join("sysotlp-fixture.json"),
+            r#"{"format":1,"page_size":4096,"clock_ticks":100,"machine":"armv7l"}"#,
+        )
+        .unwrap();
+        assert_eq!(Source::open(&root).unwrap().info().machine, "aarch64");
+    }
+
+    #[test]
+    fn fixture_statfs_table_answers_numbers_errnos_and_enoent() {
+        let root = temp_root("statfs");
+        std::fs::write(
+            root.join("sysotlp-fixture.json"),
+            r#"{"format":1,"page_size":4096,"clock_ticks":100,"machine":"x86_64","statfs":{
+              "/":{"bsize":4096,"frsize":512,"blocks":10,"bfree":6,"bavail":4,"files":100,"ffree":90},
+              "/boot":{"errno":"EACCES"},"/mnt/nas":{"hang":true}}}"#,
+        )
+        .unwrap();
+        let statfs = Source::open(&root).unwrap().statfs();
+        let st = statfs.statfs("/", Path::new("/x")).unwrap();
+        assert_eq!(
+            (st.frsize, st.blocks, st.bavail, st.ffree),
+            (512, 10, 4, 90)
+        );
+        assert_eq!(
+            statfs
+                .statfs("/boot", Path::new("/x"))
+                .unwrap_err()
+                .raw_os_error(),
+            Some(13)
+        );
+        assert_eq!(
+            statfs.statfs("/data", Path::new("/x")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
     }
 
     #[test]

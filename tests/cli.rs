@@ -88,6 +88,7 @@ fn invalid_otel_timeout_warns_and_the_run_succeeds() {
             "stdout",
             "--root-path",
             root.to_str().unwrap(),
+            "--collectors=cpu,memory,load,system",
         ],
         &[("OTEL_EXPORTER_OTLP_TIMEOUT", "abc")],
     );
@@ -144,6 +145,7 @@ fn once_against_a_closed_port_exits_1_and_says_why() {
             &endpoint,
             "--root-path",
             root.to_str().unwrap(),
+            "--collectors=cpu,memory,load,system",
         ],
         &[],
     );
@@ -167,6 +169,7 @@ fn loop_mode_keeps_running_and_logs_one_line_per_failed_tick() {
             &endpoint,
             "--root-path",
             root.to_str().unwrap(),
+            "--collectors=cpu,memory,load,system",
         ])
         .stderr(Stdio::piped())
         .spawn()
@@ -213,6 +216,7 @@ fn sigterm_ends_an_idle_loop() {
             "stdout",
             "--root-path",
             root.to_str().unwrap(),
+            "--collectors=cpu,memory,load,system",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -241,6 +245,7 @@ fn closed_stdout_ends_the_agent_with_0() {
             "stdout",
             "--root-path",
             root.to_str().unwrap(),
+            "--collectors=cpu,memory,load,system",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -26,6 +26,9 @@ fn once(
         "--root-path",
         root.to_str().unwrap(),
     ];
+    if name == "offline-cpu" {
+        args.push("--collectors=cpu,memory,load,system");
+    }
     args.extend_from_slice(extra);
     let out = run(&args, vars);
     (

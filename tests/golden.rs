@@ -5,21 +5,32 @@
 use crate::util::{fixture, run, stderr_of, stdout_of};
 use serde_json::Value;
 
-/// (fixture, extra flags, expected file)
-const CASES: &[(&str, &[&str], &str)] = &[
-    ("x86_64-vm", &[], "expected.json"),
-    ("offline-cpu", &[], "expected.json"),
-    ("offline-cpu", &["--per-cpu"], "expected-per-cpu.json"),
-    (
-        "offline-cpu",
-        &["--load-cpu-average"],
-        "expected-load-cpu-average.json",
-    ),
-    ("no-memavailable", &[], "expected.json"),
-    ("truncated-stat", &[], "expected.json"),
-    ("truncated-stat", &["--per-cpu"], "expected-per-cpu.json"),
-    ("empty-loadavg", &[], "expected.json"),
-];
+/// Every golden case: for each `fixtures/<name>/` with a `sysotlp-fixture.json`, the lines of
+/// its `golden.txt` (`<expected file> [flags…]`), or `expected.json` with no flags.
+fn cases() -> Vec<(String, Vec<String>, String)> {
+    let mut names: Vec<String> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("sysotlp-fixture.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut cases = Vec::new();
+    for name in names {
+        let spec = std::fs::read_to_string(fixture(&name).join("golden.txt"))
+            .unwrap_or_else(|_| "expected.json\n".into());
+        for line in spec
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let mut words = line.split_whitespace().map(String::from);
+            let file = words.next().unwrap();
+            cases.push((name.clone(), words.collect(), file));
+        }
+    }
+    cases
+}
 
 /// The crate version is not part of the golden: a release must not rewrite every file.
 fn normalise(mut request: Value) -> Value {
@@ -34,6 +45,9 @@ fn normalise(mut request: Value) -> Value {
     }
     request
 }
+
+/// The collectors of the foundation fixtures (they hold no files for the others).
+const FOUNDATION: &str = "--collectors=cpu,memory,load,system";
 
 /// The request the binary prints for `name` with `flags`, and its stderr.
 pub fn request_for(name: &str, flags: &[&str]) -> (Value, String) {
@@ -61,8 +75,11 @@ pub fn request_for(name: &str, flags: &[&str]) -> (Value, String) {
 fn golden_requests_match_expected() {
     let bless = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut mismatches = Vec::new();
-    for (name, flags, file) in CASES {
-        let (request, stderr) = request_for(name, flags);
+    let cases = cases();
+    assert!(cases.len() >= 8, "fixtures found: {cases:?}");
+    for (name, flags, file) in &cases {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let (request, stderr) = request_for(name, &flags);
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
         let actual = normalise(request);
         let path = fixture(name).join(file);
@@ -150,7 +167,7 @@ fn value_of(points: &[(String, String, Value)], name: &str, attrs: &str) -> Valu
 #[test]
 fn offline_cpu_values_computed_by_hand() {
     // fixtures/offline-cpu/README.md: aggregate line includes offline cpu2's ticks.
-    let (request, _) = request_for("offline-cpu", &[]);
+    let (request, _) = request_for("offline-cpu", &[FOUNDATION]);
     let p = points(&request);
     assert_eq!(
         value_of(&p, "system.cpu.time", "state=user"),
@@ -188,7 +205,7 @@ fn offline_cpu_values_computed_by_hand() {
 
 #[test]
 fn offline_cpu_keeps_its_number_per_cpu() {
-    let (request, _) = request_for("offline-cpu", &["--per-cpu"]);
+    let (request, _) = request_for("offline-cpu", &[FOUNDATION, "--per-cpu"]);
     let cpus: Vec<String> = points(&request)
         .into_iter()
         .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=user"))
@@ -206,7 +223,7 @@ fn offline_cpu_keeps_its_number_per_cpu() {
 
 #[test]
 fn memory_states_sum_to_memtotal_without_memavailable() {
-    let (request, stderr) = request_for("no-memavailable", &[]);
+    let (request, stderr) = request_for("no-memavailable", &[FOUNDATION]);
     let p = points(&request);
     let state = |s: &str| {
         value_of(&p, "system.memory.usage", &format!("state={s}"))
@@ -227,13 +244,13 @@ fn memory_states_sum_to_memtotal_without_memavailable() {
 
 #[test]
 fn truncated_stat_keeps_the_aggregate_and_reports_the_cut_line() {
-    let (request, _) = request_for("truncated-stat", &[]);
+    let (request, _) = request_for("truncated-stat", &[FOUNDATION]);
     let p = points(&request);
     assert_eq!(
         value_of(&p, "system.cpu.time", "state=user"),
         serde_json::json!(393.93)
     );
-    let (request, stderr) = request_for("truncated-stat", &["--per-cpu"]);
+    let (request, stderr) = request_for("truncated-stat", &[FOUNDATION, "--per-cpu"]);
     let cpus: Vec<String> = points(&request)
         .into_iter()
         .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=idle"))
@@ -252,7 +269,7 @@ fn truncated_stat_keeps_the_aggregate_and_reports_the_cut_line() {
 
 #[test]
 fn empty_loadavg_skips_load_only() {
-    let (request, stderr) = request_for("empty-loadavg", &[]);
+    let (request, stderr) = request_for("empty-loadavg", &[FOUNDATION]);
     let names: Vec<String> = points(&request).into_iter().map(|(n, _, _)| n).collect();
     assert!(
         !names

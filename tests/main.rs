@@ -6,4 +6,5 @@ mod export;
 mod golden;
 mod interop;
 mod live;
+mod two_tick;
 mod util;

@@ -4,9 +4,16 @@
 //! Emits: points into the `otlp::Builder`, in collector order (the table order of
 //! spec/metrics.md §3), each collector's points in kernel order.
 
+pub mod counter;
 pub mod cpu;
+pub mod disk;
+pub mod filesystem;
+pub mod filter;
 pub mod load;
 pub mod memory;
+pub mod network;
+pub mod paging;
+pub mod processes;
 pub mod system;
 
 use crate::config::{CollectorName, Config};
@@ -96,6 +103,13 @@ pub fn registry(src: &Source, config: &Config) -> Vec<Box<dyn Collect>> {
             CollectorName::Cpu => Box::new(cpu::Cpu::new(src, &config.cpu)),
             CollectorName::Memory => Box::new(memory::Memory::new(src)),
             CollectorName::Load => Box::new(load::Load::new(src, &config.load)),
+            CollectorName::Disk => Box::new(disk::Disk::new(src, &config.disk)),
+            CollectorName::Filesystem => {
+                Box::new(filesystem::Filesystem::new(src, &config.filesystem))
+            }
+            CollectorName::Network => Box::new(network::Network::new(src, &config.network)),
+            CollectorName::Paging => Box::new(paging::Paging::new(src, &config.paging)),
+            CollectorName::Processes => Box::new(processes::Processes::new(src)),
             CollectorName::System => Box::new(system::System::new(src)),
         });
     }

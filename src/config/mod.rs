@@ -12,6 +12,8 @@ pub mod endpoint;
 pub mod pairs;
 
 use crate::cli::Cli;
+use crate::collect::filter::{Filter, Pattern};
+use crate::semconv;
 use duration::{parse_duration, parse_millis};
 use endpoint::{Endpoint, PathRule, parse_endpoint};
 use pairs::{is_header_name, is_header_value, parse_encoded_list, parse_literal_pair};
@@ -25,6 +27,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
 const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 const DEFAULT_LOG_FILTER: &str = "warn,sysotlp=info";
+pub const DEFAULT_STATFS_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default filters (spec/metrics.md §6.2).
+const DEFAULT_DISK_EXCLUDE: &str = r"re:^(z?ram|loop|fd)\d+$";
+const DEFAULT_NETWORK_EXCLUDE: &str = "re:^veth";
+/// `physical`: types of `/proc/filesystems` without `nodev`, plus zfs (hostmetrics' rule).
+pub const PHYSICAL: &str = "physical";
+const DEFAULT_FS_TYPE_EXCLUDE: [&str; 4] = ["squashfs", "iso9660", "erofs", "udf"];
+const DEFAULT_MOUNTPOINT_EXCLUDE: &str = "re:^/(var/lib/docker|var/lib/containers/storage|var/lib/kubelet/pods|run/containerd|run/credentials)/";
 /// Headers ureq or we set ourselves; a user value would corrupt the request.
 const RESERVED_HEADERS: &[&str] = &[
     "content-type",
@@ -122,15 +132,25 @@ pub enum CollectorName {
     Cpu,
     Memory,
     Load,
+    Disk,
+    Filesystem,
+    Network,
+    Paging,
+    Processes,
     System,
 }
 
 impl CollectorName {
     /// Every collector, in the order they run and emit (spec/metrics.md table order).
-    pub const ALL: [CollectorName; 4] = [
+    pub const ALL: [CollectorName; 9] = [
         CollectorName::Cpu,
         CollectorName::Memory,
         CollectorName::Load,
+        CollectorName::Disk,
+        CollectorName::Filesystem,
+        CollectorName::Network,
+        CollectorName::Paging,
+        CollectorName::Processes,
         CollectorName::System,
     ];
 
@@ -139,6 +159,11 @@ impl CollectorName {
             CollectorName::Cpu => "cpu",
             CollectorName::Memory => "memory",
             CollectorName::Load => "load",
+            CollectorName::Disk => "disk",
+            CollectorName::Filesystem => "filesystem",
+            CollectorName::Network => "network",
+            CollectorName::Paging => "paging",
+            CollectorName::Processes => "processes",
             CollectorName::System => "system",
         }
     }
@@ -160,6 +185,42 @@ pub struct CpuOptions {
 pub struct LoadOptions {
     /// `--load-cpu-average`: divide by the online CPU count.
     pub per_cpu_average: bool,
+}
+
+/// Options of the `disk` collector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiskOptions {
+    /// On the kernel device name (`sda`, `nvme0n1p1`).
+    pub filter: Filter,
+}
+
+/// Options of the `filesystem` collector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesystemOptions {
+    /// On the file system type; the include keyword `physical` is resolved by the collector.
+    pub types: Filter,
+    /// On the mount point (host path).
+    pub mountpoints: Filter,
+    /// Longest wait for one statfs, already capped at half the interval.
+    pub statfs_timeout: Duration,
+    /// `system.filesystem.utilization` is on.
+    pub utilization: bool,
+}
+
+/// Options of the `network` collector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkOptions {
+    /// On the interface name.
+    pub filter: Filter,
+    /// `system.network.conntrack.count` / `.max` are on.
+    pub conntrack: bool,
+}
+
+/// Options of the `paging` collector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PagingOptions {
+    /// `system.paging.utilization` is on.
+    pub utilization: bool,
 }
 
 /// The OTLP/HTTP exporter's settings.
@@ -188,6 +249,13 @@ pub struct Config {
     pub collectors: Vec<CollectorName>,
     pub cpu: CpuOptions,
     pub load: LoadOptions,
+    pub disk: DiskOptions,
+    pub filesystem: FilesystemOptions,
+    pub network: NetworkOptions,
+    pub paging: PagingOptions,
+    /// Metrics dropped by `--disable` (names from semconv); optional metrics not enabled
+    /// are simply not computed.
+    pub disabled_metrics: Vec<&'static str>,
     /// An env_logger filter.
     pub log_filter: String,
     /// Invalid `OTEL_*` values that were ignored, to log once the logger runs.
@@ -238,21 +306,80 @@ impl Config {
             );
         }
 
+        let interval = interval(&cli, &env, &mut warnings)?;
+        let selection = selection(&cli)?;
+        let enabled = |name: &str| selection.enabled_metrics.contains(&name);
+        let statfs_timeout = match &cli.statfs_timeout {
+            Some(text) => parse_duration(text)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    ConfigError::invalid("--statfs-timeout", text, "a duration such as 5s")
+                })?,
+            None => DEFAULT_STATFS_TIMEOUT,
+        };
         Ok(Config {
             root: PathBuf::from(cli.root_path.as_deref().unwrap_or("/")),
             exporter,
-            interval: interval(&cli, &env, &mut warnings)?,
+            interval,
             once: cli.once,
             check: cli.check,
             otlp,
             resource: resource(&cli, &env, &mut warnings)?,
-            collectors: collectors(&cli.collectors)?,
             cpu: CpuOptions {
                 per_cpu: cli.per_cpu,
             },
             load: LoadOptions {
                 per_cpu_average: cli.load_cpu_average,
             },
+            disk: DiskOptions {
+                filter: filter(
+                    &env,
+                    ("--disk-include", &cli.disk_include),
+                    ("--disk-exclude", &cli.disk_exclude),
+                    &[],
+                    &[DEFAULT_DISK_EXCLUDE],
+                )?,
+            },
+            filesystem: FilesystemOptions {
+                types: filter(
+                    &env,
+                    ("--filesystem-include-type", &cli.filesystem_include_type),
+                    ("--filesystem-exclude-type", &cli.filesystem_exclude_type),
+                    &[PHYSICAL],
+                    &DEFAULT_FS_TYPE_EXCLUDE,
+                )?,
+                mountpoints: filter(
+                    &env,
+                    (
+                        "--filesystem-include-mountpoint",
+                        &cli.filesystem_include_mountpoint,
+                    ),
+                    (
+                        "--filesystem-exclude-mountpoint",
+                        &cli.filesystem_exclude_mountpoint,
+                    ),
+                    &[],
+                    &[DEFAULT_MOUNTPOINT_EXCLUDE],
+                )?,
+                statfs_timeout: statfs_timeout.min(interval / 2),
+                utilization: enabled(semconv::SYSTEM_FILESYSTEM_UTILIZATION.name),
+            },
+            network: NetworkOptions {
+                filter: filter(
+                    &env,
+                    ("--network-include", &cli.network_include),
+                    ("--network-exclude", &cli.network_exclude),
+                    &[],
+                    &[DEFAULT_NETWORK_EXCLUDE],
+                )?,
+                conntrack: enabled(semconv::SYSTEM_NETWORK_CONNTRACK_COUNT.name)
+                    || enabled(semconv::SYSTEM_NETWORK_CONNTRACK_MAX.name),
+            },
+            paging: PagingOptions {
+                utilization: enabled(semconv::SYSTEM_PAGING_UTILIZATION.name),
+            },
+            collectors: selection.collectors,
+            disabled_metrics: selection.disabled_metrics,
             log_filter: log_filter(&cli, &env, &mut warnings)?,
             warnings,
         })
@@ -287,6 +414,9 @@ impl Config {
         }
         if self.load.per_cpu_average {
             text.push_str(" load-cpu-average");
+        }
+        if !self.disabled_metrics.is_empty() {
+            text.push_str(&format!(" disabled={}", self.disabled_metrics.join(",")));
         }
         text
     }
@@ -530,27 +660,131 @@ fn resource(
     Ok(attributes)
 }
 
-fn collectors(lists: &[String]) -> Result<Vec<CollectorName>, ConfigError> {
-    if lists.is_empty() {
-        return Ok(CollectorName::ALL.to_vec());
+/// What `--collectors`, `--enable` and `--disable` choose.
+struct Selection {
+    collectors: Vec<CollectorName>,
+    enabled_metrics: Vec<&'static str>,
+    disabled_metrics: Vec<&'static str>,
+}
+
+/// The members of comma-separated, repeatable list flags.
+fn members(lists: &[String]) -> impl Iterator<Item = &str> {
+    lists
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+}
+
+/// `--collectors` sets the collectors (default all), then `--enable` / `--disable` add and
+/// remove collectors or metrics by name (a metric name never starts a collector).
+fn selection(cli: &Cli) -> Result<Selection, ConfigError> {
+    let known = || {
+        let names: Vec<&str> = CollectorName::ALL.iter().map(|c| c.name()).collect();
+        names.join(", ")
+    };
+    let mut collectors = Vec::new();
+    for name in members(&cli.collectors) {
+        let collector = CollectorName::parse(name).ok_or_else(|| {
+            ConfigError::invalid("--collectors", name, format!("a list of {}", known()))
+        })?;
+        if !collectors.contains(&collector) {
+            collectors.push(collector);
+        }
     }
-    let mut chosen = Vec::new();
-    for list in lists {
-        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let collector = CollectorName::parse(name).ok_or_else(|| {
-                let known: Vec<&str> = CollectorName::ALL.iter().map(|c| c.name()).collect();
-                ConfigError::invalid(
-                    "--collectors",
+    if cli.collectors.is_empty() {
+        collectors = CollectorName::ALL.to_vec();
+    }
+    let mut selection = Selection {
+        collectors,
+        enabled_metrics: Vec::new(),
+        disabled_metrics: Vec::new(),
+    };
+    for (flag, list, on) in [
+        ("--enable", &cli.enable, true),
+        ("--disable", &cli.disable, false),
+    ] {
+        for name in members(list) {
+            if let Some(collector) = CollectorName::parse(name) {
+                selection.collectors.retain(|c| *c != collector);
+                if on {
+                    selection.collectors.push(collector);
+                }
+            } else if let Some(metric) = semconv::ALL_METRICS.iter().find(|m| **m == name) {
+                let (add, remove) = if on {
+                    (
+                        &mut selection.enabled_metrics,
+                        &mut selection.disabled_metrics,
+                    )
+                } else {
+                    (
+                        &mut selection.disabled_metrics,
+                        &mut selection.enabled_metrics,
+                    )
+                };
+                remove.retain(|m| m != metric);
+                add.push(metric);
+            } else {
+                return Err(ConfigError::invalid(
+                    flag,
                     name,
-                    format!("a list of {}", known.join(", ")),
-                )
-            })?;
-            if !chosen.contains(&collector) {
-                chosen.push(collector);
+                    format!("a collector ({}) or a metric name", known()),
+                ));
             }
         }
     }
-    Ok(chosen)
+    // Run order is table order, whatever the order of the flags.
+    selection
+        .collectors
+        .sort_by_key(|c| CollectorName::ALL.iter().position(|a| a == c));
+    Ok(selection)
+}
+
+/// One filter dimension: a flag replaces its default (`none` empties it); without the flag,
+/// `SYSOTLP_<FLAG>` (one pattern) replaces it.
+fn filter(
+    env: &Env,
+    include: (&'static str, &[String]),
+    exclude: (&'static str, &[String]),
+    default_include: &[&str],
+    default_exclude: &[&str],
+) -> Result<Filter, ConfigError> {
+    Ok(Filter {
+        include: patterns(env, include.0, include.1, default_include)?,
+        exclude: patterns(env, exclude.0, exclude.1, default_exclude)?,
+    })
+}
+
+fn patterns(
+    env: &Env,
+    flag: &'static str,
+    given: &[String],
+    default: &[&str],
+) -> Result<Vec<Pattern>, ConfigError> {
+    let variable = format!(
+        "SYSOTLP_{}",
+        flag.trim_start_matches("--")
+            .replace('-', "_")
+            .to_ascii_uppercase()
+    );
+    let (source, texts): (&str, Vec<String>) = if !given.is_empty() {
+        (flag, given.to_vec())
+    } else if let Some(value) = env.get(&variable) {
+        (variable.as_str(), vec![value])
+    } else {
+        (flag, default.iter().map(|d| d.to_string()).collect())
+    };
+    if texts.iter().any(|t| t == "none") {
+        return Ok(Vec::new());
+    }
+    texts
+        .iter()
+        .map(|text| {
+            Pattern::parse(text).map_err(|why| {
+                ConfigError::invalid(source, text, format!("a name or re:REGEX ({why})"))
+            })
+        })
+        .collect()
 }
 
 /// A plain level word as `env_logger` takes it, for `--log-level`, `RUST_LOG` and

@@ -341,11 +341,11 @@ fn log_level_precedence() {
 }
 
 #[test]
-fn collectors_are_a_set_in_table_order_of_request() {
+fn collectors_run_in_table_order_whatever_the_flag_order() {
     let c = config(&["--collectors", "memory,cpu", "--collectors", "cpu"], &[]).unwrap();
     assert_eq!(
         c.collectors,
-        vec![CollectorName::Memory, CollectorName::Cpu]
+        vec![CollectorName::Cpu, CollectorName::Memory]
     );
 }
 
@@ -358,4 +358,105 @@ fn describe_hides_header_values() {
         "{text}"
     );
     assert!(!text.contains("s3cret"));
+}
+
+#[test]
+fn enable_and_disable_take_collectors_and_metric_names() {
+    let c = config(
+        &[
+            "--collectors",
+            "cpu",
+            "--enable",
+            "memory,system.filesystem.utilization",
+            "--disable",
+            "system.cpu.logical.count",
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        c.collectors,
+        vec![CollectorName::Cpu, CollectorName::Memory],
+        "a metric name starts no collector"
+    );
+    assert!(c.filesystem.utilization);
+    assert_eq!(c.disabled_metrics, vec!["system.cpu.logical.count"]);
+    let c = config(&["--disable", "disk,network"], &[]).unwrap();
+    assert!(
+        !c.collectors.contains(&CollectorName::Disk)
+            && !c.collectors.contains(&CollectorName::Network)
+    );
+    assert!(
+        !c.network.conntrack && !c.paging.utilization && !c.filesystem.utilization,
+        "optional metrics are off"
+    );
+    assert!(
+        config(&["--enable", "system.network.conntrack.count"], &[])
+            .unwrap()
+            .network
+            .conntrack
+    );
+    let e = config(&["--enable", "system.cpu.magic"], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"system.cpu.magic\" for --enable"), "{e}");
+}
+
+#[test]
+fn filters_have_spec_defaults_replaced_by_flag_or_variable() {
+    let c = config(&[], &[]).unwrap();
+    assert!(!c.disk.filter.allows("loop0") && c.disk.filter.allows("sda"));
+    assert!(!c.network.filter.allows("veth12ab") && c.network.filter.allows("eth0"));
+    assert!(!c.filesystem.types.allows("squashfs"));
+    assert!(c.filesystem.types.include[0].is_keyword("physical"));
+    assert!(
+        !c.filesystem
+            .mountpoints
+            .allows("/var/lib/docker/overlay2/x/merged")
+    );
+    assert!(c.filesystem.mountpoints.allows("/var/lib/dockerd"));
+    let c = config(
+        &["--disk-exclude", "none"],
+        &[("SYSOTLP_DISK_EXCLUDE", "sda")],
+    )
+    .unwrap();
+    assert!(
+        c.disk.filter.allows("loop0") && c.disk.filter.allows("sda"),
+        "none empties the list; a flag beats the variable"
+    );
+    let c = config(&[], &[("SYSOTLP_DISK_EXCLUDE", "sda")]).unwrap();
+    assert!(
+        c.disk.filter.allows("loop0") && !c.disk.filter.allows("sda"),
+        "the variable replaces the default"
+    );
+    let c = config(
+        &["--network-include", "re:^eth", "--network-include", "wlan0"],
+        &[],
+    )
+    .unwrap();
+    assert!(
+        c.network.filter.allows("eth1")
+            && c.network.filter.allows("wlan0")
+            && !c.network.filter.allows("lo")
+    );
+    let e = config(&[], &[("SYSOTLP_NETWORK_EXCLUDE", "re:(")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("invalid value \"re:(\" for SYSOTLP_NETWORK_EXCLUDE"),
+        "{e}"
+    );
+}
+
+#[test]
+fn statfs_timeout_is_capped_at_half_the_interval() {
+    assert_eq!(
+        config(&[], &[]).unwrap().filesystem.statfs_timeout,
+        Duration::from_secs(5)
+    );
+    let c = config(&["--interval", "1s"], &[]).unwrap();
+    assert_eq!(c.filesystem.statfs_timeout, Duration::from_millis(500));
+    let c = config(&["--statfs-timeout", "50ms"], &[]).unwrap();
+    assert_eq!(c.filesystem.statfs_timeout, Duration::from_millis(50));
+    assert!(config(&["--statfs-timeout", "0s"], &[]).is_err());
 }

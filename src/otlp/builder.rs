@@ -46,11 +46,17 @@ pub struct Builder {
     points: usize,
     now_unix_nano: u64,
     start_unix_nano: u64,
+    disabled: Vec<&'static str>,
 }
 
 impl Builder {
     /// A builder for one resource; `attributes` in the order they are emitted.
     pub fn new(attributes: &[(String, String)]) -> Builder {
+        Self::with_disabled(attributes, Vec::new())
+    }
+
+    /// Like `new`; points of the metrics named in `disabled` (`--disable`) are dropped.
+    pub fn with_disabled(attributes: &[(String, String)], disabled: Vec<&'static str>) -> Builder {
         let mut resource = Resource::default();
         for (key, value) in attributes {
             resource.attributes.push(string_attribute(key, value));
@@ -67,6 +73,7 @@ impl Builder {
             points: 0,
             now_unix_nano: 0,
             start_unix_nano: 0,
+            disabled,
         }
     }
 
@@ -85,12 +92,19 @@ impl Builder {
         &mut self,
         desc: &'static semconv::Metric<V>,
     ) -> MetricWriter<'_, V> {
+        let enabled = self.enabled(desc);
         MetricWriter {
             builder: self,
             desc,
             index: None,
             points: 0,
+            enabled,
         }
+    }
+
+    /// False for a metric turned off with `--disable`: collectors may skip computing it.
+    pub fn enabled<V>(&self, desc: &semconv::Metric<V>) -> bool {
+        !self.disabled.contains(&desc.name)
     }
 
     pub fn resource(&self) -> &Resource {
@@ -151,6 +165,7 @@ pub struct MetricWriter<'a, V: PointValue> {
     desc: &'static semconv::Metric<V>,
     index: Option<usize>,
     points: usize,
+    enabled: bool,
 }
 
 impl<V: PointValue> MetricWriter<'_, V> {
@@ -167,6 +182,9 @@ impl<V: PointValue> MetricWriter<'_, V> {
         attributes: &[(&'static str, &str)],
         value: V,
     ) {
+        if !self.enabled {
+            return;
+        }
         let index = match self.index {
             Some(index) => index,
             None => *self.index.insert(self.builder.open(self.desc)),
@@ -299,6 +317,17 @@ mod tests {
         b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
         assert_eq!(b.metrics().len(), 1);
         assert_eq!(b.metrics()[0].name, "system.uptime");
+    }
+
+    #[test]
+    fn disabled_metrics_are_dropped() {
+        let mut b = Builder::with_disabled(&[], vec!["system.uptime"]);
+        b.begin(1, 1);
+        assert!(!b.enabled(&SYSTEM_UPTIME));
+        b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
+        b.metric(&SYSTEM_CPU_LOGICAL_COUNT).point(&[], 2);
+        assert_eq!(b.metrics().len(), 1);
+        assert_eq!(b.point_count(), 1);
     }
 
     #[test]

@@ -1,0 +1,79 @@
+//! One collection cycle: the tick's time, every collector, one request's worth of points.
+//!
+//! Reads: the `Source` (its shared files refreshed per cycle; `btime` for the host start
+//! time) and the wall time the caller passes in. Emits: the filled `otlp::Builder`, and
+//! collector failures to `report` (rate-limited log lines). The agent runs one per tick;
+//! two-tick tests and the bench run the very same code with chosen times.
+
+use crate::boot::{self, BootClock};
+use crate::collect::{self, Collect};
+use crate::config::Config;
+use crate::otlp::Builder;
+use crate::report::Report;
+use crate::resource;
+use crate::schedule::Tick;
+use crate::source::Source;
+use std::time::Instant;
+
+/// The collectors and everything they keep between cycles.
+pub struct Collection {
+    src: Source,
+    collectors: Vec<Box<dyn Collect>>,
+    builder: Builder,
+    boot: BootClock,
+    report: Report,
+    cycle: u64,
+    previous_unix_nano: u64,
+}
+
+impl Collection {
+    /// Detects the resource and builds the collectors `config` asks for.
+    pub fn new(config: &Config, src: Source) -> Collection {
+        let attributes = resource::merge(resource::detect(&src), &config.resource);
+        Collection {
+            collectors: collect::registry(&src, config),
+            builder: Builder::with_disabled(&attributes, config.disabled_metrics.clone()),
+            src,
+            boot: BootClock::default(),
+            report: Report::default(),
+            cycle: 0,
+            previous_unix_nano: 0,
+        }
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.src
+    }
+
+    /// The request of the last cycle.
+    pub fn builder(&self) -> &Builder {
+        &self.builder
+    }
+
+    /// Runs every collector once at wall time `now_unix_nano`; returns the request built.
+    pub fn run(&mut self, now_unix_nano: u64) -> &Builder {
+        self.cycle += 1;
+        let started = Instant::now();
+        self.src.begin_cycle();
+        let btime = self
+            .src
+            .stat()
+            .ok()
+            .and_then(|stat| boot::parse_btime(&stat));
+        let tick = Tick {
+            now_unix_nano,
+            boot_unix_nano: self.boot.update(btime, now_unix_nano),
+            cycle: self.cycle,
+            previous_unix_nano: self.previous_unix_nano,
+        };
+        self.previous_unix_nano = now_unix_nano;
+        self.builder.begin(tick.now_unix_nano, tick.boot_unix_nano);
+        for collector in &mut self.collectors {
+            match collector.collect(&self.src, &tick, &mut self.builder) {
+                Ok(()) => self.report.succeeded(collector.name(), started),
+                Err(e) => self.report.failed(collector.name(), e, started),
+            }
+        }
+        &self.builder
+    }
+}
