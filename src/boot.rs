@@ -60,6 +60,18 @@ mod tests {
     }
 
     #[test]
+    fn garbage_never_panics() {
+        let stat = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/offline-cpu/proc/stat"
+        ))
+        .unwrap();
+        crate::collect::garbage::for_each_variant(&stat, |text| {
+            let _ = parse_btime(text);
+        });
+    }
+
+    #[test]
     fn jitter_of_two_seconds_is_ignored_and_a_step_is_adopted() {
         let mut clock = BootClock::default();
         assert_eq!(clock.update(Some(1000), 5), 1000 * NANOS_PER_SECOND);

@@ -331,6 +331,21 @@ mod tests {
     }
 
     #[test]
+    fn garbage_never_panics() {
+        let stat = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/offline-cpu/proc/stat"
+        ))
+        .unwrap();
+        crate::collect::garbage::for_each_variant(&stat, |text| {
+            for line in text.lines() {
+                let _ = parse_stat_cpu_line(line);
+            }
+            let _ = parse_cpu_list(text);
+        });
+    }
+
+    #[test]
     fn idle_stepping_back_is_clamped_not_reset() {
         let mut cpu = Cpu {
             per_cpu: false,

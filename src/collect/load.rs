@@ -101,6 +101,15 @@ mod tests {
     }
 
     #[test]
+    fn garbage_never_panics() {
+        crate::collect::garbage::for_each_variant("0.42 0.35 0.30 2/517 12345\n", |text| {
+            if let Ok(averages) = parse_loadavg(text) {
+                assert!(averages.iter().all(|a| a.is_finite() && *a >= 0.0));
+            }
+        });
+    }
+
+    #[test]
     fn empty_short_and_invalid_input_is_an_error() {
         assert_eq!(
             parse_loadavg(""),

@@ -334,6 +334,22 @@ SReclaimable:     258000 kB\nSUnreclaim:       101520 kB\nHugePages_Total:      
     }
 
     #[test]
+    fn garbage_never_panics() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/x86_64-vm/proc/meminfo"
+        ))
+        .unwrap();
+        crate::collect::garbage::for_each_variant(&text, |text| {
+            let (info, _) = parse_meminfo(text);
+            if let (Some(total), Some(free)) = (info.mem_total, info.mem_free) {
+                let (s, _) = memory_states(total, free, &info);
+                assert_eq!(s.used + s.free + s.buffered + s.cached, total);
+            }
+        });
+    }
+
+    #[test]
     fn values_that_overflow_bytes_are_malformed() {
         let (info, bad) = parse_meminfo("MemTotal: 9223372036854775807 kB\n");
         assert_eq!(info.mem_total, None);

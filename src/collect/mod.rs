@@ -9,6 +9,8 @@ pub mod cpu;
 pub mod disk;
 pub mod filesystem;
 pub mod filter;
+#[cfg(test)]
+pub mod garbage;
 pub mod load;
 pub mod memory;
 pub mod network;

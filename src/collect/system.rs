@@ -73,6 +73,15 @@ mod tests {
     }
 
     #[test]
+    fn garbage_never_panics() {
+        crate::collect::garbage::for_each_variant("35.81 66.13\n", |text| {
+            if let Ok(uptime) = parse_uptime(text) {
+                assert!(uptime.is_finite() && uptime >= 0.0);
+            }
+        });
+    }
+
+    #[test]
     fn empty_and_garbage_are_errors() {
         assert_eq!(
             parse_uptime(""),
