@@ -63,7 +63,8 @@ fn bench(label: &str, root: &Path) {
         ..Cli::default()
     };
     let config = Config::from_cli(cli, &|_| None).expect("config");
-    let mut collection = Collection::new(&config, Source::open(root).expect("root"));
+    let telemetry = sysotlp::telemetry::Telemetry::shared(0);
+    let mut collection = Collection::new(&config, Source::open(root).expect("root"), telemetry);
     let (mut body, mut line) = (Vec::new(), String::new());
     let mut run_tick = |cycle: u64| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);

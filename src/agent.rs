@@ -1,33 +1,30 @@
-//! The loop: wait for the tick, collect, encode, export; one failure never stops the rest.
+//! The loop: wait for the tick (or a retry), collect, encode, export; one failure never
+//! stops the rest.
 //!
-//! Reads: the `Config`, the `Source`, the schedule. Emits: one request per tick through
-//! the chosen exporter, log lines (collector failures rate-limited by `report`; each
-//! undelivered request one ERROR, since its data is dropped), and the process exit code:
-//! 0 normal stop (signal, closed stdout, `--once` delivered), 1 `--once` not delivered,
-//! 2 the signal handlers could not be installed.
+//! Reads: the `Config`, the `Source`, the schedule. Emits: one request per tick through the
+//! chosen exporter, retries of the backlog between ticks, the shutdown drain after
+//! SIGTERM/SIGINT, and the process exit code: 0 normal stop (signal, closed stdout,
+//! `--once` delivered), 1 `--once` not delivered, 2 a start-up failure here (signal
+//! handlers, spool directory).
 
 use crate::config::{Config, ExporterKind};
 use crate::cycle::Collection;
 use crate::export::Outcome;
+use crate::export::delivery::{Delivery, DeliveryOptions, wall_clock_unix_nano};
 use crate::export::http::HttpExporter;
+use crate::export::queue::Queue;
+use crate::export::spool::Spool;
 use crate::export::stdout::StdoutExporter;
 use crate::otlp;
 use crate::schedule::{Schedule, Wake};
 use crate::source::Source;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use crate::telemetry::Telemetry;
+use std::time::{Duration, Instant};
 
 /// Where encoded requests go.
 enum Sink {
-    Otlp(HttpExporter),
+    Otlp(Box<Delivery>),
     Stdout(StdoutExporter),
-}
-
-/// Everything one tick needs, kept across ticks so buffers are reused.
-struct Agent {
-    collection: Collection,
-    sink: Sink,
-    body: Vec<u8>,
-    line: String,
 }
 
 /// Runs until a stop signal (or once); returns the exit code.
@@ -39,17 +36,20 @@ pub fn run(config: &Config, src: Source) -> u8 {
             return 2;
         }
     };
-    let sink = match config.exporter {
-        ExporterKind::Otlp => Sink::Otlp(HttpExporter::new(&config.otlp)),
+    let telemetry = Telemetry::shared(wall_clock_unix_nano());
+    let mut sink = match config.exporter {
+        ExporterKind::Otlp => match delivery(config, &telemetry) {
+            Ok(delivery) => Sink::Otlp(Box::new(delivery)),
+            Err(e) => {
+                eprintln!("sysotlp: {e}");
+                return 2;
+            }
+        },
         ExporterKind::Stdout => Sink::Stdout(StdoutExporter),
         ExporterKind::None => return idle(config, &mut schedule),
     };
-    let mut agent = Agent {
-        collection: Collection::new(config, src),
-        sink,
-        body: Vec::new(),
-        line: String::new(),
-    };
+    let mut collection = Collection::new(config, src, telemetry);
+    let (mut body, mut line) = (Vec::new(), String::new());
     log::info!(
         "sysotlp {} starting: {}",
         env!("CARGO_PKG_VERSION"),
@@ -57,23 +57,149 @@ pub fn run(config: &Config, src: Source) -> u8 {
     );
 
     loop {
-        if schedule.wait() == Wake::Stop {
-            log::info!("stopping on signal");
-            return 0;
+        let retry_at = match &sink {
+            Sink::Otlp(delivery) => delivery.retry_at(),
+            Sink::Stdout(_) => None,
+        };
+        match schedule.wait(retry_at) {
+            Wake::Stop => {
+                log::info!("stopping on signal");
+                if let Sink::Otlp(delivery) = &mut sink {
+                    let deadline = Instant::now() + config.delivery.shutdown_timeout;
+                    delivery.shutdown(deadline, &mut |until| schedule.sleep_until(until));
+                }
+                return 0;
+            }
+            Wake::Retry => {
+                if let Sink::Otlp(delivery) = &mut sink {
+                    delivery.drain(send_deadline(config, &schedule));
+                }
+                continue;
+            }
+            Wake::Tick => {}
         }
-        let outcome = agent.tick(schedule.until_deadline());
-        match (outcome, config.once) {
-            (Outcome::Sent, true) | (Outcome::Closed, _) => return 0,
-            (Outcome::Sent, false) => {}
-            (Outcome::Failed(why), once) => {
-                log::error!(
-                    "export failed, {} data points dropped: {why}",
-                    agent.point_count()
-                );
-                if once {
-                    return 1;
+        let started = Instant::now();
+        let now_unix_nano = collection
+            .source()
+            .fixed_now_unix_nano()
+            .unwrap_or_else(wall_clock_unix_nano);
+        let builder = collection.run(now_unix_nano);
+        let points = builder.point_count();
+        if points == 0 {
+            log::warn!("no data points were collected this tick");
+            if config.once {
+                return 1;
+            }
+            continue;
+        }
+        let collected = started.elapsed();
+        match &mut sink {
+            Sink::Stdout(stdout) => {
+                otlp::json::write(builder, &mut line);
+                match stdout.write_line(&line) {
+                    Outcome::Closed => return 0,
+                    Outcome::Failed { detail, .. } => {
+                        log::error!("{points} data points dropped: {detail}");
+                        if config.once {
+                            return 1;
+                        }
+                    }
+                    _ if config.once => return 0,
+                    _ => {}
                 }
             }
+            Sink::Otlp(delivery) => {
+                otlp::encode::encode(builder, &mut body);
+                let points = u32::try_from(points).unwrap_or(u32::MAX);
+                // Age limits use the wall time the batch was made, not its data time (a
+                // fixture's fixed clock).
+                let created = wall_clock_unix_nano();
+                if config.once {
+                    return once(delivery, &body, points, created, config);
+                }
+                delivery.submit(&body, points, created, send_deadline(config, &schedule));
+                log::debug!(
+                    "tick: {points} points, {} bytes, collected in {} µs, sent in {} ms",
+                    body.len(),
+                    collected.as_micros(),
+                    (started.elapsed() - collected).as_millis()
+                );
+            }
+        }
+    }
+}
+
+/// The OTLP delivery path: exporter, queue (with the spool when configured).
+fn delivery(
+    config: &Config,
+    telemetry: &std::rc::Rc<std::cell::RefCell<Telemetry>>,
+) -> Result<Delivery, String> {
+    let d = &config.delivery;
+    let spool = match &d.spool_dir {
+        Some(dir) => Some(Spool::open(dir).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let queue = Queue::new(
+        usize::try_from(d.queue_size).unwrap_or(usize::MAX),
+        spool,
+        d.spool_size,
+    );
+    let options = DeliveryOptions {
+        gzip: d.gzip,
+        max_request_size: usize::try_from(d.max_request_size).unwrap_or(usize::MAX),
+        max_age: d.max_age,
+        // Do not start an attempt that cannot finish: min(1 s, interval/10, timeout).
+        min_attempt: [
+            Duration::from_secs(1),
+            config.interval / 10,
+            config.otlp.timeout.unwrap_or(Duration::MAX),
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or_default(),
+    };
+    Ok(Delivery::new(
+        HttpExporter::new(&config.otlp),
+        queue,
+        options,
+        std::rc::Rc::clone(telemetry),
+    ))
+}
+
+/// The end of this tick's sending: `--export-timeout` from now, never past the next tick.
+fn send_deadline(config: &Config, schedule: &Schedule) -> Instant {
+    let next_tick = schedule.deadline();
+    match config.delivery.export_timeout {
+        Some(budget) => (Instant::now() + budget).min(next_tick),
+        None => next_tick,
+    }
+}
+
+/// `--once`: replay the spool, send this tick's request, one attempt each, no backoff.
+/// Exit 0 if this request was acknowledged; else it is spooled (if configured), exit 1.
+fn once(
+    delivery: &mut Delivery,
+    body: &[u8],
+    points: u32,
+    created_unix_nano: u64,
+    config: &Config,
+) -> u8 {
+    let deadline = Instant::now() + config.delivery.export_timeout.unwrap_or(config.interval);
+    delivery.drain_once(deadline);
+    let outcome = if delivery.is_idle() {
+        delivery.submit(body, points, created_unix_nano, deadline)
+    } else {
+        delivery.submit(body, points, created_unix_nano, Instant::now());
+        None
+    };
+    match outcome {
+        Some(Outcome::Sent { .. }) => 0,
+        other => {
+            if let Some(Outcome::Failed { detail, .. } | Outcome::Retry { detail, .. }) = other {
+                log::error!("export failed, {points} data points not delivered: {detail}");
+            }
+            delivery.shutdown(Instant::now(), &mut |_| false);
+            1
         }
     }
 }
@@ -85,51 +211,6 @@ fn idle(config: &Config, schedule: &mut Schedule) -> u8 {
         return 0;
     }
     log::info!("exporter none: not collecting; waiting for a stop signal");
-    while schedule.wait() != Wake::Stop {}
+    while schedule.wait(None) != Wake::Stop {}
     0
-}
-
-impl Agent {
-    /// One cycle: collect into the builder, encode, export within `budget`.
-    fn tick(&mut self, budget: Duration) -> Outcome {
-        let started = Instant::now();
-        let now_unix_nano = self
-            .collection
-            .source()
-            .fixed_now_unix_nano()
-            .unwrap_or_else(wall_clock_unix_nano);
-        let builder = self.collection.run(now_unix_nano);
-        let points = builder.point_count();
-        if points == 0 {
-            return Outcome::Failed("no data points were collected".to_string());
-        }
-        let collected = started.elapsed();
-        let (outcome, bytes) = match &mut self.sink {
-            Sink::Otlp(http) => {
-                otlp::encode::encode(builder, &mut self.body);
-                (http.send(&self.body, budget), self.body.len())
-            }
-            Sink::Stdout(stdout) => {
-                otlp::json::write(builder, &mut self.line);
-                (stdout.write_line(&self.line), self.line.len())
-            }
-        };
-        log::debug!(
-            "{points} points, {bytes} bytes, collected in {} µs, exported in {} ms",
-            collected.as_micros(),
-            (started.elapsed() - collected).as_millis()
-        );
-        outcome
-    }
-
-    fn point_count(&self) -> usize {
-        self.collection.builder().point_count()
-    }
-}
-
-fn wall_clock_unix_nano() -> u64 {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -35,6 +35,38 @@ pub struct Cli {
     #[argh(option)]
     pub interval: Option<String>,
 
+    /// request body compression: gzip or none (default none)
+    #[argh(option)]
+    pub compression: Option<String>,
+
+    /// time budget of one tick's sending, including backlog replay, e.g. 30s (default 30s)
+    #[argh(option)]
+    pub export_timeout: Option<String>,
+
+    /// largest request sent, before compression, e.g. 1MiB (default 1MiB)
+    #[argh(option)]
+    pub max_request_size: Option<String>,
+
+    /// memory for undelivered requests, e.g. 1MiB (default 1MiB); when full the oldest go
+    #[argh(option)]
+    pub queue_size: Option<String>,
+
+    /// drop undelivered requests older than this, e.g. 6h (default 6h)
+    #[argh(option)]
+    pub max_age: Option<String>,
+
+    /// keep undelivered requests in this directory, so restarts and kill -9 lose nothing
+    #[argh(option)]
+    pub spool_dir: Option<String>,
+
+    /// largest size of the spool directory, e.g. 64MiB (default 64MiB)
+    #[argh(option)]
+    pub spool_size: Option<String>,
+
+    /// time to deliver the backlog after SIGTERM before exiting, e.g. 5s (default 5s)
+    #[argh(option)]
+    pub shutdown_timeout: Option<String>,
+
     /// resource attribute KEY=VALUE added to every request (repeatable; an empty VALUE
     /// removes a detected attribute)
     #[argh(option)]

@@ -13,6 +13,9 @@ use crate::report::Report;
 use crate::resource;
 use crate::schedule::Tick;
 use crate::source::Source;
+use crate::telemetry::Telemetry;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Instant;
 
 /// The collectors and everything they keep between cycles.
@@ -24,14 +27,17 @@ pub struct Collection {
     report: Report,
     cycle: u64,
     previous_unix_nano: u64,
+    telemetry: Rc<RefCell<Telemetry>>,
 }
 
 impl Collection {
-    /// Detects the resource and builds the collectors `config` asks for.
-    pub fn new(config: &Config, src: Source) -> Collection {
+    /// Detects the resource and builds the collectors `config` asks for; collector results
+    /// are recorded in `telemetry` (the `agent` collector reports them).
+    pub fn new(config: &Config, src: Source, telemetry: Rc<RefCell<Telemetry>>) -> Collection {
         let attributes = resource::merge(resource::detect(&src), &config.resource);
         Collection {
-            collectors: collect::registry(&src, config),
+            collectors: collect::registry(&src, config, &telemetry),
+            telemetry,
             builder: Builder::with_disabled(&attributes, config.disabled_metrics.clone()),
             src,
             boot: BootClock::default(),
@@ -69,7 +75,17 @@ impl Collection {
         self.previous_unix_nano = now_unix_nano;
         self.builder.begin(tick.now_unix_nano, tick.boot_unix_nano);
         for collector in &mut self.collectors {
-            match collector.collect(&self.src, &tick, &mut self.builder) {
+            let (before, run_started) = (self.builder.point_count(), Instant::now());
+            let result = collector.collect(&self.src, &tick, &mut self.builder);
+            let points = (self.builder.point_count() - before) as u64;
+            let duration = run_started.elapsed().as_secs_f64();
+            self.telemetry.borrow_mut().scraped(
+                collector.name(),
+                points,
+                result.is_err(),
+                duration,
+            );
+            match result {
                 Ok(()) => self.report.succeeded(collector.name(), started),
                 Err(e) => self.report.failed(collector.name(), e, started),
             }

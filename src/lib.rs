@@ -27,3 +27,4 @@ pub mod resource;
 pub mod schedule;
 pub mod semconv;
 pub mod source;
+pub mod telemetry;

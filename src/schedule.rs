@@ -30,7 +30,11 @@ pub struct Tick {
 /// Why `wait` returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wake {
+    /// The tick deadline.
     Tick,
+    /// The retry time the caller gave.
+    Retry,
+    /// SIGTERM or SIGINT.
     Stop,
 }
 
@@ -95,17 +99,17 @@ impl Schedule {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    /// Sleeps until the next deadline or a stop signal.
-    pub fn wait(&mut self) -> Wake {
-        let mut drain = [0u8; 64];
+    /// When the next tick is due.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Sleeps until the next tick deadline, `retry_at` (if earlier), or a stop signal.
+    pub fn wait(&mut self, retry_at: Option<Instant>) -> Wake {
         loop {
             if self.stopping() {
+                self.discard_pending_bytes();
                 return Wake::Stop;
-            }
-            if self.hangup.swap(false, Ordering::SeqCst) {
-                log::info!(
-                    "SIGHUP: reload is not supported; restart sysotlp to apply new settings"
-                );
             }
             let now = Instant::now();
             if now >= self.deadline {
@@ -119,32 +123,72 @@ impl Schedule {
                 self.deadline = next;
                 return Wake::Tick;
             }
-            let timeout = self.deadline - now;
-            // A zero timeout means "block forever" to set_read_timeout; the deadline is
-            // already in the future here, so the timeout is positive.
-            if self
-                .wake
-                .set_read_timeout(Some(timeout.max(Duration::from_micros(1))))
-                .is_err()
-            {
-                std::thread::sleep(timeout.min(Duration::from_millis(100)));
-                continue;
+            if retry_at.is_some_and(|at| now >= at) {
+                return Wake::Retry;
             }
-            match self.wake.read(&mut drain) {
-                Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
-                Err(e) => {
-                    log::warn!("signal socket: {e}; polling instead");
-                    std::thread::sleep(timeout.min(Duration::from_millis(100)));
-                }
+            let until = retry_at.map_or(self.deadline, |at| at.min(self.deadline));
+            self.sleep(until - now);
+        }
+    }
+
+    /// After the stop signal: sleeps until `until`; false if another SIGTERM/SIGINT arrives
+    /// first (hurry: skip the rest of the shutdown drain).
+    pub fn sleep_until(&mut self, until: Instant) -> bool {
+        loop {
+            let now = Instant::now();
+            if now >= until {
+                return true;
+            }
+            if self.sleep(until - now) {
+                return false;
             }
         }
+    }
+
+    /// Forgets signal bytes already delivered, so that only a later signal counts as "again".
+    fn discard_pending_bytes(&mut self) {
+        let mut drain = [0u8; 64];
+        if self.wake.set_nonblocking(true).is_ok() {
+            while matches!(self.wake.read(&mut drain), Ok(n) if n > 0) {}
+            let _ = self.wake.set_nonblocking(false);
+        }
+    }
+
+    /// One timed read on the signal socket; true if a stop signal (not SIGHUP) arrived.
+    fn sleep(&mut self, timeout: Duration) -> bool {
+        let mut drain = [0u8; 64];
+        // A zero timeout means "block forever" to set_read_timeout.
+        if self
+            .wake
+            .set_read_timeout(Some(timeout.max(Duration::from_micros(1))))
+            .is_err()
+        {
+            std::thread::sleep(timeout.min(Duration::from_millis(100)));
+            return false;
+        }
+        let signalled = match self.wake.read(&mut drain) {
+            Ok(n) => n > 0,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                false
+            }
+            Err(e) => {
+                log::warn!("signal socket: {e}; polling instead");
+                std::thread::sleep(timeout.min(Duration::from_millis(100)));
+                false
+            }
+        };
+        if self.hangup.swap(false, Ordering::SeqCst) {
+            log::info!("SIGHUP: reload is not supported; restart sysotlp to apply new settings");
+            return false;
+        }
+        signalled && self.stopping()
     }
 }
 

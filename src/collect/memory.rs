@@ -71,7 +71,7 @@ pub fn parse_meminfo(text: &str) -> (Meminfo, Option<(usize, String)>) {
 }
 
 /// `   16303480 kB` → 16303480; the value must fit in bytes as an `i64`.
-fn parse_kib(rest: &str) -> Option<u64> {
+pub fn parse_kib(rest: &str) -> Option<u64> {
     let mut fields = rest.split_ascii_whitespace();
     let value = parse_counter(fields.next()?)?;
     match (fields.next(), fields.next()) {

@@ -4,6 +4,7 @@
 //! Emits: points into the `otlp::Builder`, in collector order (the table order of
 //! spec/metrics.md §3), each collector's points in kernel order.
 
+pub mod agent;
 pub mod counter;
 pub mod cpu;
 pub mod disk;
@@ -22,8 +23,11 @@ use crate::config::{CollectorName, Config};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::source::{ReadError, Source};
+use crate::telemetry::Telemetry;
+use std::cell::RefCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// One collector: a module with one job (STYLE.md §2).
 pub trait Collect {
@@ -95,10 +99,17 @@ impl fmt::Display for CollectError {
 }
 
 /// The collectors `config` asks for, in table order (the registry: one line per collector).
-pub fn registry(src: &Source, config: &Config) -> Vec<Box<dyn Collect>> {
+/// `agent` reports live process values, so in fixture mode it runs only when named.
+pub fn registry(
+    src: &Source,
+    config: &Config,
+    telemetry: &Rc<RefCell<Telemetry>>,
+) -> Vec<Box<dyn Collect>> {
     let mut collectors: Vec<Box<dyn Collect>> = Vec::new();
     for name in CollectorName::ALL {
-        if !config.collectors.contains(&name) {
+        if !config.collectors.contains(&name)
+            || (name == CollectorName::Agent && src.is_fixture() && !config.agent_named)
+        {
             continue;
         }
         collectors.push(match name {
@@ -113,6 +124,7 @@ pub fn registry(src: &Source, config: &Config) -> Vec<Box<dyn Collect>> {
             CollectorName::Paging => Box::new(paging::Paging::new(src, &config.paging)),
             CollectorName::Processes => Box::new(processes::Processes::new(src)),
             CollectorName::System => Box::new(system::System::new(src)),
+            CollectorName::Agent => Box::new(agent::Agent::new(Rc::clone(telemetry))),
         });
     }
     collectors

@@ -1,8 +1,8 @@
-//! Durations as flags and variables write them.
+//! Durations and sizes as flags and variables write them.
 //!
 //! Reads: flag text such as `500ms`, `10s`, `1m`, `2h` (an integer and one unit; a bare
-//! number is refused, because "1" meaning 1 ms is a known trap), and `OTEL_*` millisecond
-//! integers. Emits: `std::time::Duration`.
+//! number is refused, because "1" meaning 1 ms is a known trap), `OTEL_*` millisecond
+//! integers, and sizes (`65536`, `512KiB`, `1MiB`, `2GiB`). Emits: `Duration`s and byte counts.
 
 use std::time::Duration;
 
@@ -24,6 +24,24 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// An `OTEL_*` duration: a non-negative integer of milliseconds.
 pub fn parse_millis(text: &str) -> Option<Duration> {
     text.trim().parse::<u64>().ok().map(Duration::from_millis)
+}
+
+/// Bytes, or an integer with `KiB`, `MiB` or `GiB`; `None` if malformed or overflowing.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let factor: u64 = match unit {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(factor)
 }
 
 /// `1m30s`-free display for messages: the largest exact unit.
@@ -69,6 +87,24 @@ mod tests {
             "18446744073709551615h",
         ] {
             assert_eq!(parse_duration(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("65536"), Some(65536));
+        assert_eq!(parse_size("512KiB"), Some(512 * 1024));
+        assert_eq!(parse_size("1MiB"), Some(1 << 20));
+        assert_eq!(parse_size("2GiB"), Some(2 << 30));
+        for bad in [
+            "",
+            "1MB",
+            "1 MiB",
+            "-1",
+            "1.5MiB",
+            "99999999999999999999GiB",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
         }
     }
 

@@ -14,7 +14,7 @@ pub mod pairs;
 use crate::cli::Cli;
 use crate::collect::filter::{Filter, Pattern};
 use crate::semconv;
-use duration::{parse_duration, parse_millis};
+use duration::{parse_duration, parse_millis, parse_size};
 use endpoint::{Endpoint, PathRule, parse_endpoint};
 use pairs::{is_header_name, is_header_value, parse_encoded_list, parse_literal_pair};
 use std::fmt;
@@ -28,6 +28,12 @@ const MIN_INTERVAL: Duration = Duration::from_millis(100);
 const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 const DEFAULT_LOG_FILTER: &str = "warn,sysotlp=info";
 pub const DEFAULT_STATFS_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_MAX_REQUEST_SIZE: u64 = 1 << 20;
+const DEFAULT_QUEUE_SIZE: u64 = 1 << 20;
+const DEFAULT_MAX_AGE: Duration = Duration::from_secs(6 * 3600);
+const DEFAULT_SPOOL_SIZE: u64 = 64 << 20;
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default filters (spec/metrics.md §6.2).
 const DEFAULT_DISK_EXCLUDE: &str = r"re:^(z?ram|loop|fd)\d+$";
 const DEFAULT_NETWORK_EXCLUDE: &str = "re:^veth";
@@ -138,11 +144,13 @@ pub enum CollectorName {
     Paging,
     Processes,
     System,
+    /// sysotlp's own health (exporter spec §5.1).
+    Agent,
 }
 
 impl CollectorName {
     /// Every collector, in the order they run and emit (spec/metrics.md table order).
-    pub const ALL: [CollectorName; 9] = [
+    pub const ALL: [CollectorName; 10] = [
         CollectorName::Cpu,
         CollectorName::Memory,
         CollectorName::Load,
@@ -152,6 +160,7 @@ impl CollectorName {
         CollectorName::Paging,
         CollectorName::Processes,
         CollectorName::System,
+        CollectorName::Agent,
     ];
 
     pub fn name(self) -> &'static str {
@@ -165,6 +174,7 @@ impl CollectorName {
             CollectorName::Paging => "paging",
             CollectorName::Processes => "processes",
             CollectorName::System => "system",
+            CollectorName::Agent => "agent",
         }
     }
 
@@ -235,6 +245,20 @@ pub struct OtlpOptions {
     pub timeout: Option<Duration>,
 }
 
+/// How requests are delivered (exporter spec §2.1, §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryConfig {
+    pub gzip: bool,
+    /// Time budget of one tick's sending (`--export-timeout`); 0 = until the next tick.
+    pub export_timeout: Option<Duration>,
+    pub max_request_size: u64,
+    pub queue_size: u64,
+    pub max_age: Duration,
+    pub spool_dir: Option<PathBuf>,
+    pub spool_size: u64,
+    pub shutdown_timeout: Duration,
+}
+
 /// Everything the agent runs with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -244,9 +268,12 @@ pub struct Config {
     pub once: bool,
     pub check: bool,
     pub otlp: OtlpOptions,
+    pub delivery: DeliveryConfig,
     /// User resource attributes in precedence order (later wins; empty value removes).
     pub resource: Vec<(String, String)>,
     pub collectors: Vec<CollectorName>,
+    /// `agent` was named in `--collectors` or `--enable`: it then runs in fixture mode too.
+    pub agent_named: bool,
     pub cpu: CpuOptions,
     pub load: LoadOptions,
     pub disk: DiskOptions,
@@ -307,6 +334,7 @@ impl Config {
         }
 
         let interval = interval(&cli, &env, &mut warnings)?;
+        let delivery = delivery(&cli, &env, &mut warnings)?;
         let selection = selection(&cli)?;
         let enabled = |name: &str| selection.enabled_metrics.contains(&name);
         let statfs_timeout = match &cli.statfs_timeout {
@@ -324,6 +352,7 @@ impl Config {
             once: cli.once,
             check: cli.check,
             otlp,
+            delivery,
             resource: resource(&cli, &env, &mut warnings)?,
             cpu: CpuOptions {
                 per_cpu: cli.per_cpu,
@@ -378,6 +407,7 @@ impl Config {
             paging: PagingOptions {
                 utilization: enabled(semconv::SYSTEM_PAGING_UTILIZATION.name),
             },
+            agent_named: selection.agent_named,
             collectors: selection.collectors,
             disabled_metrics: selection.disabled_metrics,
             log_filter: log_filter(&cli, &env, &mut warnings)?,
@@ -404,6 +434,20 @@ impl Config {
                 " endpoint={} (port {}) timeout={timeout}",
                 self.otlp.endpoint.url, self.otlp.endpoint.port
             ));
+            let d = &self.delivery;
+            text.push_str(&format!(
+                " compression={} queue-size={} max-age={}",
+                if d.gzip { "gzip" } else { "none" },
+                d.queue_size,
+                duration::display(d.max_age)
+            ));
+            if let Some(dir) = &d.spool_dir {
+                text.push_str(&format!(
+                    " spool-dir={} spool-size={}",
+                    dir.display(),
+                    d.spool_size
+                ));
+            }
             if !self.otlp.headers.is_empty() {
                 let names: Vec<&str> = self.otlp.headers.iter().map(|(k, _)| k.as_str()).collect();
                 text.push_str(&format!(" headers={} (values hidden)", names.join(",")));
@@ -538,6 +582,88 @@ fn interval(cli: &Cli, env: &Env, warnings: &mut Vec<String>) -> Result<Duration
     Ok(DEFAULT_INTERVAL)
 }
 
+fn delivery(
+    cli: &Cli,
+    env: &Env,
+    warnings: &mut Vec<String>,
+) -> Result<DeliveryConfig, ConfigError> {
+    let flag_duration = |flag: &str, value: &Option<String>, default: Duration| match value {
+        Some(text) => parse_duration(text)
+            .ok_or_else(|| ConfigError::invalid(flag, text, "a duration such as 10s")),
+        None => Ok(default),
+    };
+    let flag_size = |flag: &str, value: &Option<String>, default: u64| match value {
+        Some(text) => parse_size(text)
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError::invalid(flag, text, "a size such as 1MiB")),
+        None => Ok(default),
+    };
+    let gzip = match &cli.compression {
+        Some(text) => match text.to_ascii_lowercase().as_str() {
+            "gzip" => true,
+            "none" => false,
+            _ => return Err(ConfigError::invalid("--compression", text, "gzip or none")),
+        },
+        None => {
+            let mut gzip = false;
+            for name in [
+                "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+                "OTEL_EXPORTER_OTLP_COMPRESSION",
+            ] {
+                let Some(text) = env.get(name) else { continue };
+                match text.trim().to_ascii_lowercase().as_str() {
+                    "gzip" => gzip = true,
+                    "none" => gzip = false,
+                    _ => {
+                        warnings.push(format!("ignoring {name}=\"{text}\": expected gzip or none"));
+                        continue;
+                    }
+                }
+                break;
+            }
+            gzip
+        }
+    };
+    let export_timeout = match &cli.export_timeout {
+        Some(_) => flag_duration("--export-timeout", &cli.export_timeout, DEFAULT_EXPORT_TIMEOUT)?,
+        None => match env.get("OTEL_METRIC_EXPORT_TIMEOUT") {
+            Some(text) => parse_millis(&text).unwrap_or_else(|| {
+                warnings.push(format!("ignoring OTEL_METRIC_EXPORT_TIMEOUT=\"{text}\": expected milliseconds such as 30000"));
+                DEFAULT_EXPORT_TIMEOUT
+            }),
+            None => DEFAULT_EXPORT_TIMEOUT,
+        },
+    };
+    let max_request_size = flag_size(
+        "--max-request-size",
+        &cli.max_request_size,
+        DEFAULT_MAX_REQUEST_SIZE,
+    )?;
+    let queue_size = flag_size("--queue-size", &cli.queue_size, DEFAULT_QUEUE_SIZE)?;
+    if queue_size < max_request_size {
+        let text = cli.queue_size.clone().unwrap_or_default();
+        return Err(ConfigError::invalid(
+            "--queue-size",
+            &text,
+            "at least --max-request-size (default 1MiB)",
+        ));
+    }
+    Ok(DeliveryConfig {
+        gzip,
+        export_timeout: Some(export_timeout).filter(|t| !t.is_zero()),
+        max_request_size,
+        queue_size,
+        max_age: flag_duration("--max-age", &cli.max_age, DEFAULT_MAX_AGE)?,
+        spool_dir: cli.spool_dir.as_ref().map(PathBuf::from),
+        spool_size: flag_size("--spool-size", &cli.spool_size, DEFAULT_SPOOL_SIZE)?,
+        shutdown_timeout: flag_duration(
+            "--shutdown-timeout",
+            &cli.shutdown_timeout,
+            DEFAULT_SHUTDOWN_TIMEOUT,
+        )?,
+    })
+}
+
 fn headers(
     cli: &Cli,
     env: &Env,
@@ -663,6 +789,7 @@ fn resource(
 /// What `--collectors`, `--enable` and `--disable` choose.
 struct Selection {
     collectors: Vec<CollectorName>,
+    agent_named: bool,
     enabled_metrics: Vec<&'static str>,
     disabled_metrics: Vec<&'static str>,
 }
@@ -695,8 +822,12 @@ fn selection(cli: &Cli) -> Result<Selection, ConfigError> {
     if cli.collectors.is_empty() {
         collectors = CollectorName::ALL.to_vec();
     }
+    let agent_named = members(&cli.collectors)
+        .chain(members(&cli.enable))
+        .any(|n| n == CollectorName::Agent.name());
     let mut selection = Selection {
         collectors,
+        agent_named,
         enabled_metrics: Vec::new(),
         disabled_metrics: Vec::new(),
     };

@@ -33,7 +33,10 @@ impl Backoff {
 
     /// A backoff with a fixed seed (tests).
     pub fn with_seed(seed: u64) -> Self {
-        Backoff { failures: 0, state: seed | 1 }
+        Backoff {
+            failures: 0,
+            state: seed | 1,
+        }
     }
 
     /// Forgets the failures after an acknowledged (or dropped) batch.
@@ -87,7 +90,10 @@ mod tests {
         let bases = [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0];
         for base in bases {
             let d = b.next_delay().as_secs_f64();
-            assert!(d >= base * 0.5 && d <= (base * 1.5).min(30.0), "{d} for base {base}");
+            assert!(
+                d >= base * 0.5 && d <= (base * 1.5).min(30.0),
+                "{d} for base {base}"
+            );
         }
         b.reset();
         let d = b.next_delay().as_secs_f64();
@@ -113,11 +119,27 @@ mod tests {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
         assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
         // The three RFC 9110 date formats, 10 s after now.
-        for date in ["Sun, 06 Nov 1994 08:49:47 GMT", "Sunday, 06-Nov-94 08:49:47 GMT", "Sun Nov  6 08:49:47 1994"] {
-            assert_eq!(parse_retry_after(date, now), Some(Duration::from_secs(10)), "{date}");
+        for date in [
+            "Sun, 06 Nov 1994 08:49:47 GMT",
+            "Sunday, 06-Nov-94 08:49:47 GMT",
+            "Sun Nov  6 08:49:47 1994",
+        ] {
+            assert_eq!(
+                parse_retry_after(date, now),
+                Some(Duration::from_secs(10)),
+                "{date}"
+            );
         }
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO), "past → 0");
-        assert_eq!(parse_retry_after("3600", now), Some(MAX_RETRY_AFTER), "capped at 300 s");
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "past → 0"
+        );
+        assert_eq!(
+            parse_retry_after("3600", now),
+            Some(MAX_RETRY_AFTER),
+            "capped at 300 s"
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
     }

@@ -23,7 +23,9 @@ impl std::fmt::Debug for Gzip {
 
 impl Gzip {
     pub fn new() -> Self {
-        Gzip { deflate: Compress::new(Compression::fast(), false) }
+        Gzip {
+            deflate: Compress::new(Compression::fast(), false),
+        }
     }
 
     /// Replaces `out` with the gzip member of `input`; false (and `out` unusable) only if
@@ -36,8 +38,13 @@ impl Gzip {
         // Deflate never grows data by more than ~0.1% plus a few bytes per block.
         out.reserve(input.len() + input.len() / 512 + 64);
         loop {
-            let consumed = usize::try_from(self.deflate.total_in()).unwrap_or(input.len()).min(input.len());
-            match self.deflate.compress_vec(&input[consumed..], out, FlushCompress::Finish) {
+            let consumed = usize::try_from(self.deflate.total_in())
+                .unwrap_or(input.len())
+                .min(input.len());
+            match self
+                .deflate
+                .compress_vec(&input[consumed..], out, FlushCompress::Finish)
+            {
                 Ok(Status::StreamEnd) => break,
                 Ok(_) => out.reserve(out.capacity().max(1024)),
                 Err(_) => return false,
@@ -65,7 +72,9 @@ mod tests {
 
     fn gunzip(bytes: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 
@@ -73,12 +82,19 @@ mod tests {
     fn round_trips_through_a_standard_decoder_and_reuses_state() {
         let mut gz = Gzip::new();
         let mut out = Vec::new();
-        let text: Vec<u8> = (0..20_000u32).flat_map(|i| format!("system.cpu.time {i}\n").into_bytes()).collect();
+        let text: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("system.cpu.time {i}\n").into_bytes())
+            .collect();
         for input in [&text[..], b"", b"a", &text[..100]] {
             assert!(gz.compress(input, &mut out));
             assert_eq!(gunzip(&out), input);
         }
         assert!(gz.compress(&text, &mut out));
-        assert!(out.len() < text.len() / 4, "{} of {}", out.len(), text.len());
+        assert!(
+            out.len() < text.len() / 4,
+            "{} of {}",
+            out.len(),
+            text.len()
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! The OTLP/HTTP exporter: one blocking POST per request.
 //!
 //! Reads: protobuf bytes of an `ExportMetricsServiceRequest`.
-//! Emits: `POST <endpoint>` with `Content-Type: application/x-protobuf`, our `User-Agent`
-//! and the user's headers; an `Outcome` from the answer (exporter spec §2.1, §2.2):
-//! a 2xx is delivered (its `partial_success` logged), anything else or a network error is a
-//! failure whose text carries the status and the first bytes of the body, or the cause.
+//! Emits: `POST <endpoint>` with `Content-Type: application/x-protobuf` (and
+//! `Content-Encoding: gzip` when compressed), our `User-Agent` and the user's headers; an
+//! `Outcome` from the answer (exporter spec §2.2): a 2xx is delivered (its
+//! `partial_success` logged and counted); 429/502/503/504 and network failures (refused,
+//! reset, EOF, timeout, DNS, TLS) are retryable, with `Retry-After`; any other status is
+//! final. Failure texts carry the status and the first bytes of the body, or the cause.
 //!
 //! ureq 3 is set up against its traps (exporter spec §2.4): status codes are answers, not
 //! errors (else the body is lost); every request has a global timeout (ureq has none by
@@ -12,18 +14,21 @@
 //! redirects are not followed (they would turn the POST into a GET); one idle connection is
 //! kept; buffers are 32 KiB instead of 128 KiB; response bodies are read up to 64 KiB.
 
-use super::Outcome;
+use super::backoff::parse_retry_after;
+use super::{ErrorType, Outcome};
 use crate::config::OtlpOptions;
 use crate::config::duration;
 use crate::otlp::{ExportMetricsServiceResponse, Status};
 use prost::Message;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 const EXCERPT_BYTES: usize = 200;
 const MAX_CONNECT: Duration = Duration::from_secs(5);
 const BUFFER_BYTES: usize = 32 * 1024;
 const PROTOBUF: &str = "application/x-protobuf";
+/// Statuses worth retrying (OTLP/HTTP specification, "Retryable Response Codes").
+const RETRYABLE: [u16; 4] = [429, 502, 503, 504];
 
 /// Sends requests to one endpoint.
 #[derive(Debug)]
@@ -56,9 +61,9 @@ impl HttpExporter {
         }
     }
 
-    /// POSTs `body`, waiting at most the configured timeout and never longer than `budget`
-    /// (the time until the next tick is due).
-    pub fn send(&mut self, body: &[u8], budget: Duration) -> Outcome {
+    /// POSTs `body` (gzip-compressed when `gzip`), waiting at most the configured timeout
+    /// and never longer than `budget` (the time left before the next tick is due).
+    pub fn send(&mut self, body: &[u8], gzip: bool, budget: Duration) -> Outcome {
         let limit = self
             .timeout
             .map_or(budget, |t| t.min(budget))
@@ -71,79 +76,126 @@ impl HttpExporter {
             .timeout_connect(Some(limit.min(MAX_CONNECT)))
             .build()
             .header("content-type", PROTOBUF);
+        if gzip {
+            request = request.header("content-encoding", "gzip");
+        }
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }
         let mut response = match request.send(body) {
             Ok(response) => response,
-            Err(e) => return Outcome::Failed(describe_error(&e, limit)),
+            Err(e) => {
+                let (error, detail) = describe_error(&e, limit);
+                return Outcome::Retry {
+                    error,
+                    retry_after: None,
+                    detail: format!("{}: {detail}", self.url),
+                };
+            }
         };
         let status = response.status().as_u16();
-        let is_protobuf = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(PROTOBUF));
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let is_protobuf = header("content-type").is_some_and(|v| v.starts_with(PROTOBUF));
+        let retry_after = header("retry-after");
+        let location = header("location");
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_RESPONSE_BYTES)
             .read_to_vec();
         if (200..300).contains(&status) {
-            match body {
+            let rejected = match body {
                 Ok(bytes) => log_partial_success(&bytes),
-                Err(e) => log::warn!(
-                    "{}: HTTP {status} accepted the request; response not parsed: {e}",
-                    self.url
-                ),
-            }
-            return Outcome::Sent;
+                Err(e) => {
+                    log::warn!(
+                        "{}: HTTP {status} accepted the request; response not parsed: {e}",
+                        self.url
+                    );
+                    0
+                }
+            };
+            return Outcome::Sent { rejected };
         }
-        let detail = match body {
+        let mut detail = format!("{}: HTTP {status}", self.url);
+        let message = match body {
             Ok(bytes) => error_detail(&bytes, is_protobuf),
             Err(e) => format!("(body not read: {e})"),
         };
-        let mut text = format!("{}: HTTP {status}", self.url);
-        if !detail.is_empty() {
-            text.push_str(": ");
-            text.push_str(&detail);
+        if !message.is_empty() {
+            detail.push_str(": ");
+            detail.push_str(&message);
+        }
+        if let Some(location) = location.filter(|_| (300..400).contains(&status)) {
+            detail.push_str(" (Location: ");
+            detail.push_str(&excerpt(location.as_bytes()));
+            detail.push(')');
         }
         if let Some(hint) = hint(status) {
-            text.push_str(" (");
-            text.push_str(hint);
-            text.push(')');
+            detail.push_str(" (");
+            detail.push_str(hint);
+            detail.push(')');
         }
-        Outcome::Failed(text)
-    }
-}
-
-fn describe_error(error: &ureq::Error, limit: Duration) -> String {
-    match error {
-        ureq::Error::Timeout(which) => {
-            format!("timed out after {} ({which})", duration::display(limit))
-        }
-        ureq::Error::HostNotFound => {
-            "DNS lookup found no address for the endpoint host".to_string()
-        }
-        ureq::Error::Io(e) => match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => {
-                "connection refused (is the collector listening?)".to_string()
+        let error = ErrorType::Status(status);
+        if RETRYABLE.contains(&status) {
+            let retry_after = retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            Outcome::Retry {
+                error,
+                retry_after,
+                detail,
             }
-            std::io::ErrorKind::ConnectionReset => "connection reset by the server".to_string(),
-            std::io::ErrorKind::UnexpectedEof => "connection closed before a response".to_string(),
-            _ => format!("network error: {e}"),
-        },
-        other => other.to_string(),
+        } else {
+            Outcome::Failed { error, detail }
+        }
     }
 }
 
-/// Logs `partial_success` of a 2xx answer: rejected points are a WARN, a message alone INFO.
-fn log_partial_success(body: &[u8]) {
+/// The `error.type` and a line for the log of a failed exchange.
+fn describe_error(error: &ureq::Error, limit: Duration) -> (ErrorType, String) {
+    match error {
+        ureq::Error::Timeout(which) => (
+            ErrorType::Timeout,
+            format!("timed out after {} ({which})", duration::display(limit)),
+        ),
+        ureq::Error::HostNotFound => (
+            ErrorType::Dns,
+            "DNS lookup found no address for the endpoint host".to_string(),
+        ),
+        ureq::Error::Io(e) => {
+            let text = match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    "connection refused (is the collector listening?)".to_string()
+                }
+                std::io::ErrorKind::ConnectionReset => "connection reset by the server".to_string(),
+                std::io::ErrorKind::UnexpectedEof => {
+                    "connection closed before a response".to_string()
+                }
+                std::io::ErrorKind::TimedOut => {
+                    return (ErrorType::Timeout, format!("timed out: {e}"));
+                }
+                _ => format!("network error: {e}"),
+            };
+            (ErrorType::Connection, text)
+        }
+        other => (ErrorType::Connection, other.to_string()),
+    }
+}
+
+/// Logs `partial_success` of a 2xx answer (rejected points are a WARN, a message alone INFO)
+/// and returns the number of rejected points.
+fn log_partial_success(body: &[u8]) -> u64 {
     let Some(partial) = ExportMetricsServiceResponse::decode(body)
         .ok()
         .and_then(|r| r.partial_success)
     else {
-        return;
+        return 0;
     };
     if partial.rejected_data_points > 0 {
         log::warn!(
@@ -157,6 +209,7 @@ fn log_partial_success(body: &[u8]) {
             excerpt(partial.error_message.as_bytes())
         );
     }
+    u64::try_from(partial.rejected_data_points).unwrap_or(0)
 }
 
 /// The message of a `google.rpc.Status` body, else an escaped excerpt of the bytes.

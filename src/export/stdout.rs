@@ -4,7 +4,7 @@
 //! so `| jq` or `| head -1` sees it; logs go to stderr. A closed pipe (EPIPE, e.g. after
 //! `head -1` exits) is `Outcome::Closed`: the agent stops and exits 0.
 
-use super::Outcome;
+use super::{ErrorType, Outcome};
 use std::io::{self, Write};
 
 /// Writes each request as a line on stdout.
@@ -19,9 +19,12 @@ impl StdoutExporter {
             .and_then(|()| out.write_all(b"\n"))
             .and_then(|()| out.flush());
         match written {
-            Ok(()) => Outcome::Sent,
+            Ok(()) => Outcome::Sent { rejected: 0 },
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Closed,
-            Err(e) => Outcome::Failed(format!("writing to stdout: {e}")),
+            Err(e) => Outcome::Failed {
+                error: ErrorType::Connection,
+                detail: format!("writing to stdout: {e}"),
+            },
         }
     }
 }

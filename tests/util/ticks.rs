@@ -26,7 +26,7 @@ pub fn run_ticks(name: &str, trees: &[&str], flags: &[&str]) -> Vec<Value> {
     let cli = sysotlp::cli::parse(&argv).expect("flags");
     let config = sysotlp::config::Config::from_cli(cli, &|_| None).expect("config");
     let src = sysotlp::source::Source::open(&link).expect("root");
-    let mut collection = Collection::new(&config, src);
+    let mut collection = Collection::new(&config, src, sysotlp::telemetry::Telemetry::shared(0));
     let mut requests = Vec::new();
     for tree in trees {
         point_to(tree);

@@ -1,0 +1,390 @@
+//! Delivery that never loses data: send now, or queue and retry, oldest first.
+//!
+//! Reads: each tick's encoded request; `Outcome`s of attempts; the clock.
+//! Emits: HTTP attempts, the backlog (`Queue`, optionally spooled), retry times for the loop
+//! to wake at, self-metric counters (`Telemetry`), and rate-limited log lines (exporter spec
+//! §3.1, §5.2): the first failure of an outage is one WARN, repeats are summarised at most
+//! every 10 minutes, the recovery is one INFO with the count of replayed batches; a dropped
+//! batch is one ERROR.
+//! A tick's request is sent at once when nothing is queued and no backoff is pending;
+//! otherwise it joins the backlog. The backlog drains head first, strictly FIFO
+//! (Prometheus-style stores reject samples older than the newest), within the time left
+//! before the next tick, so collection is never delayed by retries.
+
+use super::backoff::{Backoff, MAX_RETRY_AFTER};
+use super::gzip::Gzip;
+use super::http::HttpExporter;
+use super::queue::{Dropped, Queue};
+use super::{ErrorType, Outcome};
+use crate::config::duration;
+use crate::telemetry::{DropReason, RequestOutcome, Telemetry};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const SUMMARY_EVERY: Duration = Duration::from_secs(600);
+
+/// Settings of the delivery path.
+#[derive(Debug, Clone)]
+pub struct DeliveryOptions {
+    pub gzip: bool,
+    /// Largest request (before compression) we send; larger ones are dropped.
+    pub max_request_size: usize,
+    /// Batches older than this are dropped (wall time).
+    pub max_age: Duration,
+    /// Do not start an attempt with less time than this left before the deadline.
+    pub min_attempt: Duration,
+}
+
+/// An ongoing outage, for rate-limited logging.
+#[derive(Debug)]
+struct Outage {
+    since: Instant,
+    attempts: u64,
+    last_logged: Instant,
+}
+
+/// The delivery path of the OTLP exporter.
+pub struct Delivery {
+    http: HttpExporter,
+    queue: Queue,
+    backoff: Backoff,
+    retry_at: Option<Instant>,
+    gzip: Option<Gzip>,
+    compressed: Vec<u8>,
+    options: DeliveryOptions,
+    telemetry: Rc<RefCell<Telemetry>>,
+    outage: Option<Outage>,
+    replayed: u64,
+    reported: Dropped,
+}
+
+impl Delivery {
+    pub fn new(
+        http: HttpExporter,
+        queue: Queue,
+        options: DeliveryOptions,
+        telemetry: Rc<RefCell<Telemetry>>,
+    ) -> Self {
+        Delivery {
+            http,
+            queue,
+            backoff: Backoff::new(),
+            retry_at: None,
+            gzip: options.gzip.then(Gzip::new),
+            compressed: Vec::new(),
+            options,
+            telemetry,
+            outage: None,
+            replayed: 0,
+            reported: Dropped::default(),
+        }
+    }
+
+    /// When the loop should wake to retry the backlog; `None` when nothing is queued.
+    pub fn retry_at(&self) -> Option<Instant> {
+        if self.queue.is_empty() {
+            None
+        } else {
+            Some(self.retry_at.unwrap_or_else(Instant::now))
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// A new tick's request of `points` data points; attempts what is due before `deadline`.
+    /// Returns the outcome of sending this request at once, or `None` if it was queued.
+    pub fn submit(
+        &mut self,
+        body: &[u8],
+        points: u32,
+        created_unix_nano: u64,
+        deadline: Instant,
+    ) -> Option<Outcome> {
+        if body.len() > self.options.max_request_size {
+            log::error!(
+                "dropping a request of {} bytes ({points} data points): larger than --max-request-size {}",
+                body.len(),
+                self.options.max_request_size
+            );
+            self.telemetry
+                .borrow_mut()
+                .exporter
+                .drop_points(DropReason::TooLarge, u64::from(points));
+            return Some(Outcome::Failed {
+                error: ErrorType::Status(413),
+                detail: "request too large".into(),
+            });
+        }
+        let gzip = match &mut self.gzip {
+            Some(gz) => gz.compress(body, &mut self.compressed),
+            None => false,
+        };
+        let wire: &[u8] = if gzip { &self.compressed } else { body };
+        let now = Instant::now();
+        let mut outcome = None;
+        if self.queue.is_empty() && self.retry_at.is_none_or(|at| at <= now) {
+            let result = attempt(
+                &mut self.http,
+                &self.telemetry,
+                wire,
+                gzip,
+                points,
+                deadline.saturating_duration_since(now),
+            );
+            match &result {
+                Outcome::Sent { .. } => self.recovered(),
+                Outcome::Retry { .. } => {
+                    self.queue.push(wire, gzip, points, created_unix_nano, now);
+                    self.schedule_retry(&result, now);
+                }
+                Outcome::Failed { detail, .. } => self.dropped(points, detail),
+                Outcome::Closed => {}
+            }
+            outcome = Some(result);
+        } else {
+            self.queue.push(wire, gzip, points, created_unix_nano, now);
+        }
+        self.drain(deadline);
+        outcome
+    }
+
+    /// Sends queued batches, oldest first, while they are due and time is left before
+    /// `deadline`; stops at the first retryable failure.
+    pub fn drain(&mut self, deadline: Instant) {
+        loop {
+            let now = Instant::now();
+            if self.queue.is_empty() || self.retry_at.is_some_and(|at| at > now) {
+                break;
+            }
+            let left = deadline.saturating_duration_since(now);
+            if left < self.options.min_attempt {
+                break;
+            }
+            self.queue
+                .expire(wall_clock_unix_nano(), self.options.max_age);
+            let Some((entry, body)) = self.queue.head() else {
+                break;
+            };
+            let result = attempt(
+                &mut self.http,
+                &self.telemetry,
+                body,
+                entry.gzip,
+                entry.points,
+                left,
+            );
+            match &result {
+                Outcome::Sent { .. } => {
+                    self.queue.pop();
+                    self.replayed += 1;
+                    self.recovered();
+                }
+                Outcome::Failed { detail, .. } => {
+                    let detail = detail.clone();
+                    self.queue.pop();
+                    self.backoff.reset();
+                    self.retry_at = None;
+                    self.dropped(entry.points, &detail);
+                }
+                Outcome::Retry { .. } => {
+                    self.schedule_retry(&result, now);
+                    break;
+                }
+                Outcome::Closed => break,
+            }
+        }
+        self.update_gauges();
+    }
+
+    /// `--once`: one attempt per queued batch (spool replay) and none of the backoff; true if
+    /// the backlog is empty afterwards.
+    pub fn drain_once(&mut self, deadline: Instant) -> bool {
+        self.retry_at = None;
+        self.options.min_attempt = Duration::ZERO;
+        while !self.queue.is_empty() && Instant::now() < deadline {
+            let before = self.queue.len();
+            self.retry_at = None;
+            self.drain(deadline);
+            if self.queue.len() == before {
+                break;
+            }
+        }
+        self.queue.is_empty()
+    }
+
+    /// After a stop signal: keep draining until `deadline` (waiting out retry delays with
+    /// `wait`, which returns false if a second signal says to hurry), then keep what is left
+    /// in the spool or report it lost.
+    pub fn shutdown(&mut self, deadline: Instant, wait: &mut dyn FnMut(Instant) -> bool) {
+        while !self.queue.is_empty() && Instant::now() < deadline {
+            if let Some(at) = self.retry_at.filter(|at| *at > Instant::now()) {
+                if at >= deadline || !wait(at) {
+                    break;
+                }
+            }
+            let before = (self.queue.len(), self.retry_at);
+            self.drain(deadline);
+            if (self.queue.len(), self.retry_at) == before {
+                break;
+            }
+        }
+        let lost = self.queue.persist();
+        if lost > 0 {
+            log::error!(
+                "stopping with {lost} data points undelivered and no spool to keep them (--spool-dir)"
+            );
+            self.telemetry
+                .borrow_mut()
+                .exporter
+                .drop_points(DropReason::Shutdown, lost);
+        } else if !self.queue.is_empty() {
+            log::info!(
+                "stopping: {} batches kept in the spool for the next start",
+                self.queue.len()
+            );
+        }
+    }
+
+    fn schedule_retry(&mut self, result: &Outcome, now: Instant) {
+        let Outcome::Retry {
+            retry_after,
+            detail,
+            ..
+        } = result
+        else {
+            return;
+        };
+        let delay = match retry_after {
+            Some(delay) => {
+                if *delay == MAX_RETRY_AFTER {
+                    log::info!(
+                        "Retry-After capped at {}",
+                        duration::display(MAX_RETRY_AFTER)
+                    );
+                }
+                *delay
+            }
+            None => self.backoff.next_delay(),
+        };
+        self.retry_at = Some(now + delay);
+        let queued = self.queue.len();
+        match &mut self.outage {
+            None => {
+                log::warn!(
+                    "export failing: {detail}; retrying in {:.1} s ({queued} batches queued)",
+                    delay.as_secs_f64()
+                );
+                self.outage = Some(Outage {
+                    since: now,
+                    attempts: 1,
+                    last_logged: now,
+                });
+            }
+            Some(outage) => {
+                outage.attempts += 1;
+                if now.duration_since(outage.last_logged) >= SUMMARY_EVERY {
+                    outage.last_logged = now;
+                    log::warn!(
+                        "still failing: {} attempts in {} min, last: {detail} ({queued} batches queued)",
+                        outage.attempts,
+                        now.duration_since(outage.since).as_secs() / 60
+                    );
+                } else {
+                    log::debug!(
+                        "export attempt failed: {detail}; retrying in {:.1} s ({queued} queued)",
+                        delay.as_secs_f64()
+                    );
+                }
+            }
+        }
+    }
+
+    fn recovered(&mut self) {
+        self.backoff.reset();
+        self.retry_at = None;
+        if self.queue.is_empty() {
+            if let Some(outage) = self.outage.take() {
+                log::info!(
+                    "export recovered after {} s; {} queued batches delivered",
+                    outage.since.elapsed().as_secs(),
+                    self.replayed
+                );
+                self.replayed = 0;
+            }
+        }
+    }
+
+    fn dropped(&mut self, points: u32, detail: &str) {
+        log::error!("export failed, {points} data points dropped (not retryable): {detail}");
+        self.telemetry
+            .borrow_mut()
+            .exporter
+            .drop_points(DropReason::NonRetryable, u64::from(points));
+    }
+
+    /// Copies queue sizes and the queue's own drops into the self-metrics.
+    fn update_gauges(&mut self) {
+        let dropped = self.queue.dropped();
+        let mut telemetry = self.telemetry.borrow_mut();
+        let stats = &mut telemetry.exporter;
+        stats.drop_points(
+            DropReason::QueueFull,
+            dropped.queue_full - self.reported.queue_full,
+        );
+        stats.drop_points(DropReason::MaxAge, dropped.max_age - self.reported.max_age);
+        stats.drop_points(DropReason::Corrupt, dropped.corrupt - self.reported.corrupt);
+        self.reported = dropped;
+        stats.reported = true;
+        stats.queue_batches = self.queue.len() as u64;
+        stats.memory_bytes = self.queue.memory_bytes() as u64;
+        stats.memory_capacity = self.queue.capacity() as u64;
+        stats.spool = self.queue.spool_bytes();
+        stats.oldest_batch_age = self.queue.oldest_created().map_or(0.0, |created| {
+            wall_clock_unix_nano().saturating_sub(created) as f64 / 1e9
+        });
+    }
+}
+
+/// One POST, with its effect on the self-metrics.
+fn attempt(
+    http: &mut HttpExporter,
+    telemetry: &Rc<RefCell<Telemetry>>,
+    body: &[u8],
+    gzip: bool,
+    points: u32,
+    budget: Duration,
+) -> Outcome {
+    let started = Instant::now();
+    let outcome = http.send(body, gzip, budget);
+    let mut telemetry = telemetry.borrow_mut();
+    let stats = &mut telemetry.exporter;
+    stats.send_duration = started.elapsed().as_secs_f64();
+    let points = u64::from(points);
+    match &outcome {
+        Outcome::Sent { rejected } => {
+            stats.count_request(RequestOutcome::Sent);
+            stats.sent_points += points.saturating_sub(*rejected);
+            stats.drop_points(DropReason::Rejected, (*rejected).min(points));
+        }
+        Outcome::Retry { error, .. } => {
+            stats.count_request(RequestOutcome::Retried);
+            stats.fail_points(*error, points);
+        }
+        Outcome::Failed { error, .. } => {
+            stats.count_request(RequestOutcome::Failed);
+            stats.fail_points(*error, points);
+        }
+        Outcome::Closed => {}
+    }
+    outcome
+}
+
+pub fn wall_clock_unix_nano() -> u64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
+}
