@@ -4,6 +4,8 @@
 
 pub mod http;
 pub mod stdout;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 /// What happened to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
