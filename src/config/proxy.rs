@@ -290,6 +290,29 @@ mod tests {
     }
 
     #[test]
+    fn no_proxy_entries_that_never_match_are_warned_about() {
+        let vars: HashMap<&str, &str> = [
+            ("HTTP_PROXY", "http://p:2"),
+            ("no_proxy", "10.0.0.0/8, collector:4318, ::1, .lan"),
+        ]
+        .into_iter()
+        .collect();
+        let lookup = |name: &str| vars.get(name).map(|v| v.to_string());
+        let env = Env { lookup: &lookup };
+        let endpoint = parse_endpoint("http://collector:4318", PathRule::Base).unwrap();
+        let mut warnings = Vec::new();
+        let choice = choose(None, &env, &endpoint, &mut warnings).unwrap();
+        assert_eq!(choice.map(|c| c.address()), Some("p:2".to_string()));
+        assert_eq!(
+            warnings,
+            [
+                "no_proxy: entry \"10.0.0.0/8\" is not understood (only host, .domain, *.domain and *); it never matches",
+                "no_proxy: entry \"collector:4318\" is not understood (only host, .domain, *.domain and *); it never matches",
+            ]
+        );
+    }
+
+    #[test]
     fn the_flag_overrides_everything() {
         let vars = [("HTTP_PROXY", "http://p:2"), ("NO_PROXY", "*")];
         assert_eq!(
