@@ -150,6 +150,30 @@ pub struct Cli {
     /// print the version and exit
     #[argh(switch)]
     pub version: bool,
+
+    /// PEM file of the CA certificates to trust instead of the bundled Mozilla roots (https;
+    /// env OTEL_EXPORTER_OTLP_CERTIFICATE)
+    #[argh(option)]
+    pub tls_ca: Option<String>,
+
+    /// PEM client certificate (chain) for mTLS, with --tls-key (env
+    /// OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)
+    #[argh(option)]
+    pub tls_cert: Option<String>,
+
+    /// PEM private key of --tls-cert, unencrypted PKCS#8, PKCS#1 or SEC1 (env
+    /// OTEL_EXPORTER_OTLP_CLIENT_KEY)
+    #[argh(option)]
+    pub tls_key: Option<String>,
+
+    /// do not verify the server certificate (https only; labs, never production)
+    #[argh(switch)]
+    pub tls_insecure_skip_verify: bool,
+
+    /// proxy URL such as http://proxy:3128, or none (default: HTTPS_PROXY or HTTP_PROXY by
+    /// endpoint scheme, else ALL_PROXY; NO_PROXY honoured)
+    #[argh(option)]
+    pub proxy: Option<String>,
 }
 
 /// What argh wants printed instead of running: `--help` (exit 0) or a usage error (exit 2).

@@ -12,6 +12,8 @@ pub struct Endpoint {
     /// The full URL requests are POSTed to.
     pub url: String,
     pub https: bool,
+    /// The host as written, IPv6 without brackets (for `NO_PROXY`).
+    pub host: String,
     /// The port in use (explicit, else 80/443).
     pub port: u16,
 }
@@ -64,6 +66,7 @@ pub fn parse_endpoint(text: &str, rule: PathRule) -> Result<Endpoint, &'static s
     Ok(Endpoint {
         url: format!("{scheme}://{authority}{path}"),
         https,
+        host: host.to_string(),
         port,
     })
 }
@@ -145,8 +148,8 @@ mod tests {
         );
         let v6 = parse_endpoint("http://[::1]:4318", PathRule::Base).unwrap();
         assert_eq!(
-            (v6.url.as_str(), v6.port),
-            ("http://[::1]:4318/v1/metrics", 4318)
+            (v6.url.as_str(), v6.host.as_str(), v6.port),
+            ("http://[::1]:4318/v1/metrics", "::1", 4318)
         );
         assert_eq!(
             parse_endpoint("http://[::1]", PathRule::Base).unwrap().port,

@@ -10,6 +10,8 @@
 pub mod duration;
 pub mod endpoint;
 pub mod pairs;
+pub mod proxy;
+pub mod tls;
 
 use crate::cli::Cli;
 use crate::collect::filter::{Filter, Pattern};
@@ -63,6 +65,12 @@ pub enum ConfigError {
     },
     /// Two flags that cannot be given together.
     Conflict(&'static str, &'static str),
+    /// A file named by `source` (a flag or variable) cannot be used.
+    File {
+        source: String,
+        path: String,
+        problem: String,
+    },
 }
 
 impl ConfigError {
@@ -98,6 +106,11 @@ impl fmt::Display for ConfigError {
             ConfigError::Conflict(a, b) => {
                 write!(f, "{a} and {b} cannot be used together: give one")
             }
+            ConfigError::File {
+                source,
+                path,
+                problem,
+            } => write!(f, "{source} \"{path}\": {problem}"),
         }
     }
 }
@@ -243,6 +256,10 @@ pub struct OtlpOptions {
     pub user_agent: String,
     /// Limit of one request; `None` (a 0 timeout) means "until the next tick is due".
     pub timeout: Option<Duration>,
+    /// CA, client certificate, verification (https only).
+    pub tls: tls::TlsOptions,
+    /// `None`: connect directly.
+    pub proxy: Option<proxy::ProxyChoice>,
 }
 
 /// How requests are delivered (exporter spec §2.1, §3).
@@ -317,11 +334,23 @@ impl Config {
         let mut warnings = Vec::new();
 
         let exporter = exporter(&cli, &env, &mut warnings)?;
+        let endpoint = endpoint(&cli, &env, exporter)?;
+        // TLS files and proxy variables only matter to the OTLP exporter.
+        let (tls, proxy) = if exporter == ExporterKind::Otlp {
+            (
+                tls::options(&cli, &env, &endpoint, &mut warnings)?,
+                proxy::choose(cli.proxy.as_deref(), &env, &endpoint, &mut warnings)?,
+            )
+        } else {
+            (tls::TlsOptions::default(), None)
+        };
         let otlp = OtlpOptions {
-            endpoint: endpoint(&cli, &env, exporter)?,
+            endpoint,
             headers: Vec::new(),
             user_agent: String::new(),
             timeout: timeout(&cli, &env, &mut warnings)?,
+            tls,
+            proxy,
         };
         let otlp = headers(&cli, &env, &mut warnings, otlp)?;
         if exporter == ExporterKind::Otlp {
@@ -452,6 +481,10 @@ impl Config {
                 let names: Vec<&str> = self.otlp.headers.iter().map(|(k, _)| k.as_str()).collect();
                 text.push_str(&format!(" headers={} (values hidden)", names.join(",")));
             }
+            text.push_str(&self.otlp.tls.describe());
+            if let Some(proxy) = &self.otlp.proxy {
+                text.push_str(&format!(" proxy={}", proxy.address()));
+            }
         }
         if self.cpu.per_cpu {
             text.push_str(" per-cpu");
@@ -520,11 +553,11 @@ fn endpoint(cli: &Cli, env: &Env, exporter: ExporterKind) -> Result<Endpoint, Co
     };
     let parsed = parse_endpoint(&text, rule)
         .map_err(|expected| ConfigError::invalid(source, &text, expected))?;
-    if parsed.https && exporter == ExporterKind::Otlp {
+    if parsed.https && exporter == ExporterKind::Otlp && !cfg!(feature = "tls") {
         return Err(ConfigError::invalid(
             source,
             &text,
-            "an http:// URL (this build has no TLS support yet)",
+            "an http:// URL (this build has no TLS support: cargo feature tls)",
         ));
     }
     Ok(parsed)

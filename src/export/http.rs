@@ -41,7 +41,7 @@ pub struct HttpExporter {
 
 impl HttpExporter {
     pub fn new(options: &OtlpOptions) -> HttpExporter {
-        let agent = ureq::Agent::config_builder()
+        let builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(options.user_agent.as_str())
@@ -50,9 +50,11 @@ impl HttpExporter {
             .input_buffer_size(BUFFER_BYTES)
             .output_buffer_size(BUFFER_BYTES)
             .max_response_header_size(BUFFER_BYTES)
-            .proxy(None)
-            .build()
-            .new_agent();
+            // Chosen once at start by our rules (config::proxy), never ureq's own.
+            .proxy(options.proxy.as_ref().map(|p| p.proxy.clone()));
+        #[cfg(feature = "tls")]
+        let builder = builder.tls_config(super::tls::tls_config(&options.tls));
+        let agent = builder.build().new_agent();
         HttpExporter {
             agent,
             url: options.endpoint.url.clone(),

@@ -10,6 +10,8 @@ pub mod http;
 pub mod queue;
 pub mod spool;
 pub mod stdout;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use std::time::Duration;
 

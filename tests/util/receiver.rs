@@ -4,7 +4,7 @@
 //! channel, and answered with the next scripted `Reply` (the last one repeats). `Hang`
 //! holds the connection open without answering until the receiver is dropped.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -144,7 +144,8 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Request>, script: &Script, stop: &
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+/// One HTTP/1.1 request (request line, headers, `Content-Length` body) from any stream.
+pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
