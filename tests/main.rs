@@ -6,5 +6,6 @@ mod export;
 mod golden;
 mod interop;
 mod live;
+mod network;
 mod two_tick;
 mod util;
