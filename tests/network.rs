@@ -399,3 +399,32 @@ fn live_once_emits_every_network_metric_in_table_order() {
         .collect();
     assert_eq!(devices(&request), kernel, "every interface, kernel order");
 }
+
+#[test]
+fn conntrack_without_nf_conntrack_is_silent() {
+    let (request, stderr) = request_for(
+        "net-tcp-states",
+        &[
+            NETWORK,
+            "--enable=system.network.conntrack.count,system.network.conntrack.max",
+        ],
+    );
+    assert!(!stderr.contains(" WARN "), "{stderr}");
+    assert!(
+        points(&request)
+            .iter()
+            .all(|(n, _, _)| !n.starts_with("system.network.conntrack")),
+        "absent, not 0"
+    );
+    // Enabling either metric turns the pair on (NetworkOptions::conntrack); --disable drops one.
+    let (request, _) = request_for(
+        "net-x86",
+        &[
+            NETWORK,
+            "--enable=system.network.conntrack.max",
+            "--disable=system.network.conntrack.count",
+        ],
+    );
+    assert_eq!(at(&request, "system.network.conntrack.max", "").0, "262144");
+    assert!(sample(&request, "system.network.conntrack.count", "").is_none());
+}
