@@ -311,6 +311,12 @@ impl Source {
         Ok(())
     }
 
+    /// Opens `path` to be streamed through the caller's fixed buffer: for files that can
+    /// outgrow [`MAX_FILE_BYTES`], such as `/proc/net/tcp` of a busy host (100k sockets ≈ 15 MB).
+    pub fn open_stream(&self, path: &Path) -> Result<File, ReadError> {
+        Ok(File::open(path)?)
+    }
+
     /// Reads a small file once (start-up detection); `None` when absent or unreadable.
     pub fn read_optional(&self, relative: &str) -> Option<String> {
         let mut buf = String::new();

@@ -7,6 +7,7 @@ mod export;
 mod golden;
 mod interop;
 mod live;
+mod network;
 mod tls;
 mod two_tick;
 mod util;
