@@ -6,5 +6,6 @@ mod export;
 mod golden;
 mod interop;
 mod live;
+mod paging_processes;
 mod two_tick;
 mod util;
