@@ -37,6 +37,9 @@ use std::path::{Path, PathBuf};
 /// Bytes of `getdents64` buffer: ~300 `/proc` entries per call.
 const DIRENT_BUFFER: usize = 8192;
 
+/// Index of `unknown`, the last of [`semconv::PROCESS_STATUSES`].
+const UNKNOWN: usize = semconv::PROCESS_STATUSES.len() - 1;
+
 /// Index into [`semconv::PROCESS_STATUSES`] of a `stat` state letter.
 pub fn status_index(state: char) -> usize {
     match state {
@@ -46,7 +49,7 @@ pub fn status_index(state: char) -> usize {
         'T' | 't' => 3,
         'Z' => 4,
         'I' => 5,
-        _ => 6,
+        _ => UNKNOWN,
     }
 }
 
@@ -118,7 +121,7 @@ impl Processes {
     /// Walks the numeric entries of `<root>/proc` and reads each one's state. An error
     /// opening or listing the directory loses the whole census (a partial one would
     /// under-count).
-    pub fn census(&mut self, src: &Source) -> Result<Census, CollectError> {
+    fn census(&mut self, src: &Source) -> Result<Census, CollectError> {
         let dir_error = |e: rustix::io::Errno| {
             CollectError::read(&self.proc_dir, ReadError::from(io::Error::from(e)))
         };
@@ -143,7 +146,7 @@ impl Processes {
             match src.read_into(&self.pid_stat, &mut self.buf) {
                 Ok(()) => {
                     let state = parse_pid_stat_state(&self.buf);
-                    census.counts[state.map_or(6, status_index)] += 1;
+                    census.counts[state.map_or(UNKNOWN, status_index)] += 1;
                     if state.is_none() && census.damaged.is_none() {
                         census.damaged = Some(CollectError::malformed(
                             &self.pid_stat,
@@ -158,7 +161,7 @@ impl Processes {
                     census.vanished += 1;
                 }
                 Err(e @ (ReadError::NotText | ReadError::TooLarge)) => {
-                    census.counts[6] += 1;
+                    census.counts[UNKNOWN] += 1;
                     if census.damaged.is_none() {
                         census.damaged = Some(CollectError::read(&self.pid_stat, e));
                     }
