@@ -28,6 +28,8 @@ fn live_once_emits_every_foundation_metric() {
             "system.memory.usage",
             "system.memory.linux.slab.usage",
             "system.memory.limit",
+            // This machine's kernel (6.18) has vmstat's oom_kill (≥ 4.13).
+            "system.memory.linux.oom_kills",
             "system.cpu.load_average.1m",
             "system.cpu.load_average.5m",
             "system.cpu.load_average.15m",

@@ -8,6 +8,7 @@ mod golden;
 mod interop;
 mod live;
 mod network;
+mod paging_processes;
 mod tls;
 mod two_tick;
 mod util;

@@ -1,9 +1,12 @@
-//! Physical memory by state, kernel slab, and the total.
+//! Physical memory by state, kernel slab, the total, and OOM kills.
 //!
-//! Reads: `<root>/proc/meminfo` (proc(5); values in KiB, printed as "kB").
+//! Reads: `<root>/proc/meminfo` (proc(5); values in KiB, printed as "kB") and the cycle's
+//! shared `<root>/proc/vmstat` (its `oom_kill` line, Linux ≥ 4.13).
 //! Emits: `system.memory.usage` (used, free, buffered, cached),
 //! `system.memory.linux.slab.usage` (reclaimable, unreclaimable) and `system.memory.limit`,
-//! UpDownCounters of bytes (spec/metrics.md §3.2).
+//! UpDownCounters of bytes (spec/metrics.md §3.2); `system.memory.linux.oom_kills`, Counter,
+//! {kill} (§5.4): an `unsigned long` event counter (width word, §1.3), omitted without a
+//! word of log above debug when the kernel or root has no `oom_kill`.
 //! Input: `MemTotal:       16303480 kB` lines; only the keys below are used.
 //!
 //! used = MemTotal − MemAvailable, as procps-ng `free`, node_exporter dashboards and the
@@ -15,11 +18,12 @@
 //! Own parser, not procfs' `Meminfo`: that one builds a `HashMap<String, u64>` on every parse
 //! and fails the whole file on one malformed line.
 
+use super::counter::{Counters, Width, kernel_word_bits};
 use super::{Collect, CollectError, parse_counter};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
-use crate::source::Source;
+use crate::source::{ReadError, Source};
 use std::path::PathBuf;
 
 const KIB: u64 = 1024;
@@ -83,6 +87,25 @@ pub fn parse_kib(rest: &str) -> Option<u64> {
     }
 }
 
+/// The `oom_kill` counter of `/proc/vmstat`: `Ok(None)` when the kernel does not print it
+/// (before 4.13), `Err((line number, text))` when its line is malformed.
+pub fn parse_vmstat_oom_kill(text: &str) -> Result<Option<u64>, (usize, String)> {
+    for (index, line) in text.lines().enumerate() {
+        let mut fields = line.split_ascii_whitespace();
+        if fields.next() != Some("oom_kill") {
+            continue;
+        }
+        return match (fields.next().and_then(parse_counter), fields.next()) {
+            (Some(kills), None) => Ok(Some(kills)),
+            _ => Err((
+                index + 1,
+                format!("expected \"oom_kill <counter>\", found \"{line}\""),
+            )),
+        };
+    }
+    Ok(None)
+}
+
 /// The four states of `system.memory.usage` in KiB; they sum to MemTotal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryStates {
@@ -123,6 +146,9 @@ pub struct Memory {
     path: PathBuf,
     buf: String,
     estimate_logged: bool,
+    /// `oom_kill` wrap and reset state (entity `vmstat`).
+    counters: Counters,
+    oom_kill_missing_logged: bool,
 }
 
 impl Memory {
@@ -131,6 +157,55 @@ impl Memory {
             path: src.path("proc/meminfo"),
             buf: String::new(),
             estimate_logged: false,
+            counters: Counters::new(kernel_word_bits(&src.info().machine)),
+            oom_kill_missing_logged: false,
+        }
+    }
+
+    /// Emits `system.memory.linux.oom_kills` when the root's vmstat has `oom_kill`.
+    fn oom_kills(
+        &mut self,
+        src: &Source,
+        tick: &Tick,
+        out: &mut Builder,
+    ) -> Result<(), CollectError> {
+        if !out.enabled(&semconv::SYSTEM_MEMORY_LINUX_OOM_KILLS) {
+            return Ok(());
+        }
+        let parsed = match src.vmstat() {
+            Ok(text) => parse_vmstat_oom_kill(&text),
+            Err(ReadError::NotFound) => {
+                self.note_no_oom_kill(src, "not found");
+                return Ok(());
+            }
+            Err(e) => return Err(CollectError::read(src.vmstat_path(), e)),
+        };
+        match parsed {
+            Ok(Some(kills)) => {
+                let ([kills], start) =
+                    self.counters
+                        .update("vmstat", tick, [(kills, Width::Word)], false);
+                self.counters.prune(tick);
+                out.metric(&semconv::SYSTEM_MEMORY_LINUX_OOM_KILLS)
+                    .point_since(start, &[], i64::try_from(kills).unwrap_or(i64::MAX));
+                Ok(())
+            }
+            Ok(None) => {
+                self.note_no_oom_kill(src, "no oom_kill line (Linux < 4.13)");
+                Ok(())
+            }
+            Err((line, what)) => Err(CollectError::malformed(src.vmstat_path(), Some(line), what)),
+        }
+    }
+
+    /// An optional source is absent: one debug line (spec/metrics.md §7).
+    fn note_no_oom_kill(&mut self, src: &Source, why: &str) {
+        if !self.oom_kill_missing_logged {
+            self.oom_kill_missing_logged = true;
+            log::debug!(
+                "{}: {why}; system.memory.linux.oom_kills omitted",
+                src.vmstat_path().display()
+            );
         }
     }
 }
@@ -143,7 +218,7 @@ impl Collect for Memory {
     fn collect(
         &mut self,
         src: &Source,
-        _tick: &Tick,
+        tick: &Tick,
         out: &mut Builder,
     ) -> Result<(), CollectError> {
         src.read_into(&self.path, &mut self.buf)
@@ -203,7 +278,8 @@ impl Collect for Memory {
         }
         out.metric(&semconv::SYSTEM_MEMORY_LIMIT)
             .point(&[], bytes(total));
-        bad.map_or(Ok(()), Err)
+        let oom_kills = self.oom_kills(src, tick, out);
+        bad.map_or(oom_kills, Err)
     }
 }
 
@@ -346,6 +422,42 @@ SReclaimable:     258000 kB\nSUnreclaim:       101520 kB\nHugePages_Total:      
                 let (s, _) = memory_states(total, free, &info);
                 assert_eq!(s.used + s.free + s.buffered + s.cached, total);
             }
+        });
+    }
+
+    #[test]
+    fn oom_kill_from_vmstat() {
+        // Linux 6.18 x86_64, the end of /proc/vmstat.
+        let text = "pgmajfault 4201\npgrefill 0\noom_kill 3\nnuma_pte_updates 0\n";
+        assert_eq!(parse_vmstat_oom_kill(text), Ok(Some(3)));
+        // Linux 4.9: no oom_kill line.
+        assert_eq!(
+            parse_vmstat_oom_kill("pgmajfault 4201\npgrefill 0\n"),
+            Ok(None)
+        );
+        assert_eq!(parse_vmstat_oom_kill(""), Ok(None));
+        assert_eq!(
+            parse_vmstat_oom_kill("pgrefill 0\noom_kill -1\n"),
+            Err((
+                2,
+                "expected \"oom_kill <counter>\", found \"oom_kill -1\"".into()
+            ))
+        );
+        assert!(parse_vmstat_oom_kill("oom_kill 1 2\n").is_err());
+        assert!(parse_vmstat_oom_kill("oom_kill\n").is_err());
+        // A name that only starts with oom_kill is another counter.
+        assert_eq!(parse_vmstat_oom_kill("oom_kill_x 5\n"), Ok(None));
+    }
+
+    #[test]
+    fn oom_kill_garbage_never_panics() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/x86_64-vm/proc/vmstat"
+        ))
+        .unwrap();
+        crate::collect::garbage::for_each_variant(&text, |text| {
+            let _ = parse_vmstat_oom_kill(text);
         });
     }
 
