@@ -170,6 +170,13 @@ fn describe_error(error: &ureq::Error, limit: Duration) -> (ErrorType, String) {
             ErrorType::Dns,
             "DNS lookup found no address for the endpoint host".to_string(),
         ),
+        ureq::Error::Io(e) if is_tls_failure(e) => (
+            ErrorType::Tls,
+            format!(
+                "TLS handshake failed: {e} (a board without a clock battery may have a wrong date: {})",
+                clock_hint()
+            ),
+        ),
         ureq::Error::Io(e) => {
             let text = match e.kind() {
                 std::io::ErrorKind::ConnectionRefused => {
@@ -188,6 +195,31 @@ fn describe_error(error: &ureq::Error, limit: Duration) -> (ErrorType, String) {
         }
         other => (ErrorType::Connection, other.to_string()),
     }
+}
+
+/// True when rustls failed the handshake (certificates, protocol): retried like network
+/// failures, because RTC-less boards boot with a wrong clock (exporter spec §2.2).
+#[cfg(feature = "tls")]
+fn is_tls_failure(error: &std::io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+}
+
+#[cfg(not(feature = "tls"))]
+fn is_tls_failure(_: &std::io::Error) -> bool {
+    false
+}
+
+/// The system date, for the hint on TLS failures.
+fn clock_hint() -> String {
+    let now = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "the system time is {}",
+        crate::logging::rfc3339(now.as_secs(), 0)
+    )
 }
 
 /// Logs `partial_success` of a 2xx answer (rejected points are a WARN, a message alone INFO)
