@@ -2,6 +2,7 @@
 //! binary or decodes its output.
 
 mod cli;
+mod delivery;
 mod disk;
 mod export;
 mod golden;

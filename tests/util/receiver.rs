@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -19,6 +19,9 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request was read, and the status it was answered with (0: unanswered).
+    pub received_at: Instant,
+    pub answered: u16,
 }
 
 impl Request {
@@ -37,6 +40,10 @@ pub enum Reply {
     Answer(u16, &'static str, Vec<u8>),
     /// Read the request, never answer.
     Hang,
+    /// Read the request, close the connection unanswered (EOF before a response).
+    Close,
+    /// Status and one extra response header (e.g. `Retry-After`).
+    AnswerWith(u16, &'static str, String),
 }
 
 impl Reply {
@@ -49,6 +56,7 @@ pub struct Receiver {
     addr: SocketAddr,
     requests: mpsc::Receiver<Request>,
     stop: Arc<AtomicBool>,
+    script: Arc<Script>,
 }
 
 impl Receiver {
@@ -58,6 +66,7 @@ impl Receiver {
         let (tx, requests) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let script = Arc::new(Mutex::new((script, 0usize)));
+        let script_handle = Arc::clone(&script);
         let stop_flag = Arc::clone(&stop);
         thread::spawn(move || {
             for stream in listener.incoming() {
@@ -74,7 +83,14 @@ impl Receiver {
             addr,
             requests,
             stop,
+            script: script_handle,
         }
+    }
+
+    /// Replaces the script: the next request gets the first of `replies`.
+    pub fn set_script(&self, replies: Vec<Reply>) {
+        let mut guard = self.script.lock().expect("script lock");
+        *guard = (replies, 0);
     }
 
     /// `http://127.0.0.1:<port>` (a base endpoint).
@@ -105,7 +121,7 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Request>, script: &Script, stop: &
         Err(_) => return,
     };
     let mut reader = BufReader::new(stream);
-    while let Some(request) = read_request(&mut reader) {
+    while let Some(mut request) = read_request(&mut reader) {
         let reply = {
             let mut guard = script.lock().expect("script lock");
             let (replies, next) = &mut *guard;
@@ -117,29 +133,38 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Request>, script: &Script, stop: &
             *next += 1;
             reply
         };
+        request.answered = match &reply {
+            Reply::Answer(status, ..) | Reply::AnswerWith(status, ..) => *status,
+            Reply::Hang | Reply::Close => 0,
+        };
         if tx.send(request).is_err() {
             return;
         }
-        match reply {
+        let (status, extra, body) = match reply {
             Reply::Answer(status, content_type, body) => {
-                let head = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
-                    body.len()
-                );
-                if writer
-                    .write_all(head.as_bytes())
-                    .and_then(|()| writer.write_all(&body))
-                    .is_err()
-                {
-                    return;
-                }
+                (status, format!("content-type: {content_type}\r\n"), body)
             }
+            Reply::AnswerWith(status, name, value) => {
+                (status, format!("{name}: {value}\r\n"), Vec::new())
+            }
+            Reply::Close => return,
             Reply::Hang => {
                 while !stop.load(Ordering::SeqCst) {
                     thread::sleep(Duration::from_millis(20));
                 }
                 return;
             }
+        };
+        let head = format!(
+            "HTTP/1.1 {status} X\r\n{extra}content-length: {}\r\n\r\n",
+            body.len()
+        );
+        if writer
+            .write_all(head.as_bytes())
+            .and_then(|()| writer.write_all(&body))
+            .is_err()
+        {
+            return;
         }
     }
 }
@@ -176,5 +201,7 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         path,
         headers,
         body,
+        received_at: Instant::now(),
+        answered: 0,
     })
 }

@@ -1,0 +1,553 @@
+//! Fault injection against a scripted loopback receiver (exporter spec §7): the delivery path
+//! loses nothing the spec says it keeps, retries what it should, and drops what it must.
+
+use crate::util::receiver::{Receiver, Reply, Request};
+use crate::util::{bin, fixture, run, scratch, stderr_of};
+use prost::Message;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use sysotlp::otlp::{ExportMetricsServiceRequest, Status, metric, number_data_point};
+
+const FOUNDATION: &str = "--collectors=cpu,memory,load,system";
+
+/// A running agent whose stderr lines arrive on a channel.
+struct Agent {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Agent {
+    fn start(args: &[&str]) -> Agent {
+        let mut child = bin()
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Agent {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Reads log lines until `count` of them contain `needle`; fails after `limit`.
+    fn wait_for(&mut self, needle: &str, count: usize, limit: Duration) {
+        let end = Instant::now() + limit;
+        while self.count(needle) < count {
+            match self
+                .lines
+                .recv_timeout(end.saturating_duration_since(Instant::now()))
+            {
+                Ok(line) => self.log.push(line),
+                Err(_) => panic!(
+                    "{count} × {needle:?} not seen within {limit:?}:\n{}",
+                    self.log.join("\n")
+                ),
+            }
+        }
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.log.iter().filter(|l| l.contains(needle)).count()
+    }
+
+    /// SIGTERM, wait for the exit code, collect the rest of the log.
+    fn stop(mut self) -> (Option<i32>, Vec<String>) {
+        crate::util::terminate(&self.child);
+        let status = crate::util::wait_exit(&mut self.child, Duration::from_secs(20));
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.log.push(line);
+        }
+        (status.code(), self.log)
+    }
+}
+
+/// Every request received so far (waits up to `limit` for the first).
+fn drain(receiver: &Receiver, limit: Duration) -> Vec<Request> {
+    let mut all = Vec::new();
+    let mut wait = limit;
+    while let Some(request) = receiver.next(wait) {
+        all.push(request);
+        wait = Duration::from_millis(300);
+    }
+    all
+}
+
+fn decode(request: &Request) -> ExportMetricsServiceRequest {
+    let body = if request.header("content-encoding") == Some("gzip") {
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&request.body[..])
+            .read_to_end(&mut plain)
+            .expect("gunzip");
+        plain
+    } else {
+        request.body.clone()
+    };
+    ExportMetricsServiceRequest::decode(&body[..]).expect("protobuf")
+}
+
+/// The tick time of a request: `timeUnixNano` of its first point.
+fn tick_time(request: &Request) -> u64 {
+    let decoded = decode(request);
+    let metric = &decoded.resource_metrics[0].scope_metrics[0].metrics[0];
+    match &metric.data {
+        Some(metric::Data::Sum(s)) => s.data_points[0].time_unix_nano,
+        Some(metric::Data::Gauge(g)) => g.data_points[0].time_unix_nano,
+        None => panic!("no data"),
+    }
+}
+
+/// The value of `name` with attribute `key`=`value` (or the only point), as i64.
+fn int_point(
+    decoded: &ExportMetricsServiceRequest,
+    name: &str,
+    attr: Option<(&str, &str)>,
+) -> Option<i64> {
+    let metric = decoded.resource_metrics[0].scope_metrics[0]
+        .metrics
+        .iter()
+        .find(|m| m.name == name)?;
+    let points = match &metric.data {
+        Some(metric::Data::Sum(s)) => &s.data_points,
+        Some(metric::Data::Gauge(g)) => &g.data_points,
+        None => return None,
+    };
+    let point = points.iter().find(|p| {
+        attr.is_none_or(|(k, v)| {
+            p.attributes.iter().any(|kv| {
+                kv.key == k
+                    && matches!(&kv.value, Some(sysotlp::otlp::AnyValue { value: Some(sysotlp::otlp::any_value::Value::StringValue(s)) }) if s == v)
+            })
+        })
+    })?;
+    match point.value {
+        Some(number_data_point::Value::AsInt(v)) => Some(v),
+        _ => None,
+    }
+}
+
+fn point_count(decoded: &ExportMetricsServiceRequest) -> i64 {
+    decoded.resource_metrics[0].scope_metrics[0]
+        .metrics
+        .iter()
+        .map(|m| match &m.data {
+            Some(metric::Data::Sum(s)) => s.data_points.len() as i64,
+            Some(metric::Data::Gauge(g)) => g.data_points.len() as i64,
+            None => 0,
+        })
+        .sum()
+}
+
+/// Asserts accepted requests carry distinct, strictly increasing tick times.
+fn assert_in_order_once(accepted: &[&Request]) {
+    let times: Vec<u64> = accepted.iter().map(|r| tick_time(r)).collect();
+    for pair in times.windows(2) {
+        assert!(pair[0] < pair[1], "out of order or duplicated: {times:?}");
+    }
+}
+
+#[test]
+fn down_for_20_ticks_then_up_every_tick_arrives_once_in_order() {
+    let receiver = Receiver::start(vec![Reply::Close]);
+    let endpoint = receiver.base_url();
+    let mut agent = Agent::start(&[
+        FOUNDATION,
+        "--interval",
+        "200ms",
+        "--timeout",
+        "1s",
+        "--log-level",
+        "debug",
+        "--endpoint",
+        &endpoint,
+    ]);
+    agent.wait_for("tick:", 20, Duration::from_secs(30));
+    receiver.set_script(vec![Reply::ok()]);
+    agent.wait_for("export recovered", 1, Duration::from_secs(60));
+    let (code, log) = agent.stop();
+    assert_eq!(code, Some(0));
+    let ticks = log.iter().filter(|l| l.contains("tick:")).count();
+    let requests = drain(&receiver, Duration::from_secs(5));
+    let accepted: Vec<&Request> = requests.iter().filter(|r| r.answered == 200).collect();
+    assert_eq!(
+        accepted.len(),
+        ticks,
+        "every tick delivered exactly once ({} attempts refused)",
+        requests.len() - accepted.len()
+    );
+    assert_in_order_once(&accepted);
+    assert_eq!(
+        log.iter()
+            .filter(|l| l.contains(" WARN export failing"))
+            .count(),
+        1,
+        "{log:#?}"
+    );
+    assert!(!log.iter().any(|l| l.contains(" ERROR ")), "{log:#?}");
+}
+
+#[test]
+fn kill_9_mid_backlog_loses_nothing_with_a_spool() {
+    let dir = scratch("spool-kill");
+    let spool = dir.join("spool");
+    let spool_arg = spool.to_str().unwrap();
+    let receiver = Receiver::start(vec![Reply::Answer(503, "text/plain", b"busy".to_vec())]);
+    let endpoint = receiver.base_url();
+    let mut agent = Agent::start(&[
+        FOUNDATION,
+        "--interval",
+        "200ms",
+        "--log-level",
+        "debug",
+        "--spool-dir",
+        spool_arg,
+        "--endpoint",
+        &endpoint,
+    ]);
+    agent.wait_for("spooled seq=", 5, Duration::from_secs(30));
+    agent.child.kill().expect("SIGKILL");
+    agent.child.wait().expect("reaped");
+    let spooled = std::fs::read_dir(&spool)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "otlp"))
+        .count();
+    assert!(spooled >= 5, "{spooled}");
+
+    let healthy = Receiver::start(vec![Reply::ok()]);
+    let out = run(
+        &[
+            FOUNDATION,
+            "--once",
+            "--spool-dir",
+            spool_arg,
+            "--endpoint",
+            &healthy.base_url(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let requests = drain(&healthy, Duration::from_secs(5));
+    assert_eq!(
+        requests.len(),
+        spooled + 1,
+        "every spooled tick, then this run's"
+    );
+    let accepted: Vec<&Request> = requests.iter().collect();
+    assert_in_order_once(&accepted);
+    let left: Vec<String> = std::fs::read_dir(&spool)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut left = left;
+    left.sort();
+    assert_eq!(
+        left,
+        ["corrupt", "lock", "tmp"],
+        "delivered files are deleted"
+    );
+}
+
+#[test]
+fn sigterm_drains_the_backlog_when_the_receiver_returns() {
+    let receiver = Receiver::start(vec![Reply::Close]);
+    let endpoint = receiver.base_url();
+    let mut agent = Agent::start(&[
+        FOUNDATION,
+        "--interval",
+        "200ms",
+        "--log-level",
+        "debug",
+        "--endpoint",
+        &endpoint,
+        "--shutdown-timeout",
+        "5s",
+    ]);
+    agent.wait_for("tick:", 5, Duration::from_secs(30));
+    receiver.set_script(vec![Reply::ok()]);
+    let (code, log) = agent.stop();
+    assert_eq!(code, Some(0), "{log:#?}");
+    let ticks = log.iter().filter(|l| l.contains("tick:")).count();
+    let requests = drain(&receiver, Duration::from_secs(5));
+    let accepted: Vec<&Request> = requests.iter().filter(|r| r.answered == 200).collect();
+    assert_eq!(accepted.len(), ticks, "{log:#?}");
+    assert_in_order_once(&accepted);
+}
+
+#[test]
+fn sigterm_with_503_and_a_spool_keeps_everything_on_disk() {
+    let dir = scratch("spool-term");
+    let spool = dir.join("spool");
+    let receiver = Receiver::start(vec![Reply::Answer(503, "text/plain", Vec::new())]);
+    let endpoint = receiver.base_url();
+    let mut agent = Agent::start(&[
+        FOUNDATION,
+        "--interval",
+        "200ms",
+        "--log-level",
+        "debug",
+        "--spool-dir",
+        spool.to_str().unwrap(),
+        "--shutdown-timeout",
+        "1s",
+        "--endpoint",
+        &endpoint,
+    ]);
+    agent.wait_for("tick:", 3, Duration::from_secs(30));
+    let (code, log) = agent.stop();
+    assert_eq!(code, Some(0));
+    let ticks = log.iter().filter(|l| l.contains("tick:")).count();
+    let files = std::fs::read_dir(&spool)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "otlp"))
+        .count();
+    assert_eq!(files, ticks, "{log:#?}");
+    assert!(
+        log.iter().any(|l| l.contains("kept in the spool")),
+        "{log:#?}"
+    );
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let receiver = Receiver::start(vec![
+        Reply::AnswerWith(503, "retry-after", "2".into()),
+        Reply::ok(),
+    ]);
+    let endpoint = receiver.base_url();
+    let root = fixture("offline-cpu");
+    let agent = Agent::start(&[
+        FOUNDATION,
+        "--interval",
+        "1h",
+        "--endpoint",
+        &endpoint,
+        "--root-path",
+        root.to_str().unwrap(),
+    ]);
+    let first = receiver
+        .next(Duration::from_secs(10))
+        .expect("first attempt");
+    let second = receiver.next(Duration::from_secs(10)).expect("retry");
+    let gap = second.received_at.duration_since(first.received_at);
+    assert!(
+        gap >= Duration::from_millis(1900) && gap < Duration::from_secs(4),
+        "{gap:?}"
+    );
+    assert_eq!((first.answered, second.answered), (503, 200));
+    assert_eq!(first.body, second.body, "the same batch");
+    let (code, _) = agent.stop();
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn non_retryable_status_drops_each_batch_with_one_error() {
+    let status = Status {
+        code: 3,
+        message: "bad metric".into(),
+    };
+    let receiver = Receiver::start(vec![Reply::Answer(
+        400,
+        "application/x-protobuf",
+        status.encode_to_vec(),
+    )]);
+    let endpoint = receiver.base_url();
+    let root = fixture("offline-cpu");
+    let mut agent = Agent::start(&[
+        FOUNDATION,
+        "--interval",
+        "200ms",
+        "--endpoint",
+        &endpoint,
+        "--root-path",
+        root.to_str().unwrap(),
+    ]);
+    agent.wait_for(" ERROR ", 3, Duration::from_secs(30));
+    let (code, log) = agent.stop();
+    assert_eq!(code, Some(0));
+    let errors: Vec<&String> = log.iter().filter(|l| l.contains(" ERROR ")).collect();
+    assert!(
+        errors
+            .iter()
+            .all(|l| l.contains("HTTP 400: bad metric") && l.contains("not retryable")),
+        "{errors:#?}"
+    );
+    let requests = drain(&receiver, Duration::from_secs(2));
+    assert_eq!(
+        requests.len(),
+        errors.len(),
+        "one attempt per batch, never a retry"
+    );
+}
+
+#[test]
+fn gzip_bodies_gunzip_to_the_plain_request() {
+    let root = fixture("x86_64-vm");
+    let mut bodies = Vec::new();
+    for (args, vars) in [
+        (vec!["--compression", "gzip"], vec![]),
+        (vec![], vec![("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")]),
+        (vec![], vec![]),
+    ] {
+        let receiver = Receiver::start(vec![Reply::ok()]);
+        let endpoint = receiver.base_url();
+        let mut all = vec![
+            "--once",
+            FOUNDATION,
+            "--endpoint",
+            &endpoint,
+            "--root-path",
+            root.to_str().unwrap(),
+        ];
+        all.extend(args.iter().copied());
+        let out = run(&all, &vars);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        bodies.push(receiver.next(Duration::from_secs(5)).expect("request"));
+    }
+    assert_eq!(bodies[0].header("content-encoding"), Some("gzip"));
+    assert_eq!(bodies[1].header("content-encoding"), Some("gzip"));
+    assert_eq!(bodies[2].header("content-encoding"), None);
+    assert_eq!(decode(&bodies[0]), decode(&bodies[2]));
+    assert!(
+        bodies[0].body.len() * 2 < bodies[2].body.len(),
+        "{} vs {}",
+        bodies[0].body.len(),
+        bodies[2].body.len()
+    );
+}
+
+#[test]
+fn self_metrics_count_a_retry_and_a_success() {
+    let receiver = Receiver::start(vec![
+        Reply::Answer(503, "text/plain", Vec::new()),
+        Reply::ok(),
+    ]);
+    let endpoint = receiver.base_url();
+    let root = fixture("offline-cpu");
+    let agent = Agent::start(&[
+        "--collectors=cpu,agent",
+        "--interval",
+        "300ms",
+        "--endpoint",
+        &endpoint,
+        "--root-path",
+        root.to_str().unwrap(),
+    ]);
+    let mut requests = Vec::new();
+    while requests
+        .iter()
+        .filter(|r: &&Request| r.answered == 200)
+        .count()
+        < 5
+    {
+        requests.push(
+            receiver
+                .next(Duration::from_secs(20))
+                .expect("requests keep coming"),
+        );
+    }
+    let (code, _) = agent.stop();
+    assert_eq!(code, Some(0));
+    let first = decode(&requests[0]);
+    assert_eq!(
+        int_point(
+            &first,
+            "sysotlp.exporter.requests",
+            Some(("outcome", "sent"))
+        ),
+        None,
+        "no exporter values on the first tick"
+    );
+    let last = decode(requests.last().unwrap());
+    assert_eq!(
+        int_point(
+            &last,
+            "sysotlp.exporter.requests",
+            Some(("outcome", "retried"))
+        ),
+        Some(1)
+    );
+    assert!(
+        int_point(
+            &last,
+            "sysotlp.exporter.requests",
+            Some(("outcome", "sent"))
+        )
+        .unwrap()
+            >= 3
+    );
+    assert_eq!(
+        int_point(
+            &last,
+            "sysotlp.exporter.send_failed_metric_points",
+            Some(("error.type", "503"))
+        ),
+        Some(point_count(&first)),
+        "the first batch's points failed once"
+    );
+    assert_eq!(
+        int_point(
+            &last,
+            "sysotlp.exporter.dropped_metric_points",
+            Some(("reason", "queue_full"))
+        ),
+        Some(0)
+    );
+    assert!(int_point(&last, "sysotlp.process.memory.peak", None).unwrap() > 0);
+}
+
+#[test]
+fn a_tiny_queue_drops_the_oldest_and_says_so_once() {
+    let receiver = Receiver::start(vec![Reply::Close]);
+    let endpoint = receiver.base_url();
+    let root = fixture("offline-cpu");
+    let mut agent = Agent::start(&[
+        FOUNDATION,
+        "--interval",
+        "100ms",
+        "--log-level",
+        "debug",
+        "--max-request-size",
+        "4KiB",
+        "--queue-size",
+        "4KiB",
+        "--endpoint",
+        &endpoint,
+        "--root-path",
+        root.to_str().unwrap(),
+    ]);
+    agent.wait_for("tick:", 10, Duration::from_secs(30));
+    receiver.set_script(vec![Reply::ok()]);
+    agent.wait_for("export recovered", 1, Duration::from_secs(60));
+    let (code, log) = agent.stop();
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        log.iter().filter(|l| l.contains("queue full")).count(),
+        1,
+        "one WARN a minute: {log:#?}"
+    );
+    let ticks = log.iter().filter(|l| l.contains("tick:")).count();
+    let accepted = drain(&receiver, Duration::from_secs(5))
+        .into_iter()
+        .filter(|r| r.answered == 200)
+        .count();
+    assert!(
+        accepted < ticks,
+        "some batches were dropped: {accepted} of {ticks}"
+    );
+}
