@@ -6,7 +6,16 @@ use crate::util::{run, stderr_of, stdout_of};
 
 #[test]
 fn live_once_emits_every_foundation_metric() {
-    let out = run(&["--once", "--exporter", "stdout"], &[]);
+    let out = run(
+        &[
+            "--once",
+            "--exporter",
+            "stdout",
+            "--collectors",
+            "cpu,memory,load,system",
+        ],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let request: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
     let p = points(&request);
