@@ -3,6 +3,7 @@
 
 mod cli;
 mod export;
+mod filesystem;
 mod golden;
 mod interop;
 mod live;
