@@ -5,6 +5,7 @@ mod cli;
 mod delivery;
 mod disk;
 mod export;
+mod filesystem;
 mod golden;
 mod interop;
 mod live;

@@ -1,0 +1,628 @@
+//! Space and inodes of the mounted file systems, safe against hung mounts.
+//!
+//! Reads: `<root>/proc/1/mountinfo` (the host's mount table; if unreadable,
+//! `<root>/proc/self/mountinfo` restricted to mount points under `<root>`, prefix cut),
+//! `<root>/proc/filesystems` (which types need a block device), `<root>/sys/dev/block/M:m/uevent`
+//! (`DEVNAME=`, sysfs-dev ABI), and `statfs(2)` of `<root>/<mount point>` through the
+//! `Statfs` seam on a helper thread with a timeout ([`statfs_worker`], spec/metrics.md §6.3).
+//! Emits: `system.filesystem.usage` (state used, free, reserved; By) and
+//! `system.filesystem.inodes.usage` (state used, free; {inodes}), UpDownCounters of int;
+//! `system.filesystem.utilization` (Gauge, 1, double; off by default); attributes device,
+//! mode, mountpoint, type (then state), spec/metrics.md §3.5.
+//! Input:
+//! ```text
+//! 27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard        (mountinfo, see mountinfo.rs)
+//! nodev<TAB>tmpfs                                              (proc/filesystems: flags, tab, name)
+//! <TAB>ext4
+//! DEVNAME=vda                                                  (sys/dev/block/254:0/uevent)
+//! ```
+//!
+//! Which mounts: the last entry of each mount point (an over-mount hides the ones below,
+//! and statfs sees the top; this also dedups (device, mountpoint)); bind mounts at other
+//! mount points stay separate. Then the type filter, where the include keyword `physical`
+//! means a type listed in `proc/filesystems` without `nodev`, or zfs (out-of-tree, so not
+//! listed until loaded), with mount source `none` dropped (gopsutil's `all=false` rule that
+//! hostmetrics uses); then the excludes and the mount point filter (§6.2). Local types are
+//! statted first, network types (nfs, cifs, fuse.*, …) last, so a hung server delays no
+//! local mount; points are emitted in mount table order.
+//!
+//! Values, with `S = f_frsize` (`f_bsize` if 0; ext4 may report bsize 4096 with frsize
+//! 512, and the counts are in frsize units, statvfs(3)): used = (blocks − bfree)·S,
+//! free = bavail·S, reserved = (bfree − bavail)·S, so they sum to blocks·S; inodes used =
+//! files − ffree, free = ffree, none when files = 0 (btrfs, vfat have no inode limit);
+//! utilization = used/(used + free), df's Use%.
+//!
+//! Log lines (§6.3, §7): a statfs timeout is one WARN, its return one INFO; EACCES, EPERM
+//! and ENOENT (`/run/user/*` FUSE, vanished mounts) are debug only; another errno (ESTALE,
+//! ENOTCONN, EIO) is one WARN per mount until it works again (one INFO).
+
+pub mod mountinfo;
+pub mod statfs_worker;
+
+use self::mountinfo::{cut_root, parse_mountinfo_line, unescape};
+use self::statfs_worker::{Answer, MAX_ABANDONED, StatfsWorker};
+use super::filter::{Filter, Pattern};
+use super::{Collect, CollectError};
+use crate::config::duration::display as display_duration;
+use crate::config::{FilesystemOptions, PHYSICAL};
+use crate::otlp::Builder;
+use crate::schedule::Tick;
+use crate::semconv;
+use crate::source::{FsStats, Source, Statfs};
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Whether `name` is listed in `/proc/filesystems` without `nodev`. Each line is the
+/// flags column (`nodev` or empty), a tab, and the name (fs/filesystems.c).
+pub fn is_block_type(filesystems: &str, name: &str) -> bool {
+    filesystems.lines().any(|line| {
+        line.split_once('\t')
+            .is_some_and(|(flags, listed)| flags.trim().is_empty() && listed.trim() == name)
+    })
+}
+
+/// The `physical` keyword of the type filter (spec/metrics.md §6.2): a type that needs a
+/// block device, or zfs. A subtype (`fuseblk.ntfs`) counts as its main type.
+pub fn is_physical(filesystems: &str, fstype: &str) -> bool {
+    let main = fstype.split('.').next().unwrap_or(fstype);
+    main == "zfs" || is_block_type(filesystems, fstype) || is_block_type(filesystems, main)
+}
+
+/// Types whose statfs goes over the network or to a user-space daemon, so may hang: they
+/// are asked last. A subtype counts as its main type (`fuse.sshfs` → `fuse`).
+pub fn is_network_type(fstype: &str) -> bool {
+    let main = fstype.split('.').next().unwrap_or(fstype);
+    matches!(
+        main,
+        "nfs"
+            | "nfs4"
+            | "cifs"
+            | "smb3"
+            | "smbfs"
+            | "ncpfs"
+            | "ceph"
+            | "glusterfs"
+            | "9p"
+            | "afs"
+            | "lustre"
+            | "gpfs"
+            | "beegfs"
+            | "orangefs"
+            | "virtiofs"
+            | "fuse"
+    )
+}
+
+/// The `DEVNAME=` value of a `sys/dev/block/M:m/uevent` file (`DEVNAME=vda`), if any.
+pub fn parse_uevent_devname(uevent: &str) -> Option<&str> {
+    uevent
+        .lines()
+        .find_map(|line| line.strip_prefix("DEVNAME="))
+        .map(str::trim_end)
+        .filter(|name| !name.is_empty() && !name.starts_with('/') && !name.contains(".."))
+}
+
+/// Bytes of one file system by state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Space {
+    pub used: i64,
+    pub free: i64,
+    pub reserved: i64,
+}
+
+impl Space {
+    /// used / (used + free), df's Use%; `None` when both are 0.
+    pub fn utilization(&self) -> Option<f64> {
+        let total = i128::from(self.used) + i128::from(self.free);
+        (total > 0).then(|| self.used as f64 / total as f64)
+    }
+}
+
+/// What one statfs answer becomes (spec/metrics.md §3.5).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FsValues {
+    /// `None` when the block size is 0 or a value does not fit an `i64`.
+    pub space: Option<Space>,
+    /// (used, free); `None` without an inode limit (files = 0) or on overflow.
+    pub inodes: Option<(i64, i64)>,
+}
+
+/// Turns statfs numbers into values: `S = f_frsize`, `f_bsize` when that is 0; counts
+/// that step out of order (bfree > blocks, bavail > bfree) saturate at 0.
+pub fn fs_values(st: &FsStats) -> FsValues {
+    let unit = if st.frsize != 0 { st.frsize } else { st.bsize };
+    let bytes = |blocks: u64| i64::try_from(u128::from(blocks) * u128::from(unit)).ok();
+    let space = if unit == 0 {
+        None
+    } else {
+        match (
+            bytes(st.blocks.saturating_sub(st.bfree)),
+            bytes(st.bavail),
+            bytes(st.bfree.saturating_sub(st.bavail)),
+        ) {
+            (Some(used), Some(free), Some(reserved)) => Some(Space {
+                used,
+                free,
+                reserved,
+            }),
+            _ => None,
+        }
+    };
+    let inodes = if st.files == 0 {
+        None
+    } else {
+        match (
+            i64::try_from(st.files.saturating_sub(st.ffree)),
+            i64::try_from(st.ffree),
+        ) {
+            (Ok(used), Ok(free)) => Some((used, free)),
+            _ => None,
+        }
+    };
+    FsValues { space, inodes }
+}
+
+/// One mount table entry, kept between runs so its strings are reused.
+#[derive(Debug, Default)]
+struct Mount {
+    /// Field 3, `M:m`.
+    major_minor: String,
+    /// Mount source, unescaped.
+    source: String,
+    /// Host mount point, unescaped (prefix cut in the fallback).
+    mountpoint: String,
+    fstype: String,
+    mode: &'static str,
+    /// `device` attribute: `/dev/<DEVNAME>` or the source.
+    device: String,
+    /// A later entry has the same mount point.
+    shadowed: bool,
+    /// Passes the filters.
+    selected: bool,
+    /// This run's statfs answer.
+    stats: Option<FsStats>,
+}
+
+/// Log lines of notable events; test builds also keep them to assert on.
+#[derive(Debug, Default)]
+struct Notes {
+    #[cfg(test)]
+    lines: Vec<(log::Level, String)>,
+}
+
+impl Notes {
+    fn note(&mut self, level: log::Level, args: fmt::Arguments<'_>) {
+        log::log!(level, "{args}");
+        #[cfg(test)]
+        self.lines.push((level, args.to_string()));
+    }
+}
+
+/// The `filesystem` collector.
+pub struct Filesystem {
+    host_table: PathBuf,
+    own_table: PathBuf,
+    filesystems_path: PathBuf,
+    block_dir: OsString,
+    /// `<root>` for statfs paths.
+    root: OsString,
+    /// `<root>` resolved, without a trailing `/` (unless `/`), for the fallback's cut.
+    root_prefix: String,
+    types: Filter,
+    mountpoints: Filter,
+    /// The type include list has the `physical` keyword: `proc/filesystems` is needed.
+    physical_keyword: bool,
+    utilization: bool,
+    table: String,
+    filesystems: String,
+    uevent: String,
+    uevent_path: OsString,
+    mounts: Vec<Mount>,
+    len: usize,
+    order: Vec<usize>,
+    worker: StatfsWorker,
+    /// Mount points whose statfs failed with a logged errno, until it works again.
+    failing: Vec<String>,
+    saturation_warned: bool,
+    spawn_warned: bool,
+    fallback_noted: bool,
+    overlay_noted: bool,
+    notes: Notes,
+}
+
+impl Filesystem {
+    pub fn new(src: &Source, options: &FilesystemOptions) -> Self {
+        Self::with_statfs(src, options, src.statfs())
+    }
+
+    /// Like `new`, asking `statfs` instead of the source's seam (fault injection in tests).
+    pub fn with_statfs(src: &Source, options: &FilesystemOptions, statfs: Arc<dyn Statfs>) -> Self {
+        let root = src.path("");
+        let resolved = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+        let mut root_prefix = resolved.to_string_lossy().into_owned();
+        while root_prefix.len() > 1 && root_prefix.ends_with('/') {
+            root_prefix.pop();
+        }
+        Filesystem {
+            host_table: src.path("proc/1/mountinfo"),
+            own_table: src.path("proc/self/mountinfo"),
+            filesystems_path: src.path("proc/filesystems"),
+            block_dir: src.path("sys/dev/block").into_os_string(),
+            root: root.into_os_string(),
+            root_prefix,
+            physical_keyword: options.types.include.iter().any(|p| p.is_keyword(PHYSICAL)),
+            types: options.types.clone(),
+            mountpoints: options.mountpoints.clone(),
+            utilization: options.utilization,
+            table: String::new(),
+            filesystems: String::new(),
+            uevent: String::new(),
+            uevent_path: OsString::new(),
+            mounts: Vec::new(),
+            len: 0,
+            order: Vec::new(),
+            worker: StatfsWorker::new(statfs, options.statfs_timeout),
+            failing: Vec::new(),
+            saturation_warned: false,
+            spawn_warned: false,
+            fallback_noted: false,
+            overlay_noted: false,
+            notes: Notes::default(),
+        }
+    }
+
+    /// Reads the mount table into `self.table`; true when it is the agent's own
+    /// (`proc/self`), whose mount points must be cut to the root.
+    fn read_table(&mut self, src: &Source) -> Result<bool, CollectError> {
+        let host_error = match src.read_into(&self.host_table, &mut self.table) {
+            Ok(()) => return Ok(false),
+            Err(e) => e,
+        };
+        src.read_into(&self.own_table, &mut self.table)
+            .map_err(|e| CollectError::read(&self.own_table, e))?;
+        if !self.fallback_noted {
+            self.fallback_noted = true;
+            self.notes.note(
+                log::Level::Debug,
+                format_args!(
+                    "{}: {host_error}; using {} restricted to {}",
+                    self.host_table.display(),
+                    self.own_table.display(),
+                    self.root_prefix
+                ),
+            );
+        }
+        Ok(true)
+    }
+
+    /// Fills the mount slots from `self.table`; the first malformed line is returned.
+    fn parse_table(&mut self, own: bool) -> Option<CollectError> {
+        let mut bad = None;
+        self.len = 0;
+        for (index, line) in self.table.lines().enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let parsed = match parse_mountinfo_line(line) {
+                Ok(parsed) => parsed,
+                Err(what) => {
+                    let table = if own {
+                        &self.own_table
+                    } else {
+                        &self.host_table
+                    };
+                    bad.get_or_insert_with(|| {
+                        CollectError::malformed(
+                            table,
+                            Some(index + 1),
+                            format!("{what}, found \"{line}\""),
+                        )
+                    });
+                    continue;
+                }
+            };
+            if self.mounts.len() <= self.len {
+                self.mounts.resize_with(self.len + 1, Mount::default);
+            }
+            let Some(m) = self.mounts.get_mut(self.len) else {
+                continue;
+            };
+            m.mountpoint.clear();
+            unescape(parsed.mount_point, &mut m.mountpoint);
+            if own && !cut_root(&mut m.mountpoint, &self.root_prefix) {
+                continue;
+            }
+            set(&mut m.major_minor, parsed.major_minor);
+            m.source.clear();
+            unescape(parsed.source, &mut m.source);
+            set(&mut m.fstype, parsed.fstype);
+            m.mode = parsed.mode;
+            m.shadowed = false;
+            m.selected = false;
+            m.stats = None;
+            self.len += 1;
+        }
+        bad
+    }
+
+    /// Marks every entry that a later entry at the same mount point hides.
+    fn mark_shadowed(&mut self) {
+        let mounts = self.mounts.get_mut(..self.len).unwrap_or_default();
+        self.order.clear();
+        self.order.extend(0..mounts.len());
+        self.order.sort_unstable_by(|&a, &b| {
+            mounts[a]
+                .mountpoint
+                .cmp(&mounts[b].mountpoint)
+                .then(a.cmp(&b))
+        });
+        for pair in self.order.windows(2) {
+            if let [below, above] = *pair {
+                if mounts[below].mountpoint == mounts[above].mountpoint {
+                    mounts[below].shadowed = true;
+                }
+            }
+        }
+    }
+
+    /// Asks statfs about mount `index` and logs what the answer calls for.
+    fn stat(&mut self, index: usize) {
+        let Some(m) = self.mounts.get_mut(index) else {
+            return;
+        };
+        let mp = m.mountpoint.as_str();
+        let notes = &mut self.notes;
+        match self.worker.stat(mp, &self.root) {
+            Answer::Stats(stats) => {
+                m.stats = Some(stats);
+                if let Some(at) = self.failing.iter().position(|f| f == mp) {
+                    self.failing.swap_remove(at);
+                    notes.note(log::Level::Info, format_args!("statfs {mp} works again"));
+                }
+            }
+            Answer::Failed(e) if is_quiet(&e) => {
+                notes.note(log::Level::Debug, format_args!("statfs {mp}: {e}"));
+            }
+            Answer::Failed(e) => {
+                if !self.failing.iter().any(|f| f == mp) {
+                    self.failing.push(mp.to_string());
+                    notes.note(
+                        log::Level::Warn,
+                        format_args!("statfs {mp}: {e}; skipping it while this lasts"),
+                    );
+                }
+            }
+            Answer::TimedOut => notes.note(
+                log::Level::Warn,
+                format_args!(
+                    "statfs {mp} timed out after {}; skipping until it returns",
+                    display_duration(self.worker.timeout())
+                ),
+            ),
+            Answer::Pending => {}
+            Answer::Saturated => {
+                if !self.saturation_warned {
+                    self.saturation_warned = true;
+                    notes.note(
+                        log::Level::Warn,
+                        format_args!(
+                            "statfs: {MAX_ABANDONED} calls are hung; skipping {mp} and every further mount until one returns"
+                        ),
+                    );
+                }
+            }
+            Answer::NoHelper(e) => {
+                if !self.spawn_warned {
+                    self.spawn_warned = true;
+                    notes.note(
+                        log::Level::Warn,
+                        format_args!(
+                            "cannot start the statfs helper thread: {e}; skipping {mp} and the mounts after it"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn emit(&self, out: &mut Builder) {
+        let mounts = self.mounts.get(..self.len).unwrap_or_default();
+        let values = || {
+            mounts
+                .iter()
+                .filter_map(|m| m.stats.as_ref().map(|st| (m, fs_values(st))))
+        };
+        {
+            let mut usage = out.metric(&semconv::SYSTEM_FILESYSTEM_USAGE);
+            for (m, v) in values() {
+                if let Some(space) = v.space {
+                    usage.point(&with_state(m, semconv::USED), space.used);
+                    usage.point(&with_state(m, semconv::FREE), space.free);
+                    usage.point(&with_state(m, semconv::RESERVED), space.reserved);
+                }
+            }
+        }
+        {
+            let mut inodes = out.metric(&semconv::SYSTEM_FILESYSTEM_INODES_USAGE);
+            for (m, v) in values() {
+                if let Some((used, free)) = v.inodes {
+                    inodes.point(&with_state(m, semconv::USED), used);
+                    inodes.point(&with_state(m, semconv::FREE), free);
+                }
+            }
+        }
+        if self.utilization {
+            let mut utilization = out.metric(&semconv::SYSTEM_FILESYSTEM_UTILIZATION);
+            for (m, v) in values() {
+                if let Some(ratio) = v.space.and_then(|s| s.utilization()) {
+                    utilization.point(&attributes(m), ratio);
+                }
+            }
+        }
+    }
+}
+
+/// The attributes of a mount's points, in table order (spec/metrics.md §3.5).
+fn attributes(m: &Mount) -> [(&'static str, &str); 4] {
+    [
+        (semconv::DEVICE, m.device.as_str()),
+        (semconv::MODE, m.mode),
+        (semconv::MOUNTPOINT, m.mountpoint.as_str()),
+        (semconv::TYPE, m.fstype.as_str()),
+    ]
+}
+
+/// `attributes` and `state`.
+fn with_state<'a>(m: &'a Mount, state: &'static str) -> [(&'static str, &'a str); 5] {
+    let [device, mode, mountpoint, fstype] = attributes(m);
+    [device, mode, mountpoint, fstype, (semconv::STATE, state)]
+}
+
+/// EACCES, EPERM, ENOENT: expected noise (spec/metrics.md §6.3 rule 6).
+fn is_quiet(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::PermissionDenied | io::ErrorKind::NotFound
+    )
+}
+
+fn set(target: &mut String, value: &str) {
+    target.clear();
+    target.push_str(value);
+}
+
+/// `/dev/<DEVNAME>` of block device `major_minor` into `device`; false if unknown.
+fn resolve_device(
+    src: &Source,
+    block_dir: &OsString,
+    path: &mut OsString,
+    buf: &mut String,
+    major_minor: &str,
+    device: &mut String,
+) -> bool {
+    path.clear();
+    path.push(block_dir);
+    path.push("/");
+    path.push(major_minor);
+    path.push("/uevent");
+    if src.read_into(Path::new(path.as_os_str()), buf).is_err() {
+        return false;
+    }
+    match parse_uevent_devname(buf) {
+        Some(name) => {
+            device.clear();
+            device.push_str("/dev/");
+            device.push_str(name);
+            true
+        }
+        None => false,
+    }
+}
+
+impl Collect for Filesystem {
+    fn name(&self) -> &'static str {
+        "filesystem"
+    }
+
+    fn collect(
+        &mut self,
+        src: &Source,
+        _tick: &Tick,
+        out: &mut Builder,
+    ) -> Result<(), CollectError> {
+        // Late results first: a mount whose call returned is asked normally below.
+        let notes = &mut self.notes;
+        self.worker.drain(|mp| {
+            notes.note(
+                log::Level::Info,
+                format_args!("statfs {mp} returned; collecting it again"),
+            );
+        });
+        if self.worker.abandoned() < MAX_ABANDONED {
+            self.saturation_warned = false;
+        }
+
+        let own = self.read_table(src)?;
+        let mut failure = self.parse_table(own);
+        self.mark_shadowed();
+
+        let physical_known = if self.physical_keyword {
+            match src.read_into(&self.filesystems_path, &mut self.filesystems) {
+                Ok(()) => true,
+                Err(e) => {
+                    failure.get_or_insert_with(|| CollectError::read(&self.filesystems_path, e));
+                    false
+                }
+            }
+        } else {
+            false
+        };
+
+        let live_root = !src.is_custom_root();
+        for m in self.mounts.iter_mut().take(self.len) {
+            if m.shadowed {
+                continue;
+            }
+            let physical =
+                physical_known && m.source != "none" && is_physical(&self.filesystems, &m.fstype);
+            let keyword = |p: &Pattern| p.is_keyword(PHYSICAL) && physical;
+            m.selected = self.types.allows_with(&m.fstype, keyword)
+                && self.mountpoints.allows(&m.mountpoint);
+            if !m.selected && live_root && physical_known && !physical && m.mountpoint == "/" {
+                if !self.overlay_noted {
+                    self.overlay_noted = true;
+                    self.notes.note(
+                        log::Level::Info,
+                        format_args!(
+                            "/ is {}, not a block device file system (a container without --root-path?): no filesystem points for it",
+                            m.fstype
+                        ),
+                    );
+                }
+                continue;
+            }
+            if !m.selected {
+                continue;
+            }
+            let resolved = m.source.starts_with("/dev/")
+                && resolve_device(
+                    src,
+                    &self.block_dir,
+                    &mut self.uevent_path,
+                    &mut self.uevent,
+                    &m.major_minor,
+                    &mut m.device,
+                );
+            if !resolved {
+                set(&mut m.device, &m.source);
+            }
+        }
+
+        // Local file systems first: a dead server must not delay them.
+        for network in [false, true] {
+            for index in 0..self.len {
+                let wanted = self
+                    .mounts
+                    .get(index)
+                    .is_some_and(|m| m.selected && is_network_type(&m.fstype) == network);
+                if wanted {
+                    self.stat(index);
+                }
+            }
+        }
+
+        self.emit(out);
+
+        // Forget logged failures of mounts that are gone (bounded under mount churn).
+        let mounts = self.mounts.get(..self.len).unwrap_or_default();
+        self.failing
+            .retain(|f| mounts.iter().any(|m| m.selected && m.mountpoint == *f));
+        failure.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests;
