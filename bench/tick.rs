@@ -11,6 +11,7 @@ use std::time::Instant;
 use sysotlp::cli::Cli;
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
+use sysotlp::export::gzip::Gzip;
 use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 
@@ -89,10 +90,18 @@ fn bench(label: &str, root: &Path) {
     let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
     let points = run_tick(11 + TICKS);
     json::write(collection.builder(), &mut line);
+    let mut gzip = Gzip::new();
+    let mut compressed = Vec::new();
+    let gzip_started = Instant::now();
+    for _ in 0..100 {
+        gzip.compress(&body, &mut compressed);
+    }
+    let gzip_micros = gzip_started.elapsed().as_secs_f64() * 1e6 / 100.0;
     println!(
-        "{label:>10}: {:>5} points, protobuf {:>5} B, JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
+        "{label:>10}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
         points,
         body.len(),
+        compressed.len(),
         line.len(),
         cpu_seconds * 1e6 / TICKS as f64,
         wall.as_secs_f64() * 1e6 / TICKS as f64,
