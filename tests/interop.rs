@@ -11,16 +11,37 @@ use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
 
-/// (name, kind, value type, monotonic) of every metric the foundation emits.
+/// (name, kind, value type, monotonic) of every metric a default run emits on the captured
+/// VM (the `agent` collector is off with a fixture root).
 const EXPECTED: &[(&str, &str, &str, bool)] = &[
     ("system.cpu.time", "sum", "as_double", true),
     ("system.cpu.logical.count", "sum", "as_int", false),
     ("system.memory.usage", "sum", "as_int", false),
     ("system.memory.linux.slab.usage", "sum", "as_int", false),
     ("system.memory.limit", "sum", "as_int", false),
+    ("system.memory.linux.oom_kills", "sum", "as_int", true),
     ("system.cpu.load_average.1m", "gauge", "as_double", false),
     ("system.cpu.load_average.5m", "gauge", "as_double", false),
     ("system.cpu.load_average.15m", "gauge", "as_double", false),
+    ("system.disk.io", "sum", "as_int", true),
+    ("system.disk.operations", "sum", "as_int", true),
+    ("system.disk.io_time", "sum", "as_double", true),
+    ("system.disk.operation_time", "sum", "as_double", true),
+    ("system.disk.weighted_io_time", "sum", "as_double", true),
+    ("system.disk.pending_operations", "sum", "as_int", false),
+    ("system.disk.merged", "sum", "as_int", true),
+    ("system.filesystem.usage", "sum", "as_int", false),
+    ("system.filesystem.inodes.usage", "sum", "as_int", false),
+    ("system.network.packets", "sum", "as_int", true),
+    ("system.network.dropped", "sum", "as_int", true),
+    ("system.network.errors", "sum", "as_int", true),
+    ("system.network.io", "sum", "as_int", true),
+    ("system.network.connections", "sum", "as_int", false),
+    ("system.paging.usage", "sum", "as_int", false),
+    ("system.paging.operations", "sum", "as_int", true),
+    ("system.paging.faults", "sum", "as_int", true),
+    ("system.processes.count", "sum", "as_int", false),
+    ("system.processes.created", "sum", "as_int", true),
     ("system.uptime", "gauge", "as_double", false),
 ];
 
