@@ -14,3 +14,4 @@ mod paging_processes;
 mod tls;
 mod two_tick;
 mod util;
+mod whole_machine;
