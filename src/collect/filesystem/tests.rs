@@ -560,8 +560,10 @@ fn more_than_four_hung_mounts_are_skipped_with_one_warn() {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(infos, 4, "one INFO per returned call");
-    assert_eq!(gate.calls("/"), 2);
+    assert!(infos >= 4, "one INFO per returned call");
+    // Statted again once its hung call returned (more than once if a 20 ms retry timed out
+    // again on a loaded machine: the behaviour under test is "resumes", not the count).
+    assert!(gate.calls("/") >= 2);
 }
 
 #[test]
