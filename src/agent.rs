@@ -38,7 +38,7 @@ pub fn run(config: &Config, src: Source) -> u8 {
     };
     let telemetry = Telemetry::shared(wall_clock_unix_nano());
     let mut sink = match config.exporter {
-        ExporterKind::Otlp => match delivery(config, &telemetry) {
+        ExporterKind::Otlp => match delivery(config, &telemetry, schedule.stop_flag()) {
             Ok(delivery) => Sink::Otlp(Box::new(delivery)),
             Err(e) => {
                 eprintln!("sysotlp: {e}");
@@ -65,7 +65,7 @@ pub fn run(config: &Config, src: Source) -> u8 {
             Wake::Stop => {
                 log::info!("stopping on signal");
                 if let Sink::Otlp(delivery) = &mut sink {
-                    let deadline = Instant::now() + config.delivery.shutdown_timeout;
+                    let deadline = far(config.delivery.shutdown_timeout);
                     delivery.shutdown(deadline, &mut |until| schedule.sleep_until(until));
                 }
                 return 0;
@@ -133,6 +133,7 @@ pub fn run(config: &Config, src: Source) -> u8 {
 fn delivery(
     config: &Config,
     telemetry: &std::rc::Rc<std::cell::RefCell<Telemetry>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Delivery, String> {
     let d = &config.delivery;
     let spool = match &d.spool_dir {
@@ -148,11 +149,13 @@ fn delivery(
         gzip: d.gzip,
         max_request_size: usize::try_from(d.max_request_size).unwrap_or(usize::MAX),
         max_age: d.max_age,
-        // Do not start an attempt that cannot finish: min(1 s, interval/10, timeout).
+        // Do not start an attempt that cannot finish: min(1 s, interval/10, timeout), and at
+        // most half the export budget (else a budget measured from "now" would never fit).
         min_attempt: [
             Duration::from_secs(1),
             config.interval / 10,
             config.otlp.timeout.unwrap_or(Duration::MAX),
+            d.export_timeout.map_or(Duration::MAX, |budget| budget / 2),
         ]
         .into_iter()
         .min()
@@ -163,6 +166,7 @@ fn delivery(
         queue,
         options,
         std::rc::Rc::clone(telemetry),
+        stop,
     ))
 }
 
@@ -170,7 +174,9 @@ fn delivery(
 fn send_deadline(config: &Config, schedule: &Schedule) -> Instant {
     let next_tick = schedule.deadline();
     match config.delivery.export_timeout {
-        Some(budget) => (Instant::now() + budget).min(next_tick),
+        Some(budget) => Instant::now()
+            .checked_add(budget)
+            .map_or(next_tick, |end| end.min(next_tick)),
         None => next_tick,
     }
 }
@@ -184,7 +190,7 @@ fn once(
     created_unix_nano: u64,
     config: &Config,
 ) -> u8 {
-    let deadline = Instant::now() + config.delivery.export_timeout.unwrap_or(config.interval);
+    let deadline = far(config.delivery.export_timeout.unwrap_or(config.interval));
     delivery.drain_once(deadline);
     let outcome = if delivery.is_idle() {
         delivery.submit(body, points, created_unix_nano, deadline)
@@ -202,6 +208,14 @@ fn once(
             1
         }
     }
+}
+
+/// Now plus `budget`, saturating at about a year (config caps durations; this never panics).
+fn far(budget: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(budget)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
 }
 
 /// `--exporter none` / `OTEL_SDK_DISABLED`: collect nothing; wait for a signal (an exit

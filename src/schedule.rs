@@ -89,6 +89,11 @@ impl Schedule {
         })
     }
 
+    /// The flag SIGTERM/SIGINT set, for work that must stop between steps (a long drain).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
     /// True once SIGTERM or SIGINT arrived.
     pub fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)

@@ -558,3 +558,56 @@ fn a_tiny_queue_drops_the_oldest_and_says_so_once() {
         "some batches were dropped: {accepted} of {ticks}"
     );
 }
+
+/// utime + stime of a child, in clock ticks (proc(5) stat fields 14 and 15).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("child stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("comm")
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn a_backlog_never_spins_even_with_a_tiny_export_budget() {
+    // Review finding: with --export-timeout below the minimum attempt time, or a retry due
+    // just before a tick, the loop woke at once forever (100% CPU) and never drained.
+    let receiver = Receiver::start(vec![Reply::Close]);
+    let endpoint = receiver.base_url();
+    let root = fixture("offline-cpu");
+    let mut agent = Agent::start(&[
+        FOUNDATION,
+        "--interval",
+        "2s",
+        "--export-timeout",
+        "100ms",
+        "--log-level",
+        "debug",
+        "--endpoint",
+        &endpoint,
+        "--root-path",
+        root.to_str().unwrap(),
+    ]);
+    agent.wait_for("tick:", 2, Duration::from_secs(30));
+    receiver.set_script(vec![Reply::ok()]);
+    agent.wait_for("export recovered", 1, Duration::from_secs(60));
+    let ticks = cpu_ticks(agent.child.id());
+    let (code, log) = agent.stop();
+    assert_eq!(code, Some(0));
+    assert!(
+        ticks < 50,
+        "{ticks} clock ticks of CPU in a mostly idle run: the loop spins"
+    );
+    let accepted = drain(&receiver, Duration::from_secs(2))
+        .into_iter()
+        .filter(|r| r.answered == 200)
+        .count();
+    assert_eq!(
+        accepted,
+        log.iter().filter(|l| l.contains("tick:")).count(),
+        "the backlog drained"
+    );
+}

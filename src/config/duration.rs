@@ -6,8 +6,16 @@
 
 use std::time::Duration;
 
-/// `<integer><ms|s|m|h>`; `None` if malformed or out of range.
+/// Longest duration any flag takes: a year. Deadlines are `Instant::now() + duration`,
+/// which must never overflow.
+const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
+/// `<integer><ms|s|m|h>`, at most a year; `None` if malformed or out of range.
 pub fn parse_duration(text: &str) -> Option<Duration> {
+    parse_unbounded(text).filter(|d| *d <= MAX_DURATION)
+}
+
+fn parse_unbounded(text: &str) -> Option<Duration> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(split);
@@ -21,9 +29,13 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     }
 }
 
-/// An `OTEL_*` duration: a non-negative integer of milliseconds.
+/// An `OTEL_*` duration: a non-negative integer of milliseconds, at most a year.
 pub fn parse_millis(text: &str) -> Option<Duration> {
-    text.trim().parse::<u64>().ok().map(Duration::from_millis)
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_millis)
+        .filter(|d| *d <= MAX_DURATION)
 }
 
 /// Bytes, or an integer with `KiB`, `MiB` or `GiB`; `None` if malformed or overflowing.
@@ -85,6 +97,8 @@ mod tests {
             "1d",
             "99999999999999999999s",
             "18446744073709551615h",
+            "5124095576030431h",
+            "8785h",
         ] {
             assert_eq!(parse_duration(text), None, "{text:?}");
         }
@@ -106,6 +120,15 @@ mod tests {
         ] {
             assert_eq!(parse_size(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_year_is_the_longest_duration() {
+        assert_eq!(
+            parse_duration("8784h"),
+            Some(Duration::from_secs(8784 * 3600))
+        );
+        assert_eq!(parse_millis("31622400001"), None);
     }
 
     #[test]

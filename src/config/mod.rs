@@ -672,13 +672,45 @@ fn delivery(
         &cli.max_request_size,
         DEFAULT_MAX_REQUEST_SIZE,
     )?;
+    // Sizes are stored as u32 in spool headers: a request may not exceed 1 GiB.
+    if max_request_size > 1 << 30 {
+        let text = cli.max_request_size.clone().unwrap_or_default();
+        return Err(ConfigError::invalid(
+            "--max-request-size",
+            &text,
+            "a size up to 1GiB",
+        ));
+    }
     let queue_size = flag_size("--queue-size", &cli.queue_size, DEFAULT_QUEUE_SIZE)?;
     if queue_size < max_request_size {
-        let text = cli.queue_size.clone().unwrap_or_default();
+        let text = cli
+            .queue_size
+            .clone()
+            .unwrap_or_else(|| format!("{queue_size} (default)"));
         return Err(ConfigError::invalid(
             "--queue-size",
             &text,
-            "at least --max-request-size (default 1MiB)",
+            "at least --max-request-size",
+        ));
+    }
+    let spool_size = flag_size("--spool-size", &cli.spool_size, DEFAULT_SPOOL_SIZE)?;
+    if cli.spool_dir.is_some() && spool_size < max_request_size {
+        let text = cli
+            .spool_size
+            .clone()
+            .unwrap_or_else(|| format!("{spool_size} (default)"));
+        return Err(ConfigError::invalid(
+            "--spool-size",
+            &text,
+            "at least --max-request-size",
+        ));
+    }
+    let max_age = flag_duration("--max-age", &cli.max_age, DEFAULT_MAX_AGE)?;
+    if max_age.is_zero() {
+        return Err(ConfigError::invalid(
+            "--max-age",
+            cli.max_age.as_deref().unwrap_or(""),
+            "a positive duration such as 6h",
         ));
     }
     Ok(DeliveryConfig {
@@ -686,9 +718,9 @@ fn delivery(
         export_timeout: Some(export_timeout).filter(|t| !t.is_zero()),
         max_request_size,
         queue_size,
-        max_age: flag_duration("--max-age", &cli.max_age, DEFAULT_MAX_AGE)?,
+        max_age,
         spool_dir: cli.spool_dir.as_ref().map(PathBuf::from),
-        spool_size: flag_size("--spool-size", &cli.spool_size, DEFAULT_SPOOL_SIZE)?,
+        spool_size,
         shutdown_timeout: flag_duration(
             "--shutdown-timeout",
             &cli.shutdown_timeout,
@@ -854,6 +886,12 @@ fn selection(cli: &Cli) -> Result<Selection, ConfigError> {
     }
     if cli.collectors.is_empty() {
         collectors = CollectorName::ALL.to_vec();
+    } else if collectors.is_empty() {
+        return Err(ConfigError::invalid(
+            "--collectors",
+            &cli.collectors.join(","),
+            format!("a list of {}", known()),
+        ));
     }
     let agent_named = members(&cli.collectors)
         .chain(members(&cli.enable))

@@ -461,3 +461,54 @@ fn statfs_timeout_is_capped_at_half_the_interval() {
     assert_eq!(c.filesystem.statfs_timeout, Duration::from_millis(50));
     assert!(config(&["--statfs-timeout", "0s"], &[]).is_err());
 }
+
+#[test]
+fn delivery_limits_are_checked() {
+    assert!(
+        config(&["--collectors", ","], &[]).is_err(),
+        "no collector at all"
+    );
+    assert!(config(&["--max-age", "0s"], &[]).is_err());
+    assert!(config(&["--max-request-size", "2GiB", "--queue-size", "4GiB"], &[]).is_err());
+    let e = config(&["--max-request-size", "2MiB"], &[])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "invalid value \"1048576 (default)\" for --queue-size: expected at least --max-request-size"
+    );
+    assert!(config(&["--spool-dir", "/tmp/x", "--spool-size", "1KiB"], &[]).is_err());
+    assert!(
+        config(&["--export-timeout", "5124095576030431h"], &[]).is_err(),
+        "no Instant overflow later"
+    );
+    let c = config(
+        &[
+            "--compression",
+            "gzip",
+            "--spool-dir",
+            "/var/lib/sysotlp",
+            "--queue-size",
+            "2MiB",
+        ],
+        &[],
+    )
+    .unwrap();
+    assert!(c.delivery.gzip);
+    assert_eq!(c.delivery.queue_size, 2 << 20);
+    assert_eq!(
+        c.delivery.spool_dir.as_deref(),
+        Some(std::path::Path::new("/var/lib/sysotlp"))
+    );
+    let c = config(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
+            ("OTEL_METRIC_EXPORT_TIMEOUT", "0"),
+        ],
+    )
+    .unwrap();
+    assert!(!c.delivery.gzip);
+    assert_eq!(c.delivery.export_timeout, None, "0 = until the next tick");
+    assert_eq!(c.warnings.len(), 1);
+}

@@ -20,6 +20,8 @@ use crate::config::duration;
 use crate::telemetry::{DropReason, RequestOutcome, Telemetry};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const SUMMARY_EVERY: Duration = Duration::from_secs(600);
@@ -57,6 +59,9 @@ pub struct Delivery {
     outage: Option<Outage>,
     replayed: u64,
     reported: Dropped,
+    /// Set by SIGTERM/SIGINT: a drain stops between attempts so the shutdown starts at once.
+    stop: Arc<AtomicBool>,
+    shutting_down: bool,
 }
 
 impl Delivery {
@@ -65,6 +70,7 @@ impl Delivery {
         queue: Queue,
         options: DeliveryOptions,
         telemetry: Rc<RefCell<Telemetry>>,
+        stop: Arc<AtomicBool>,
     ) -> Self {
         Delivery {
             http,
@@ -78,6 +84,8 @@ impl Delivery {
             outage: None,
             replayed: 0,
             reported: Dropped::default(),
+            stop,
+            shutting_down: false,
         }
     }
 
@@ -138,7 +146,7 @@ impl Delivery {
                 Outcome::Sent { .. } => self.recovered(),
                 Outcome::Retry { .. } => {
                     self.queue.push(wire, gzip, points, created_unix_nano, now);
-                    self.schedule_retry(&result, now);
+                    self.schedule_retry(&result, Instant::now());
                 }
                 Outcome::Failed { detail, .. } => self.dropped(points, detail),
                 Outcome::Closed => {}
@@ -159,15 +167,30 @@ impl Delivery {
             if self.queue.is_empty() || self.retry_at.is_some_and(|at| at > now) {
                 break;
             }
+            if self.stop.load(Ordering::SeqCst) && !self.shutting_down {
+                // SIGTERM: the loop moves on to the shutdown drain at once.
+                break;
+            }
             let left = deadline.saturating_duration_since(now);
-            if left < self.options.min_attempt {
+            if left.is_zero() || left < self.options.min_attempt {
+                // Not enough time before the deadline: wait for it (the next tick) rather
+                // than waking again at once.
+                self.retry_at = Some(self.retry_at.map_or(deadline, |at| at.max(deadline)));
                 break;
             }
             self.queue
                 .expire(wall_clock_unix_nano(), self.options.max_age);
-            let Some((entry, body)) = self.queue.head() else {
-                break;
+            let head = match self.queue.head() {
+                Ok(Some(head)) => head,
+                Ok(None) => break,
+                Err(why) => {
+                    // The spool file could not be read now (EIO, EMFILE): it stays; retry later.
+                    log::warn!("reading the spooled batch failed ({why}); retrying later");
+                    self.retry_at = Some(now + self.backoff.next_delay());
+                    break;
+                }
             };
+            let (entry, body) = head;
             let result = attempt(
                 &mut self.http,
                 &self.telemetry,
@@ -190,7 +213,8 @@ impl Delivery {
                     self.dropped(entry.points, &detail);
                 }
                 Outcome::Retry { .. } => {
-                    self.schedule_retry(&result, now);
+                    // Backoff and Retry-After count from the end of the attempt.
+                    self.schedule_retry(&result, Instant::now());
                     break;
                 }
                 Outcome::Closed => break,
@@ -219,6 +243,7 @@ impl Delivery {
     /// `wait`, which returns false if a second signal says to hurry), then keep what is left
     /// in the spool or report it lost.
     pub fn shutdown(&mut self, deadline: Instant, wait: &mut dyn FnMut(Instant) -> bool) {
+        self.shutting_down = true;
         while !self.queue.is_empty() && Instant::now() < deadline {
             if let Some(at) = self.retry_at.filter(|at| *at > Instant::now()) {
                 if at >= deadline || !wait(at) {
@@ -318,6 +343,10 @@ impl Delivery {
     }
 
     fn dropped(&mut self, points: u32, detail: &str) {
+        if self.queue.is_empty() {
+            self.backoff.reset();
+            self.outage = None;
+        }
         log::error!("export failed, {points} data points dropped (not retryable): {detail}");
         self.telemetry
             .borrow_mut()

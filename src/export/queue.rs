@@ -8,7 +8,7 @@
 //! is sent, so RSS stays flat through long outages; `--spool-size` bounds the directory the
 //! same way. A failed disk write keeps the batch in memory and is retried on the next push.
 
-use super::spool::{Spool, SpoolEntry};
+use super::spool::{ReadFailure, Spool, SpoolEntry};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -174,10 +174,13 @@ impl Queue {
     }
 
     /// The head batch and its body (read back from the spool if needed). Damaged spool
-    /// files are quarantined and skipped.
-    pub fn head(&mut self) -> Option<(SpoolEntry, &[u8])> {
+    /// files are quarantined and skipped; a read that fails for now (EIO, EMFILE) is an
+    /// error and the file stays for a later attempt.
+    pub fn head(&mut self) -> Result<Option<(SpoolEntry, &[u8])>, String> {
         loop {
-            let batch = self.batches.front()?;
+            let Some(batch) = self.batches.front() else {
+                return Ok(None);
+            };
             let entry = batch.entry;
             if batch.body.is_some() {
                 let body = self
@@ -185,17 +188,18 @@ impl Queue {
                     .front()
                     .and_then(|b| b.body.as_deref())
                     .unwrap_or_default();
-                return Some((entry, body));
+                return Ok(Some((entry, body)));
             }
             let read = match &self.spool {
                 Some(spool) => spool.read(&entry, &mut self.head),
-                None => Err("no spool".to_string()),
+                None => Err(ReadFailure::Corrupt("no spool".to_string())),
             };
             match read {
-                Ok(()) => return Some((entry, &self.head)),
-                Err(reason) => {
+                Ok(()) => return Ok(Some((entry, &self.head))),
+                Err(ReadFailure::Io(why)) => return Err(why),
+                Err(ReadFailure::Corrupt(reason)) => {
                     if let Some(spool) = &mut self.spool {
-                        spool.quarantine(entry.seq, &reason);
+                        spool.quarantine(entry.seq, Some(&entry), &reason);
                     }
                     self.dropped.corrupt += u64::from(entry.points);
                     self.batches.pop_front();
@@ -283,11 +287,13 @@ impl Queue {
                 break;
             }
             // The oldest batch of the storage that overflowed.
-            let index = self
+            let Some(index) = self
                 .batches
                 .iter()
                 .position(|b| b.body.is_some() == memory_over)
-                .unwrap_or(0);
+            else {
+                break;
+            };
             let Some(batch) = self.batches.remove(index) else {
                 break;
             };
@@ -327,11 +333,11 @@ mod tests {
         }
         assert_eq!(q.len(), 2);
         assert_eq!(q.dropped().queue_full, 10, "the oldest batch went");
-        assert_eq!(q.head().unwrap().1, &[2u8; 100][..]);
+        assert_eq!(q.head().unwrap().unwrap().1, &[2u8; 100][..]);
         q.pop();
-        assert_eq!(q.head().unwrap().1, &[3u8; 100][..]);
+        assert_eq!(q.head().unwrap().unwrap().1, &[3u8; 100][..]);
         q.pop();
-        assert!(q.head().is_none());
+        assert!(q.head().unwrap().is_none());
         assert_eq!(q.memory_bytes(), 0);
     }
 
@@ -340,7 +346,7 @@ mod tests {
         let mut q = Queue::new(10, None, 0);
         q.push(&[0; 500], true, 5, 0, Instant::now());
         assert_eq!(q.len(), 1);
-        assert!(q.head().unwrap().0.gzip);
+        assert!(q.head().unwrap().unwrap().0.gzip);
     }
 
     #[test]
@@ -364,12 +370,12 @@ mod tests {
                 q.push(&[i; 1000], false, 7, u64::from(i), Instant::now());
             }
             assert_eq!(q.memory_bytes(), 0);
-            assert_eq!(q.head().unwrap().1, &[0u8; 1000][..]);
+            assert_eq!(q.head().unwrap().unwrap().1, &[0u8; 1000][..]);
             q.pop();
         }
         let mut q = Queue::new(1 << 20, Some(Spool::open(&dir).unwrap()), 1 << 20);
         assert_eq!(q.len(), 2);
-        assert_eq!(q.head().unwrap().1, &[1u8; 1000][..]);
+        assert_eq!(q.head().unwrap().unwrap().1, &[1u8; 1000][..]);
         q.push(b"new", false, 1, 9, Instant::now());
         assert_eq!(q.next_seq, 5, "sequence continues after the spooled ones");
     }

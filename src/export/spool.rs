@@ -32,6 +32,23 @@ pub struct SpoolEntry {
     pub len: u32,
 }
 
+/// Why a spooled body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadFailure {
+    /// The file is damaged or gone: quarantine it.
+    Corrupt(String),
+    /// The read failed for now: keep the file and retry later.
+    Io(String),
+}
+
+impl fmt::Display for ReadFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadFailure::Corrupt(why) | ReadFailure::Io(why) => f.write_str(why),
+        }
+    }
+}
+
 /// A start-up problem with the spool directory (exit 2).
 #[derive(Debug)]
 pub enum SpoolError {
@@ -64,6 +81,7 @@ pub struct Spool {
     corrupt: PathBuf,
     _lock: File,
     bytes: u64,
+    unlink_warned: bool,
 }
 
 impl Spool {
@@ -101,6 +119,7 @@ impl Spool {
             corrupt: dir.join("corrupt"),
             _lock: lock,
             bytes: 0,
+            unlink_warned: false,
         };
         let mut seqs: Vec<u64> = fs::read_dir(dir)
             .map_err(unusable)?
@@ -120,7 +139,7 @@ impl Spool {
                     spool.bytes += HEADER_LEN as u64 + u64::from(entry.len);
                     entries.push(entry);
                 }
-                Err(reason) => spool.quarantine(seq, &reason),
+                Err(reason) => spool.quarantine(seq, None, &reason),
             }
         }
         Ok((spool, entries))
@@ -153,62 +172,92 @@ impl Spool {
             return Err(e);
         }
         fs::rename(&tmp, self.path(entry.seq))?;
-        File::open(&self.dir)?.sync_all()?;
         self.bytes += HEADER_LEN as u64 + body.len() as u64;
+        // The file is in place: a failed directory fsync only weakens power-loss safety, and
+        // must not make the caller keep a second copy in memory (it would be sent twice).
+        if let Err(e) = File::open(&self.dir).and_then(|dir| dir.sync_all()) {
+            log::debug!("fsync of {}: {e}", self.dir.display());
+        }
         Ok(())
     }
 
-    /// Reads the body of `entry` into `body`; a damaged file is an error saying why.
-    pub fn read(&self, entry: &SpoolEntry, body: &mut Vec<u8>) -> Result<(), String> {
-        let mut file = File::open(self.path(entry.seq)).map_err(|e| e.to_string())?;
+    /// Reads the body of `entry` into `body`. `Corrupt` (bad magic, version, length, CRC, a
+    /// short read, a vanished file) means the file must go; `Io` (EIO, EMFILE, EACCES) may pass.
+    pub fn read(&self, entry: &SpoolEntry, body: &mut Vec<u8>) -> Result<(), ReadFailure> {
+        let mut file = File::open(self.path(entry.seq)).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => ReadFailure::Corrupt("file vanished".into()),
+            _ => ReadFailure::Io(e.to_string()),
+        })?;
         let mut head = [0u8; HEADER_LEN];
         file.read_exact(&mut head)
-            .map_err(|_| "short header".to_string())?;
-        let (found, crc) = parse_header(entry.seq, &head)?;
+            .map_err(|_| ReadFailure::Corrupt("short header".into()))?;
+        let (found, crc) = parse_header(entry.seq, &head).map_err(ReadFailure::Corrupt)?;
         if found != *entry {
-            return Err("header changed since start".into());
+            return Err(ReadFailure::Corrupt("header changed since start".into()));
         }
         body.clear();
         file.take(u64::from(entry.len) + 1)
             .read_to_end(body)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ReadFailure::Io(e.to_string()))?;
         if body.len() != entry.len as usize {
-            return Err(format!(
+            return Err(ReadFailure::Corrupt(format!(
                 "body is {} bytes, header says {}",
                 body.len(),
                 entry.len
-            ));
+            )));
         }
         let mut check = Crc::new();
         check.update(body);
         if check.sum() != crc {
-            return Err("CRC mismatch".into());
+            return Err(ReadFailure::Corrupt("CRC mismatch".into()));
         }
         Ok(())
     }
 
     /// Deletes a delivered (or dropped) batch.
     pub fn remove(&mut self, entry: &SpoolEntry) {
-        if fs::remove_file(self.path(entry.seq)).is_ok() {
+        self.bytes = self
+            .bytes
+            .saturating_sub(HEADER_LEN as u64 + u64::from(entry.len));
+        if let Err(e) = fs::remove_file(self.path(entry.seq)) {
+            if !self.unlink_warned {
+                self.unlink_warned = true;
+                log::warn!(
+                    "cannot delete delivered spool file {} ({e}); it will be sent again after a restart",
+                    self.path(entry.seq).display()
+                );
+            }
+        }
+    }
+
+    /// Moves a damaged file to `corrupt/` (keeping the newest 10) with one WARN. `counted`:
+    /// the entry whose bytes this spool accounts for (none for a file found damaged at start).
+    pub fn quarantine(&mut self, seq: u64, counted: Option<&SpoolEntry>, reason: &str) {
+        let path = self.path(seq);
+        if let Some(entry) = counted {
             self.bytes = self
                 .bytes
                 .saturating_sub(HEADER_LEN as u64 + u64::from(entry.len));
         }
-    }
-
-    /// Moves a damaged file to `corrupt/` (keeping the newest 10) with one WARN.
-    pub fn quarantine(&mut self, seq: u64, reason: &str) {
-        let path = self.path(seq);
-        let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         log::warn!(
             "spool file {} is damaged ({reason}); moved to {}",
             path.display(),
             self.corrupt.display()
         );
-        if fs::rename(&path, self.corrupt.join(format!("{seq:016x}.otlp"))).is_err() {
+        // Named by quarantine time, so "newest 10" is by arrival, not by sequence number
+        // (which restarts with an empty spool).
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        if fs::rename(
+            &path,
+            self.corrupt.join(format!("{stamp:024}-{seq:016x}.otlp")),
+        )
+        .is_err()
+        {
             let _ = fs::remove_file(&path);
         }
-        self.bytes = self.bytes.saturating_sub(size);
         let mut kept: Vec<PathBuf> = fs::read_dir(&self.corrupt)
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -356,10 +405,32 @@ mod tests {
             "3 is truncated: quarantined at start"
         );
         let mut body = Vec::new();
-        assert_eq!(spool.read(&found[1], &mut body), Err("CRC mismatch".into()));
-        spool.quarantine(2, "CRC mismatch");
-        assert!(d.join(format!("corrupt/{:016x}.otlp", 2)).exists());
-        assert!(d.join(format!("corrupt/{:016x}.otlp", 3)).exists());
+        assert_eq!(
+            spool.bytes(),
+            2 * (32 + 50),
+            "the truncated file was never counted"
+        );
+        assert_eq!(
+            spool.read(&found[1], &mut body),
+            Err(ReadFailure::Corrupt("CRC mismatch".into()))
+        );
+        spool.quarantine(2, Some(&found[1]), "CRC mismatch");
+        let quarantined: Vec<String> = fs::read_dir(d.join("corrupt"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(quarantined.len(), 2);
+        assert!(
+            quarantined
+                .iter()
+                .any(|n| n.ends_with(&format!("-{:016x}.otlp", 2)))
+        );
+        assert!(
+            quarantined
+                .iter()
+                .any(|n| n.ends_with(&format!("-{:016x}.otlp", 3)))
+        );
         spool.read(&found[0], &mut body).unwrap();
         spool.remove(&found[0]);
         assert_eq!(spool.bytes(), 0);
