@@ -258,9 +258,12 @@ impl Delivery {
         }
         let lost = self.queue.persist();
         if lost > 0 {
-            log::error!(
-                "stopping with {lost} data points undelivered and no spool to keep them (--spool-dir)"
-            );
+            let why = if self.queue.spool_bytes().is_some() {
+                "the spool refused them (disk full or read-only?)"
+            } else {
+                "no spool to keep them (--spool-dir)"
+            };
+            log::error!("stopping with {lost} data points undelivered: {why}");
             self.telemetry
                 .borrow_mut()
                 .exporter

@@ -193,6 +193,10 @@ fn describe_error(error: &ureq::Error, limit: Duration) -> (ErrorType, String) {
             };
             (ErrorType::Connection, text)
         }
+        #[cfg(feature = "tls")]
+        ureq::Error::Rustls(e) => (ErrorType::Tls, format!("TLS: {e} ({})", clock_hint())),
+        #[cfg(feature = "tls")]
+        ureq::Error::Tls(e) => (ErrorType::Tls, format!("TLS: {e}")),
         other => (ErrorType::Connection, other.to_string()),
     }
 }
