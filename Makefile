@@ -109,7 +109,7 @@ dist: cross-setup
 
 ## test-cross: goldens and a live --once of every dist binary, ARM ones under qemu-user
 test-cross: dist
-	bash packaging/test-cross.sh $(addprefix $(DIST)/,$(DIST_FILES))
+	python3 packaging/test-cross.py $(addprefix $(DIST)/,$(DIST_FILES))
 
 ## test-container: the static x86_64 binary in an empty root (no libc, /etc, CA bundle) and as a host watcher
 test-container:
