@@ -73,13 +73,10 @@ CROSS_ENV     := PATH="$(abspath $(CROSS_DIR))/venv/bin:$$PATH" RUSTUP_TOOLCHAIN
 BUILD_STD     := -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 static_bin     = $(CROSS_OUT)/$(1)/release/sysotlp
 
+# install: PREFIX, DESTDIR; SYSCONFDIR defaults to /etc for PREFIX /usr or /usr/local, else
+# PREFIX/etc (a scratch install stays in one tree); INIT=all|systemd|openrc|none.
 PREFIX        ?= /usr/local
-DESTDIR       ?=
-# /etc for a system prefix, else under the prefix (a scratch install stays in one tree).
-SYSCONFDIR    ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
-BINDIR        := $(PREFIX)/bin
-MANDIR        := $(PREFIX)/share/man/man1
-UNITDIR       := $(PREFIX)/lib/systemd/system
+INSTALL_ENV    = PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) $(if $(SYSCONFDIR),SYSCONFDIR=$(SYSCONFDIR)) $(if $(INIT),INIT=$(INIT))
 # The binary `make install` copies: the native release build unless given
 # (e.g. INSTALL_BIN=dist/sysotlp-$(VERSION)-x86_64-unknown-linux-musl).
 INSTALL_BIN   ?= $(BIN)
@@ -116,15 +113,15 @@ test-container:
 	$(MAKE) --no-print-directory static TARGET=x86_64-unknown-linux-musl
 	bash packaging/test-container.sh $(call static_bin,x86_64-unknown-linux-musl)
 
-## check-packaging: sh -n and shellcheck the OpenRC and helper scripts, systemd-analyze verify the unit
+## check-packaging: shellcheck, systemd-analyze verify/security, logrotate -d, OpenRC run for real, install/uninstall
 check-packaging:
-	bash packaging/check-packaging.sh
+	$(MAKE) --no-print-directory static TARGET=x86_64-unknown-linux-musl
+	bash packaging/check-packaging.sh $(call static_bin,x86_64-unknown-linux-musl)
 
 ## install PREFIX=/usr/local [DESTDIR=] [INSTALL_BIN=]: binary, man page, systemd, OpenRC, logrotate
 install: $(if $(filter $(BIN),$(INSTALL_BIN)),release)
-	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) SYSCONFDIR=$(SYSCONFDIR) \
-	  bash packaging/install.sh install $(INSTALL_BIN)
+	$(INSTALL_ENV) bash packaging/install.sh install $(INSTALL_BIN)
 
 ## uninstall PREFIX=…: removes what install put there (edited config files are kept)
 uninstall:
-	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) SYSCONFDIR=$(SYSCONFDIR) bash packaging/install.sh uninstall
+	$(INSTALL_ENV) bash packaging/install.sh uninstall

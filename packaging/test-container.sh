@@ -33,6 +33,7 @@ failed=0
 holder=""
 
 mounted_under_work() { awk -v w="$work" '$5 == w || index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo; }
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local left
   left="$(mounted_under_work)"
