@@ -81,7 +81,7 @@ INSTALL_ENV    = PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) $(if $(SYSCONFDIR),SYSCONFD
 # (e.g. INSTALL_BIN=dist/sysotlp-$(VERSION)-x86_64-unknown-linux-musl).
 INSTALL_BIN   ?= $(BIN)
 
-.PHONY: cross-setup static dist test-cross test-container check-packaging install uninstall
+.PHONY: cross-setup static dist test-cross test-cross-unit test-container check-packaging install uninstall
 
 ## cross-setup: install the cross toolchain (apt, PyPI into .cross/venv); idempotent
 cross-setup:
@@ -107,6 +107,10 @@ dist: cross-setup
 ## test-cross: goldens and a live --once of every dist binary, ARM ones under qemu-user
 test-cross: dist
 	python3 packaging/test-cross.py $(addprefix $(DIST)/,$(DIST_FILES))
+
+## test-cross-unit TARGET=…: cargo test built for TARGET, run under qemu-user (src/ unit tests, in-process tests/)
+test-cross-unit: cross-setup
+	$(CROSS_ENV) bash packaging/test-cross-unit.sh $(TARGET)
 
 ## test-container: the static x86_64 binary in an empty root (no libc, /etc, CA bundle) and as a host watcher
 test-container:

@@ -197,9 +197,14 @@ def check_live(prefix, binary, reference):
     uptime = [p.get("asDouble", p.get("asInt")) for n, _, p in points(found) if n == "system.uptime"]
     if not uptime or float(uptime[0]) <= 0:
         failures.append(f"live: system.uptime {uptime}")
-    mine = (shape(full), sorted(series))
+    # Values that do not move between two runs: MemTotal (above 4 GiB on a 64-bit host, so a
+    # 32-bit truncation shows) and the CPU count.
+    stable = [p.get("asInt") for n, _, p in points(found) if n in ("system.memory.limit", "system.cpu.logical.count")]
+    mine = (shape(full), sorted(series), stable)
     if reference is not None:
-        ref_shape, ref_series = reference
+        ref_shape, ref_series, ref_stable = reference
+        if stable != ref_stable:
+            failures.append(f"live: memory limit and CPU count {stable} differ from the first binary's {ref_stable}")
         if mine[0] != ref_shape:
             diff = difflib.unified_diff(
                 [f"{n} {k}" for n, k in ref_shape], [f"{n} {k}" for n, k in mine[0]], "first binary", "this one", lineterm=""
