@@ -36,7 +36,8 @@ rewrite() {
 manpage() {
   local bin="$1" version help
   version="$("$bin" --version | awk '{print $2}')"
-  help="$("$bin" --help)"
+  # As `sysotlp`: argh's usage line shows the name it was run as.
+  help="$(exec -a sysotlp "$bin" --help)"
   cat <<EOF
 .TH SYSOTLP 1 "" "sysotlp $version" "User Commands"
 .SH NAME
