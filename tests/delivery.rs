@@ -71,7 +71,17 @@ impl Agent {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
             self.log.push(line);
         }
-        (status.code(), self.log)
+        (status.code(), std::mem::take(&mut self.log))
+    }
+}
+
+impl Drop for Agent {
+    /// A failing assertion must not leave the agent running: end it (our own child, by PID).
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
