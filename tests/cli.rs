@@ -219,28 +219,34 @@ fn loop_mode_keeps_running_and_logs_each_failed_attempt_once() {
     );
 }
 
-#[test]
-fn sigterm_ends_an_idle_loop() {
+/// The agent on the offline-cpu fixture printing to a pipe, and that pipe after the first
+/// request line (already read).
+fn stdout_agent(interval: &str) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
     let root = fixture("offline-cpu");
     let mut child = bin()
         .args([
             "--interval",
-            "1h",
+            interval,
             "--exporter",
             "stdout",
-            "--root-path",
-            root.to_str().unwrap(),
             "--collectors=cpu,memory,load,system",
         ])
+        .arg("--root-path")
+        .arg(&root)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    reader.read_line(&mut first).unwrap();
     assert!(first.starts_with("{\"resourceMetrics\""));
+    (child, reader)
+}
+
+#[test]
+fn sigterm_ends_an_idle_loop() {
+    let (mut child, _stdout) = stdout_agent("1h");
     terminate(&child);
     assert_eq!(
         wait_exit(&mut child, Duration::from_secs(10)).code(),
@@ -250,24 +256,7 @@ fn sigterm_ends_an_idle_loop() {
 
 #[test]
 fn closed_stdout_ends_the_agent_with_0() {
-    let root = fixture("offline-cpu");
-    let mut child = bin()
-        .args([
-            "--interval",
-            "100ms",
-            "--exporter",
-            "stdout",
-            "--root-path",
-            root.to_str().unwrap(),
-            "--collectors=cpu,memory,load,system",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    reader.read_line(&mut first).unwrap();
+    let (mut child, reader) = stdout_agent("100ms");
     drop(reader); // like `| head -1`
     assert_eq!(
         wait_exit(&mut child, Duration::from_secs(10)).code(),
