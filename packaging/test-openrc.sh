@@ -26,6 +26,11 @@ done
 
 svc=sysotlp-check
 work="$(mktemp -d /tmp/sysotlp-openrc.XXXXXX)"
+# The service user must be able to execute the binary wherever the checkout lives (a clone
+# under a 0700 `mktemp -d` directory is not reachable for `nobody`): run a copy from $work.
+chmod 0755 "$work"
+install -m 0755 "$bin" "$work/sysotlp"
+bin="$work/sysotlp"
 script="$work/init.d/$svc"
 conf="$work/conf.d/$svc"
 made_softlevel=""
