@@ -10,13 +10,13 @@
 use crate::config::{Config, ExporterKind};
 use crate::cycle::Collection;
 use crate::export::Outcome;
-use crate::export::delivery::{Delivery, DeliveryOptions, wall_clock_unix_nano};
+use crate::export::delivery::{Delivery, DeliveryOptions};
 use crate::export::http::HttpExporter;
 use crate::export::queue::Queue;
 use crate::export::spool::Spool;
 use crate::export::stdout::StdoutExporter;
 use crate::otlp;
-use crate::schedule::{Schedule, Wake};
+use crate::schedule::{Schedule, Wake, wall_clock_unix_nano};
 use crate::source::Source;
 use crate::telemetry::Telemetry;
 use std::time::{Duration, Instant};

@@ -1,7 +1,8 @@
 //! The tick deadline and the loop's only sleep.
 //!
-//! Reads: the monotonic clock; SIGTERM, SIGINT and SIGHUP, delivered by signal-hook to a
-//! socket pair whose read end is the loop's one blocking call (a read with a timeout).
+//! Reads: the monotonic clock (deadlines), the wall clock (tick times, batch ages); SIGTERM,
+//! SIGINT and SIGHUP, delivered by signal-hook to a socket pair whose read end is the loop's
+//! one blocking call (a read with a timeout).
 //! Emits: `Wake::Tick` at each deadline, `Wake::Stop` on SIGTERM/SIGINT (at once, also
 //! mid-sleep), and the `Tick` value collectors read time from.
 //! Deadlines are the previous deadline plus the interval, never "now + interval", so a slow
@@ -11,7 +12,7 @@ use std::io::{self, Read};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// One collection cycle's time: the only clock collectors see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,14 @@ pub struct Tick {
     /// `now_unix_nano` of the previous cycle (0 on the first): the start time of a series
     /// that appears or restarts (spec/metrics.md §1.1).
     pub previous_unix_nano: u64,
+}
+
+/// The wall clock in Unix nanoseconds: the time of each tick and the age of queued batches.
+pub fn wall_clock_unix_nano() -> u64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Why `wait` returned.

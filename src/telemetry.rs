@@ -1,13 +1,40 @@
 //! The agent's own health counters (exporter spec §5.1), shared by the loop that updates
 //! them and the `agent` collector that reports them.
 //!
-//! Reads: outcomes of sends, queue sizes, each collector's result and duration.
+//! Reads: outcomes of sends (`ErrorType` names why an attempt failed), queue sizes, each collector's result and duration.
 //! Emits: nothing itself; `collect::agent` turns a snapshot into `sysotlp.*` metrics.
 //! Single-threaded: shared through `Rc<RefCell<…>>`.
 
-use crate::export::ErrorType;
 use std::cell::RefCell;
 use std::rc::Rc;
+
+/// Why an attempt failed, as the `error.type` of the self-metrics (exporter spec §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorType {
+    Timeout,
+    Connection,
+    Dns,
+    Tls,
+    /// An HTTP status that is not 2xx.
+    Status(u16),
+}
+
+impl ErrorType {
+    /// The attribute value: `timeout`, `connection`, `dns`, `tls` or the status code.
+    pub fn write_name(self, out: &mut String) {
+        out.clear();
+        match self {
+            ErrorType::Timeout => out.push_str("timeout"),
+            ErrorType::Connection => out.push_str("connection"),
+            ErrorType::Dns => out.push_str("dns"),
+            ErrorType::Tls => out.push_str("tls"),
+            ErrorType::Status(code) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{code}");
+            }
+        }
+    }
+}
 
 /// Why data points were dropped: the `reason` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,9 +33,9 @@
 //! whole file on one malformed line.
 
 use super::counter::{Counters, Width, kernel_word_bits};
-use super::filter::Filter;
 use super::{Collect, CollectError, parse_counter};
 use crate::config::DiskOptions;
+use crate::filter::Filter;
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
@@ -482,7 +482,7 @@ mod tests {
         );
     }
 
-    use crate::collect::filter::Pattern;
+    use crate::filter::Pattern;
     use crate::otlp::{any_value, metric, number_data_point};
 
     fn tick(cycle: u64) -> Tick {

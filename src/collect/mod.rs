@@ -9,7 +9,6 @@ pub mod counter;
 pub mod cpu;
 pub mod disk;
 pub mod filesystem;
-pub mod filter;
 #[cfg(test)]
 pub mod garbage;
 pub mod load;

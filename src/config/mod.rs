@@ -7,16 +7,15 @@
 //! Error policy (exporter spec §1.1): a bad flag, endpoint or header exits 2; other invalid
 //! `OTEL_*` values (durations, enums, booleans, resource attributes) warn and count as unset.
 
-pub mod duration;
 pub mod endpoint;
 pub mod pairs;
 pub mod proxy;
 pub mod tls;
 
 use crate::cli::Cli;
-use crate::collect::filter::{Filter, Pattern};
+use crate::filter::{Filter, Pattern};
 use crate::semconv;
-use duration::{parse_duration, parse_millis, parse_size};
+use crate::units::{self, parse_duration, parse_millis, parse_size};
 use endpoint::{Endpoint, PathRule, parse_endpoint};
 use pairs::{is_header_name, is_header_value, parse_encoded_list, parse_literal_pair};
 use std::fmt;
@@ -450,7 +449,7 @@ impl Config {
         let mut text = format!(
             "exporter={} interval={} root={} collectors={}",
             self.exporter.name(),
-            duration::display(self.interval),
+            units::display(self.interval),
             self.root.display(),
             collectors.join(",")
         );
@@ -458,7 +457,7 @@ impl Config {
             let timeout = self
                 .otlp
                 .timeout
-                .map_or("until next tick".to_string(), duration::display);
+                .map_or("until next tick".to_string(), units::display);
             text.push_str(&format!(
                 " endpoint={} (port {}) timeout={timeout}",
                 self.otlp.endpoint.url, self.otlp.endpoint.port
@@ -468,7 +467,7 @@ impl Config {
                 " compression={} queue-size={} max-age={}",
                 if d.gzip { "gzip" } else { "none" },
                 d.queue_size,
-                duration::display(d.max_age)
+                units::display(d.max_age)
             ));
             if let Some(dir) = &d.spool_dir {
                 text.push_str(&format!(

@@ -16,13 +16,14 @@ use super::gzip::Gzip;
 use super::http::HttpExporter;
 use super::queue::{Dropped, Queue};
 use super::{ErrorType, Outcome};
-use crate::config::duration;
+use crate::schedule::wall_clock_unix_nano;
 use crate::telemetry::{DropReason, RequestOutcome, Telemetry};
+use crate::units;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const SUMMARY_EVERY: Duration = Duration::from_secs(600);
 
@@ -288,10 +289,7 @@ impl Delivery {
         let delay = match retry_after {
             Some(delay) => {
                 if *delay == MAX_RETRY_AFTER {
-                    log::info!(
-                        "Retry-After capped at {}",
-                        duration::display(MAX_RETRY_AFTER)
-                    );
+                    log::info!("Retry-After capped at {}", units::display(MAX_RETRY_AFTER));
                 }
                 *delay
             }
@@ -412,11 +410,4 @@ fn attempt(
         Outcome::Closed => {}
     }
     outcome
-}
-
-pub fn wall_clock_unix_nano() -> u64 {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
 }

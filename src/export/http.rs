@@ -17,8 +17,8 @@
 use super::backoff::parse_retry_after;
 use super::{ErrorType, Outcome};
 use crate::config::OtlpOptions;
-use crate::config::duration;
 use crate::otlp::{ExportMetricsServiceResponse, Status};
+use crate::units;
 use prost::Message;
 use std::time::{Duration, SystemTime};
 
@@ -164,7 +164,7 @@ fn describe_error(error: &ureq::Error, limit: Duration) -> (ErrorType, String) {
     match error {
         ureq::Error::Timeout(which) => (
             ErrorType::Timeout,
-            format!("timed out after {} ({which})", duration::display(limit)),
+            format!("timed out after {} ({which})", units::display(limit)),
         ),
         ureq::Error::HostNotFound => (
             ErrorType::Dns,

@@ -13,35 +13,8 @@ pub mod stdout;
 #[cfg(feature = "tls")]
 pub mod tls;
 
+pub use crate::telemetry::ErrorType;
 use std::time::Duration;
-
-/// Why an attempt failed, as the `error.type` of the self-metrics (exporter spec §5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorType {
-    Timeout,
-    Connection,
-    Dns,
-    Tls,
-    /// An HTTP status that is not 2xx.
-    Status(u16),
-}
-
-impl ErrorType {
-    /// The attribute value: `timeout`, `connection`, `dns`, `tls` or the status code.
-    pub fn write_name(self, out: &mut String) {
-        out.clear();
-        match self {
-            ErrorType::Timeout => out.push_str("timeout"),
-            ErrorType::Connection => out.push_str("connection"),
-            ErrorType::Dns => out.push_str("dns"),
-            ErrorType::Tls => out.push_str("tls"),
-            ErrorType::Status(code) => {
-                use std::fmt::Write;
-                let _ = write!(out, "{code}");
-            }
-        }
-    }
-}
 
 /// What happened to one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]

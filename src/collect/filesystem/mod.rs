@@ -41,14 +41,14 @@ pub mod statfs_worker;
 
 use self::mountinfo::{cut_root, parse_mountinfo_line, unescape};
 use self::statfs_worker::{Answer, MAX_ABANDONED, StatfsWorker};
-use super::filter::{Filter, Pattern};
 use super::{Collect, CollectError};
-use crate::config::duration::display as display_duration;
 use crate::config::{FilesystemOptions, PHYSICAL};
+use crate::filter::{Filter, Pattern};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{FsStats, Source, Statfs};
+use crate::units::display as display_duration;
 use std::ffi::OsString;
 use std::fmt;
 use std::io;

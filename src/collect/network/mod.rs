@@ -34,9 +34,9 @@ pub mod sock_diag;
 pub mod tcp;
 
 use super::counter::{Counters, Width, kernel_word_bits};
-use super::filter::Filter;
 use super::{Collect, CollectError, parse_counter};
 use crate::config::NetworkOptions;
+use crate::filter::Filter;
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
