@@ -7,14 +7,14 @@
 //! clock minus uptime) and ignored; a larger one is a clock step (an RTC-less board before
 //! NTP): it is adopted with one INFO line, which restarts every host series.
 
+use crate::collect::text::keyed_counter;
+
 const JITTER_SECONDS: u64 = 2;
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
 /// `btime` of `/proc/stat`, in seconds; `None` when the line is absent or malformed.
 pub fn parse_btime(stat: &str) -> Option<u64> {
-    stat.lines()
-        .find_map(|line| line.strip_prefix("btime "))
-        .and_then(|value| value.trim().parse().ok())
+    keyed_counter(stat, "btime").ok().flatten()
 }
 
 /// Tracks the boot time across cycles.

@@ -4,7 +4,9 @@
 //! line), or the text and exit code argh wants for `--help` and usage errors.
 //! Values stay strings here so that `config` can reject them with one line naming the flag,
 //! the value and what was expected (exit 2), and merge them with `OTEL_*` variables.
+//! `--help` ends with the collectors of the registry.
 
+use crate::collect::REGISTRY;
 use argh::FromArgs;
 
 /// sysotlp: Linux host metrics (/proc, /sys) pushed as OpenTelemetry metrics over OTLP/HTTP.
@@ -76,8 +78,7 @@ pub struct Cli {
     #[argh(option)]
     pub root_path: Option<String>,
 
-    /// comma-separated collectors to run: cpu, memory, load, disk, filesystem, network,
-    /// paging, processes, system (default: all)
+    /// comma-separated collectors to run (default: those marked on in the list below)
     #[argh(option)]
     pub collectors: Vec<String>,
 
@@ -201,10 +202,26 @@ pub fn parse(args: &[String]) -> Result<Cli, EarlyExit> {
             _ => split.push(arg),
         }
     }
-    Cli::from_args(&[command], &split).map_err(|exit| EarlyExit {
-        text: exit.output,
-        code: if exit.status.is_ok() { 0 } else { 2 },
+    Cli::from_args(&[command], &split).map_err(|exit| match exit.status {
+        Ok(()) => EarlyExit {
+            text: exit.output + &collectors_help(),
+            code: 0,
+        },
+        Err(()) => EarlyExit {
+            text: exit.output,
+            code: 2,
+        },
     })
+}
+
+/// The registry as `--help` lists it: name, default, what it emits.
+fn collectors_help() -> String {
+    let mut text = String::from("\nCollectors (--collectors, --enable, --disable):\n");
+    for row in REGISTRY {
+        let default = if row.on_by_default { "on " } else { "off" };
+        text.push_str(&format!("  {:<12} {default}  {}\n", row.name, row.about));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -245,5 +262,13 @@ mod tests {
         let exit = parse(&args(&["--help"])).unwrap_err();
         assert_eq!(exit.code, 0);
         assert!(exit.text.contains("--root-path"));
+        for row in REGISTRY {
+            assert!(
+                exit.text.contains(&format!("\n  {:<12} ", row.name)),
+                "{} missing from --help:\n{}",
+                row.name,
+                exit.text
+            );
+        }
     }
 }

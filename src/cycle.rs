@@ -6,7 +6,7 @@
 //! two-tick tests and the bench run the very same code with chosen times.
 
 use crate::boot::{self, BootClock};
-use crate::collect::{self, Collect};
+use crate::collect::{self, Collect, CollectError};
 use crate::config::Config;
 use crate::otlp::Builder;
 use crate::report::Report;
@@ -21,10 +21,10 @@ use std::time::Instant;
 /// The collectors and everything they keep between cycles.
 pub struct Collection {
     src: Source,
-    collectors: Vec<Box<dyn Collect>>,
+    collectors: Vec<(&'static str, Box<dyn Collect>)>,
     builder: Builder,
     boot: BootClock,
-    report: Report,
+    report: Report<CollectError>,
     cycle: u64,
     previous_unix_nano: u64,
     telemetry: Rc<RefCell<Telemetry>>,
@@ -36,12 +36,12 @@ impl Collection {
     pub fn new(config: &Config, src: Source, telemetry: Rc<RefCell<Telemetry>>) -> Collection {
         let attributes = resource::merge(resource::detect(&src), &config.resource);
         Collection {
-            collectors: collect::registry(&src, config, &telemetry),
+            collectors: collect::build(&config.collect, &src, &telemetry),
             telemetry,
-            builder: Builder::with_disabled(&attributes, config.disabled_metrics.clone()),
+            builder: Builder::with_switches(&attributes, config.collect.metrics.clone()),
             src,
             boot: BootClock::default(),
-            report: Report::default(),
+            report: Report::new(""),
             cycle: 0,
             previous_unix_nano: 0,
         }
@@ -74,22 +74,24 @@ impl Collection {
         };
         self.previous_unix_nano = now_unix_nano;
         self.builder.begin(tick.now_unix_nano, tick.boot_unix_nano);
-        for collector in &mut self.collectors {
+        for (name, collector) in &mut self.collectors {
             let (before, run_started) = (self.builder.point_count(), Instant::now());
             let result = collector.collect(&self.src, &tick, &mut self.builder);
-            let points = (self.builder.point_count() - before) as u64;
+            let points = self.builder.point_count().saturating_sub(before) as u64;
             let duration = run_started.elapsed().as_secs_f64();
-            self.telemetry.borrow_mut().scraped(
-                collector.name(),
-                points,
-                result.is_err(),
-                duration,
-            );
+            self.telemetry
+                .borrow_mut()
+                .scraped(name, points, result.is_err(), duration);
             match result {
-                Ok(()) => self.report.succeeded(collector.name(), started),
-                Err(e) => self.report.failed(collector.name(), e, started),
+                Ok(()) => {
+                    self.report.succeeded(name, started, "");
+                }
+                Err(e) => {
+                    self.report.failed(log::Level::Warn, name, e, started);
+                }
             }
         }
+        self.builder.finish();
         &self.builder
     }
 }

@@ -7,6 +7,7 @@
 //! collector cannot emit the wrong one.
 
 use std::marker::PhantomData;
+use std::ops::Deref;
 
 /// How a metric maps to OTLP (spec/metrics.md §1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,17 +20,49 @@ pub enum Kind {
     Gauge,
 }
 
-/// A metric's identity. `V` is `i64` for `int` metrics and `f64` for `double` ones.
+/// The OTLP value field of a metric's points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// `asInt`.
+    Int,
+    /// `asDouble`.
+    Double,
+}
+
+/// The Rust type of a metric's values: `i64` → `asInt`, `f64` → `asDouble`.
+pub trait Value {
+    const TYPE: ValueType;
+}
+
+impl Value for i64 {
+    const TYPE: ValueType = ValueType::Int;
+}
+
+impl Value for f64 {
+    const TYPE: ValueType = ValueType::Double;
+}
+
+/// What a metric is, whatever its value type: the registry lists these per collector, and
+/// `--enable`/`--disable` look names up in them.
 #[derive(Debug)]
-pub struct Metric<V> {
+pub struct Info {
     pub name: &'static str,
     pub unit: &'static str,
     pub description: &'static str,
     pub kind: Kind,
+    pub value: ValueType,
+    /// Emitted unless `--disable`d; otherwise only when `--enable`d (spec/metrics.md §3).
+    pub on_by_default: bool,
+}
+
+/// A metric's identity. `V` is `i64` for `int` metrics and `f64` for `double` ones.
+#[derive(Debug)]
+pub struct Metric<V> {
+    pub info: Info,
     value: PhantomData<fn() -> V>,
 }
 
-impl<V> Metric<V> {
+impl<V: Value> Metric<V> {
     const fn new(
         name: &'static str,
         unit: &'static str,
@@ -37,11 +70,47 @@ impl<V> Metric<V> {
         description: &'static str,
     ) -> Self {
         Metric {
-            name,
-            unit,
-            description,
-            kind,
+            info: Info {
+                name,
+                unit,
+                description,
+                kind,
+                value: V::TYPE,
+                on_by_default: true,
+            },
             value: PhantomData,
+        }
+    }
+
+    /// Off unless named in `--enable`.
+    const fn off(mut self) -> Self {
+        self.info.on_by_default = false;
+        self
+    }
+}
+
+impl<V> Deref for Metric<V> {
+    type Target = Info;
+
+    fn deref(&self) -> &Info {
+        &self.info
+    }
+}
+
+/// Which metrics `--enable` and `--disable` switched on or off; the rest follow their
+/// `on_by_default`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Switches {
+    pub on: Vec<&'static str>,
+    pub off: Vec<&'static str>,
+}
+
+impl Switches {
+    pub fn is_on(&self, info: &Info) -> bool {
+        if self.off.contains(&info.name) {
+            false
+        } else {
+            info.on_by_default || self.on.contains(&info.name)
         }
     }
 }
@@ -207,7 +276,8 @@ pub const SYSTEM_FILESYSTEM_UTILIZATION: Metric<f64> = Metric::new(
     "1",
     Kind::Gauge,
     "Fraction of the space available to users that is used (df's Use%).",
-);
+)
+.off();
 
 // network (§3.6)
 pub const SYSTEM_NETWORK_PACKETS: Metric<i64> = Metric::new(
@@ -245,13 +315,15 @@ pub const SYSTEM_NETWORK_CONNTRACK_COUNT: Metric<i64> = Metric::new(
     "{entries}",
     Kind::UpDownCounter,
     "Entries in the connection tracking table.",
-);
+)
+.off();
 pub const SYSTEM_NETWORK_CONNTRACK_MAX: Metric<i64> = Metric::new(
     "system.network.conntrack.max",
     "{entries}",
     Kind::UpDownCounter,
     "Size limit of the connection tracking table.",
-);
+)
+.off();
 
 // paging (§3.7)
 pub const SYSTEM_PAGING_USAGE: Metric<i64> = Metric::new(
@@ -265,7 +337,8 @@ pub const SYSTEM_PAGING_UTILIZATION: Metric<f64> = Metric::new(
     "1",
     Kind::Gauge,
     "Fraction of swap space used and free, per device.",
-);
+)
+.off();
 pub const SYSTEM_PAGING_OPERATIONS: Metric<i64> = Metric::new(
     "system.paging.operations",
     "{operations}",
@@ -401,56 +474,56 @@ pub const STORAGE_MEMORY: &str = "memory";
 pub const STORAGE_SPOOL: &str = "spool";
 
 /// Every metric name, for `--enable` / `--disable`.
-pub const ALL_METRICS: &[&str] = &[
-    SYSTEM_CPU_TIME.name,
-    SYSTEM_CPU_LOGICAL_COUNT.name,
-    SYSTEM_MEMORY_USAGE.name,
-    SYSTEM_MEMORY_LINUX_SLAB_USAGE.name,
-    SYSTEM_MEMORY_LIMIT.name,
-    SYSTEM_MEMORY_LINUX_OOM_KILLS.name,
-    SYSTEM_CPU_LOAD_AVERAGE_1M.name,
-    SYSTEM_CPU_LOAD_AVERAGE_5M.name,
-    SYSTEM_CPU_LOAD_AVERAGE_15M.name,
-    SYSTEM_DISK_IO.name,
-    SYSTEM_DISK_OPERATIONS.name,
-    SYSTEM_DISK_IO_TIME.name,
-    SYSTEM_DISK_OPERATION_TIME.name,
-    SYSTEM_DISK_WEIGHTED_IO_TIME.name,
-    SYSTEM_DISK_PENDING_OPERATIONS.name,
-    SYSTEM_DISK_MERGED.name,
-    SYSTEM_FILESYSTEM_USAGE.name,
-    SYSTEM_FILESYSTEM_INODES_USAGE.name,
-    SYSTEM_FILESYSTEM_UTILIZATION.name,
-    SYSTEM_NETWORK_PACKETS.name,
-    SYSTEM_NETWORK_DROPPED.name,
-    SYSTEM_NETWORK_ERRORS.name,
-    SYSTEM_NETWORK_IO.name,
-    SYSTEM_NETWORK_CONNECTIONS.name,
-    SYSTEM_NETWORK_CONNTRACK_COUNT.name,
-    SYSTEM_NETWORK_CONNTRACK_MAX.name,
-    SYSTEM_PAGING_USAGE.name,
-    SYSTEM_PAGING_UTILIZATION.name,
-    SYSTEM_PAGING_OPERATIONS.name,
-    SYSTEM_PAGING_FAULTS.name,
-    SYSTEM_PROCESSES_COUNT.name,
-    SYSTEM_PROCESSES_CREATED.name,
-    SYSTEM_UPTIME.name,
-    SYSOTLP_EXPORTER_SENT_METRIC_POINTS.name,
-    SYSOTLP_EXPORTER_SEND_FAILED_METRIC_POINTS.name,
-    SYSOTLP_EXPORTER_REQUESTS.name,
-    SYSOTLP_EXPORTER_DROPPED_METRIC_POINTS.name,
-    SYSOTLP_EXPORTER_QUEUE_SIZE.name,
-    SYSOTLP_EXPORTER_QUEUE_SIZE_BYTES.name,
-    SYSOTLP_EXPORTER_QUEUE_CAPACITY_BYTES.name,
-    SYSOTLP_EXPORTER_OLDEST_BATCH_AGE.name,
-    SYSOTLP_EXPORTER_SEND_DURATION.name,
-    SYSOTLP_SCRAPER_SCRAPED_METRIC_POINTS.name,
-    SYSOTLP_SCRAPER_ERRORS.name,
-    SYSOTLP_SCRAPER_DURATION.name,
-    SYSOTLP_PROCESS_MEMORY_RSS.name,
-    SYSOTLP_PROCESS_MEMORY_PEAK.name,
-    SYSOTLP_PROCESS_CPU_TIME.name,
-    SYSOTLP_PROCESS_UPTIME.name,
+pub const ALL_METRICS: &[&Info] = &[
+    &SYSTEM_CPU_TIME.info,
+    &SYSTEM_CPU_LOGICAL_COUNT.info,
+    &SYSTEM_MEMORY_USAGE.info,
+    &SYSTEM_MEMORY_LINUX_SLAB_USAGE.info,
+    &SYSTEM_MEMORY_LIMIT.info,
+    &SYSTEM_MEMORY_LINUX_OOM_KILLS.info,
+    &SYSTEM_CPU_LOAD_AVERAGE_1M.info,
+    &SYSTEM_CPU_LOAD_AVERAGE_5M.info,
+    &SYSTEM_CPU_LOAD_AVERAGE_15M.info,
+    &SYSTEM_DISK_IO.info,
+    &SYSTEM_DISK_OPERATIONS.info,
+    &SYSTEM_DISK_IO_TIME.info,
+    &SYSTEM_DISK_OPERATION_TIME.info,
+    &SYSTEM_DISK_WEIGHTED_IO_TIME.info,
+    &SYSTEM_DISK_PENDING_OPERATIONS.info,
+    &SYSTEM_DISK_MERGED.info,
+    &SYSTEM_FILESYSTEM_USAGE.info,
+    &SYSTEM_FILESYSTEM_INODES_USAGE.info,
+    &SYSTEM_FILESYSTEM_UTILIZATION.info,
+    &SYSTEM_NETWORK_PACKETS.info,
+    &SYSTEM_NETWORK_DROPPED.info,
+    &SYSTEM_NETWORK_ERRORS.info,
+    &SYSTEM_NETWORK_IO.info,
+    &SYSTEM_NETWORK_CONNECTIONS.info,
+    &SYSTEM_NETWORK_CONNTRACK_COUNT.info,
+    &SYSTEM_NETWORK_CONNTRACK_MAX.info,
+    &SYSTEM_PAGING_USAGE.info,
+    &SYSTEM_PAGING_UTILIZATION.info,
+    &SYSTEM_PAGING_OPERATIONS.info,
+    &SYSTEM_PAGING_FAULTS.info,
+    &SYSTEM_PROCESSES_COUNT.info,
+    &SYSTEM_PROCESSES_CREATED.info,
+    &SYSTEM_UPTIME.info,
+    &SYSOTLP_EXPORTER_SENT_METRIC_POINTS.info,
+    &SYSOTLP_EXPORTER_SEND_FAILED_METRIC_POINTS.info,
+    &SYSOTLP_EXPORTER_REQUESTS.info,
+    &SYSOTLP_EXPORTER_DROPPED_METRIC_POINTS.info,
+    &SYSOTLP_EXPORTER_QUEUE_SIZE.info,
+    &SYSOTLP_EXPORTER_QUEUE_SIZE_BYTES.info,
+    &SYSOTLP_EXPORTER_QUEUE_CAPACITY_BYTES.info,
+    &SYSOTLP_EXPORTER_OLDEST_BATCH_AGE.info,
+    &SYSOTLP_EXPORTER_SEND_DURATION.info,
+    &SYSOTLP_SCRAPER_SCRAPED_METRIC_POINTS.info,
+    &SYSOTLP_SCRAPER_ERRORS.info,
+    &SYSOTLP_SCRAPER_DURATION.info,
+    &SYSOTLP_PROCESS_MEMORY_RSS.info,
+    &SYSOTLP_PROCESS_MEMORY_PEAK.info,
+    &SYSOTLP_PROCESS_CPU_TIME.info,
+    &SYSOTLP_PROCESS_UPTIME.info,
 ];
 
 // Attribute keys and values of the hostmetrics collectors (§1.4, §3).

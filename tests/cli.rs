@@ -210,7 +210,7 @@ fn loop_mode_keeps_running_and_logs_each_failed_attempt_once() {
     let warns: Vec<&String> = lines.iter().filter(|l| l.contains(" WARN ")).collect();
     assert_eq!(warns.len(), 1, "{lines:#?}");
     assert!(
-        warns[0].contains("export failing") && warns[0].contains("connection refused"),
+        warns[0].contains(" WARN export: ") && warns[0].contains("connection refused"),
         "{lines:#?}"
     );
     assert!(

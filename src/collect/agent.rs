@@ -8,7 +8,9 @@
 //! process started.
 //! Input: `VmHWM:      2404 kB` lines; `stat` fields 14 and 15 after the command name.
 
-use super::{Collect, CollectError, memory};
+use super::counter::to_int;
+use super::text::split_pid_stat;
+use super::{Collect, CollectError, memory, read_required};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
@@ -17,6 +19,26 @@ use crate::telemetry::{DropReason, RequestOutcome, Telemetry};
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
+
+/// What this collector emits (the registry's list).
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSOTLP_EXPORTER_SENT_METRIC_POINTS.info,
+    &semconv::SYSOTLP_EXPORTER_SEND_FAILED_METRIC_POINTS.info,
+    &semconv::SYSOTLP_EXPORTER_REQUESTS.info,
+    &semconv::SYSOTLP_EXPORTER_DROPPED_METRIC_POINTS.info,
+    &semconv::SYSOTLP_EXPORTER_QUEUE_SIZE.info,
+    &semconv::SYSOTLP_EXPORTER_QUEUE_SIZE_BYTES.info,
+    &semconv::SYSOTLP_EXPORTER_QUEUE_CAPACITY_BYTES.info,
+    &semconv::SYSOTLP_EXPORTER_OLDEST_BATCH_AGE.info,
+    &semconv::SYSOTLP_EXPORTER_SEND_DURATION.info,
+    &semconv::SYSOTLP_SCRAPER_SCRAPED_METRIC_POINTS.info,
+    &semconv::SYSOTLP_SCRAPER_ERRORS.info,
+    &semconv::SYSOTLP_SCRAPER_DURATION.info,
+    &semconv::SYSOTLP_PROCESS_MEMORY_RSS.info,
+    &semconv::SYSOTLP_PROCESS_MEMORY_PEAK.info,
+    &semconv::SYSOTLP_PROCESS_CPU_TIME.info,
+    &semconv::SYSOTLP_PROCESS_UPTIME.info,
+];
 
 const SELF_STATUS: &str = "/proc/self/status";
 const SELF_STAT: &str = "/proc/self/stat";
@@ -34,7 +56,8 @@ pub fn parse_status_memory(text: &str) -> (Option<u64>, Option<u64>) {
             "VmHWM" => &mut peak,
             _ => continue,
         };
-        *slot = memory::parse_kib(rest).map(|kib| kib * 1024);
+        // parse_kib proved kib × 1024 fits an i64.
+        *slot = memory::parse_kib(rest).map(|kib| kib.saturating_mul(1024));
     }
     (rss, peak)
 }
@@ -42,10 +65,9 @@ pub fn parse_status_memory(text: &str) -> (Option<u64>, Option<u64>) {
 /// utime + stime of `/proc/<pid>/stat`, in clock ticks: fields 14 and 15, counted after the
 /// last `)` because the command name may contain spaces and parentheses.
 pub fn parse_stat_cpu_ticks(text: &str) -> Option<u64> {
-    let (_, after_comm) = text.rsplit_once(')')?;
-    let mut fields = after_comm.split_ascii_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
+    let (_, fields) = split_pid_stat(text)?;
+    let utime: u64 = fields.field(14)?.parse().ok()?;
+    let stime: u64 = fields.field(15)?.parse().ok()?;
     utime.checked_add(stime)
 }
 
@@ -68,9 +90,8 @@ impl Agent {
     fn exporter(&mut self, out: &mut Builder, start: u64) {
         let telemetry = self.telemetry.borrow();
         let stats = &telemetry.exporter;
-        let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         out.metric(&semconv::SYSOTLP_EXPORTER_SENT_METRIC_POINTS)
-            .point_since(start, &[], int(stats.sent_points));
+            .point_since(start, &[], to_int(stats.sent_points));
         {
             let mut failed = out.metric(&semconv::SYSOTLP_EXPORTER_SEND_FAILED_METRIC_POINTS);
             for (error, points) in &stats.failed_points {
@@ -78,7 +99,7 @@ impl Agent {
                 failed.point_since(
                     start,
                     &[(semconv::ERROR_TYPE, &self.error_type)],
-                    int(*points),
+                    to_int(*points),
                 );
             }
         }
@@ -88,7 +109,7 @@ impl Agent {
                 requests.point_since(
                     start,
                     &[(semconv::OUTCOME, outcome.name())],
-                    int(stats.requests[outcome as usize]),
+                    to_int(stats.requests[outcome as usize]),
                 );
             }
         }
@@ -98,30 +119,30 @@ impl Agent {
                 dropped.point_since(
                     start,
                     &[(semconv::REASON, reason.name())],
-                    int(stats.dropped[reason as usize]),
+                    to_int(stats.dropped[reason as usize]),
                 );
             }
         }
         out.metric(&semconv::SYSOTLP_EXPORTER_QUEUE_SIZE)
-            .point(&[], int(stats.queue_batches));
+            .point(&[], to_int(stats.queue_batches));
         {
             let mut size = out.metric(&semconv::SYSOTLP_EXPORTER_QUEUE_SIZE_BYTES);
             size.point(
                 &[(semconv::STORAGE, semconv::STORAGE_MEMORY)],
-                int(stats.memory_bytes),
+                to_int(stats.memory_bytes),
             );
             if let Some((bytes, _)) = stats.spool {
-                size.point(&[(semconv::STORAGE, semconv::STORAGE_SPOOL)], int(bytes));
+                size.point(&[(semconv::STORAGE, semconv::STORAGE_SPOOL)], to_int(bytes));
             }
         }
         {
             let mut capacity = out.metric(&semconv::SYSOTLP_EXPORTER_QUEUE_CAPACITY_BYTES);
             capacity.point(
                 &[(semconv::STORAGE, semconv::STORAGE_MEMORY)],
-                int(stats.memory_capacity),
+                to_int(stats.memory_capacity),
             );
             if let Some((_, cap)) = stats.spool {
-                capacity.point(&[(semconv::STORAGE, semconv::STORAGE_SPOOL)], int(cap));
+                capacity.point(&[(semconv::STORAGE, semconv::STORAGE_SPOOL)], to_int(cap));
             }
         }
         out.metric(&semconv::SYSOTLP_EXPORTER_OLDEST_BATCH_AGE)
@@ -132,10 +153,6 @@ impl Agent {
 }
 
 impl Collect for Agent {
-    fn name(&self) -> &'static str {
-        "agent"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
@@ -148,17 +165,16 @@ impl Collect for Agent {
         }
         {
             let telemetry = self.telemetry.borrow();
-            let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
             {
                 let mut points = out.metric(&semconv::SYSOTLP_SCRAPER_SCRAPED_METRIC_POINTS);
                 for s in &telemetry.scrapers {
-                    points.point_since(start, &[(semconv::SCRAPER, s.name)], int(s.points));
+                    points.point_since(start, &[(semconv::SCRAPER, s.name)], to_int(s.points));
                 }
             }
             {
                 let mut errors = out.metric(&semconv::SYSOTLP_SCRAPER_ERRORS);
                 for s in &telemetry.scrapers {
-                    errors.point_since(start, &[(semconv::SCRAPER, s.name)], int(s.errors));
+                    errors.point_since(start, &[(semconv::SCRAPER, s.name)], to_int(s.errors));
                 }
             }
             let mut duration = out.metric(&semconv::SYSOTLP_SCRAPER_DURATION);
@@ -167,20 +183,18 @@ impl Collect for Agent {
             }
         }
         let status = Path::new(SELF_STATUS);
-        src.read_into(status, &mut self.buf)
-            .map_err(|e| CollectError::read(status, e))?;
+        read_required(src, status, &mut self.buf)?;
         let (rss, peak) = parse_status_memory(&self.buf);
         if let Some(rss) = rss {
             out.metric(&semconv::SYSOTLP_PROCESS_MEMORY_RSS)
-                .point_since(start, &[], rss as i64);
+                .point_since(start, &[], to_int(rss));
         }
         if let Some(peak) = peak {
             out.metric(&semconv::SYSOTLP_PROCESS_MEMORY_PEAK)
-                .point_since(start, &[], peak as i64);
+                .point_since(start, &[], to_int(peak));
         }
         let stat = Path::new(SELF_STAT);
-        src.read_into(stat, &mut self.buf)
-            .map_err(|e| CollectError::read(stat, e))?;
+        read_required(src, stat, &mut self.buf)?;
         if let Some(ticks) = parse_stat_cpu_ticks(&self.buf) {
             let seconds = ticks as f64 / rustix::param::clock_ticks_per_second() as f64;
             out.metric(&semconv::SYSOTLP_PROCESS_CPU_TIME)

@@ -9,11 +9,18 @@
 //! reloaded): offsets go to 0 and the start time becomes the previous cycle's time. An entity
 //! first seen after cycle 1, or absent in the previous cycle, also starts at the previous
 //! cycle's time. Entities not seen for 3 cycles are forgotten (bounded memory under churn).
+//! [`to_int`] is the one conversion of counters to OTLP `int` values.
 
 use crate::schedule::Tick;
 
 /// Cycles an absent entity is kept before its state is dropped.
 const STALE_CYCLES: u64 = 3;
+
+/// A raw or extended counter as an OTLP `int`. The parsers refuse values above `i64::MAX`
+/// (spec/metrics.md §7), so only an extension past it (centuries of wraps) saturates.
+pub fn to_int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
 
 /// The C type width of a counter field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +132,13 @@ impl Counters {
             *value = entity.raw[field].saturating_add(entity.offset[field]);
         }
         (values, entity.start_unix_nano)
+    }
+
+    /// True when entity `key` was already updated this cycle (listed twice in one file).
+    pub fn seen(&self, key: &str, tick: &Tick) -> bool {
+        self.entities
+            .iter()
+            .any(|e| e.key == key && e.seen_cycle == tick.cycle)
     }
 
     /// Forgets entities not seen for 3 cycles; call once per cycle after the updates.

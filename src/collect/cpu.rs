@@ -24,13 +24,27 @@
 //! per parse, stores CPUs by list position (an offline CPU shifts every later one), and
 //! fails the whole file on one malformed `cpuN` line.
 
-use super::{Collect, CollectError, parse_counter};
-use crate::config::CpuOptions;
+use super::counter::to_int;
+use super::text::parse_counter;
+use super::{Collect, CollectError, required_stat};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{ReadError, Source};
 use std::path::{Path, PathBuf};
+
+/// What this collector emits (the registry's list).
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSTEM_CPU_TIME.info,
+    &semconv::SYSTEM_CPU_LOGICAL_COUNT.info,
+];
+
+/// Options of the `cpu` collector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--per-cpu`: one series per `cpuN` line.
+    pub per_cpu: bool,
+}
 
 /// Number of `system.cpu.time` states; the first 8 columns of a cpu line.
 const STATES: usize = semconv::CPU_STATES.len();
@@ -129,9 +143,7 @@ pub fn logical_cpu_count(
             )
         }),
         Err(ReadError::NotFound) => {
-            let stat = src
-                .stat()
-                .map_err(|e| CollectError::read(src.stat_path(), e))?;
+            let stat = required_stat(src)?;
             let count = stat
                 .lines()
                 .filter_map(|line| line.split_ascii_whitespace().next())
@@ -168,7 +180,7 @@ pub struct Cpu {
 }
 
 impl Cpu {
-    pub fn new(src: &Source, options: &CpuOptions) -> Self {
+    pub fn new(src: &Source, options: &Options) -> Self {
         Cpu {
             per_cpu: options.per_cpu,
             online: src.path("sys/devices/system/cpu/online"),
@@ -200,10 +212,6 @@ impl Cpu {
 }
 
 impl Collect for Cpu {
-    fn name(&self) -> &'static str {
-        "cpu"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
@@ -213,9 +221,7 @@ impl Collect for Cpu {
         let hz = src.info().clock_ticks as f64;
         let mut first_error = None;
         {
-            let stat = src
-                .stat()
-                .map_err(|e| CollectError::read(src.stat_path(), e))?;
+            let stat = required_stat(src)?;
             let mut time = out.metric(&semconv::SYSTEM_CPU_TIME);
             for (index, line) in stat.lines().enumerate() {
                 let parsed = match parse_stat_cpu_line(line) {
@@ -255,7 +261,7 @@ impl Collect for Cpu {
         match logical_cpu_count(src, &self.online, &mut self.buf) {
             Ok(count) => out
                 .metric(&semconv::SYSTEM_CPU_LOGICAL_COUNT)
-                .point(&[], count as i64),
+                .point(&[], to_int(count)),
             Err(e) => {
                 first_error.get_or_insert(e);
             }

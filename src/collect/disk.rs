@@ -32,16 +32,47 @@
 //! Own parser, not procfs' `DiskStats`: that one allocates a `String` per line and fails the
 //! whole file on one malformed line.
 
-use super::counter::{Counters, Width, kernel_word_bits};
-use super::{Collect, CollectError, parse_counter};
-use crate::config::DiskOptions;
-use crate::filter::Filter;
-use crate::otlp::Builder;
+use super::counter::{Counters, Width, kernel_word_bits, to_int};
+use super::text::parse_counter;
+use super::{Collect, CollectError, read_required};
+use crate::filter::{Filter, Pattern};
+use crate::otlp::{Builder, Open};
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::Source;
-use std::ops::Range;
 use std::path::PathBuf;
+
+/// What this collector emits (the registry's list), in table order.
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSTEM_DISK_IO.info,
+    &semconv::SYSTEM_DISK_OPERATIONS.info,
+    &semconv::SYSTEM_DISK_IO_TIME.info,
+    &semconv::SYSTEM_DISK_OPERATION_TIME.info,
+    &semconv::SYSTEM_DISK_WEIGHTED_IO_TIME.info,
+    &semconv::SYSTEM_DISK_PENDING_OPERATIONS.info,
+    &semconv::SYSTEM_DISK_MERGED.info,
+];
+
+/// Default `--disk-exclude` (spec/metrics.md §6.2): RAM disks, loop devices, floppies.
+pub const DEFAULT_EXCLUDE: &str = r"re:^(z?ram|loop|fd)\d+$";
+
+/// Options of the `disk` collector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// On the kernel device name (`sda`, `nvme0n1p1`).
+    pub filter: Filter,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            filter: Filter {
+                include: Vec::new(),
+                exclude: Pattern::parse(DEFAULT_EXCLUDE).into_iter().collect(),
+            },
+        }
+    }
+}
 
 /// Bytes per diskstats sector, on every device (iostats.rst).
 const SECTOR_BYTES: u64 = 512;
@@ -173,17 +204,107 @@ pub fn parse_diskstats_line(line: &str) -> Result<Option<DiskLine<'_>>, String> 
     }))
 }
 
-/// One device of this cycle, kept between parsing and emitting (the builder takes one
-/// metric's points at a time, in table order).
-#[derive(Debug)]
-struct Sample {
-    /// The device name in `Disk::names`.
-    name: Range<usize>,
-    /// Start time of the device's counter series (§1.3).
-    start_unix_nano: u64,
+/// How a `system.disk.*` metric takes its value from a device's columns.
+#[derive(Clone, Copy)]
+enum Value {
+    /// An int Counter: the column times a scale (512 bytes per sector, else 1).
+    Count(&'static semconv::Metric<i64>, u64),
+    /// A double Counter of seconds from a millisecond column.
+    Seconds(&'static semconv::Metric<f64>),
+    /// `pending_operations`: c12, a current value whose start is the host's.
+    InFlight(&'static semconv::Metric<i64>),
+}
+
+/// Which columns a metric reads: one per direction (read, write), or one for the device.
+#[derive(Clone, Copy)]
+enum Columns {
+    ReadWrite(usize, usize),
+    Device(usize),
+}
+
+/// `system.disk.*` in table order (spec/metrics.md §3.4).
+const TABLE: [(Value, Columns); 7] = [
+    (
+        Value::Count(&semconv::SYSTEM_DISK_IO, SECTOR_BYTES),
+        Columns::ReadWrite(SECTORS_READ, SECTORS_WRITTEN),
+    ),
+    (
+        Value::Count(&semconv::SYSTEM_DISK_OPERATIONS, 1),
+        Columns::ReadWrite(READS, WRITES),
+    ),
+    (
+        Value::Seconds(&semconv::SYSTEM_DISK_IO_TIME),
+        Columns::Device(IO_MS),
+    ),
+    (
+        Value::Seconds(&semconv::SYSTEM_DISK_OPERATION_TIME),
+        Columns::ReadWrite(READ_MS, WRITE_MS),
+    ),
+    (
+        Value::Seconds(&semconv::SYSTEM_DISK_WEIGHTED_IO_TIME),
+        Columns::Device(WEIGHTED_MS),
+    ),
+    (
+        Value::InFlight(&semconv::SYSTEM_DISK_PENDING_OPERATIONS),
+        Columns::Device(0),
+    ),
+    (
+        Value::Count(&semconv::SYSTEM_DISK_MERGED, 1),
+        Columns::ReadWrite(READS_MERGED, WRITES_MERGED),
+    ),
+];
+
+/// A `TABLE` metric opened for this tick.
+#[derive(Clone, Copy)]
+enum Handle {
+    Count(Open<i64>, u64),
+    Seconds(Open<f64>),
+    InFlight(Open<i64>),
+}
+
+/// One device's values of this cycle.
+struct Device<'a> {
+    name: &'a str,
     /// Wrap-extended counters, in `DiskLine::counters` order.
     counters: [u64; COUNTERS],
     in_flight: u64,
+    start_unix_nano: u64,
+}
+
+impl Handle {
+    fn open(value: Value, out: &mut Builder) -> Handle {
+        match value {
+            Value::Count(metric, scale) => Handle::Count(out.open(metric), scale),
+            Value::Seconds(metric) => Handle::Seconds(out.open(metric)),
+            Value::InFlight(metric) => Handle::InFlight(out.open(metric)),
+        }
+    }
+
+    /// One point of `device` from `column`, with a `direction` when the metric has one.
+    fn point(self, out: &mut Builder, device: &Device, direction: Option<&str>, column: usize) {
+        let with_direction = [
+            (semconv::DEVICE, device.name),
+            (semconv::DIRECTION, direction.unwrap_or_default()),
+        ];
+        let attributes = match direction {
+            Some(_) => &with_direction[..],
+            None => &with_direction[..1],
+        };
+        let counter = device.counters.get(column).copied().unwrap_or(0);
+        let start = device.start_unix_nano;
+        match self {
+            Handle::Count(metric, scale) => out.point_since(
+                metric,
+                start,
+                attributes,
+                to_int(counter.saturating_mul(scale)),
+            ),
+            Handle::Seconds(metric) => {
+                out.point_since(metric, start, attributes, counter as f64 / MS_PER_SECOND)
+            }
+            Handle::InFlight(metric) => out.point(metric, attributes, to_int(device.in_flight)),
+        }
+    }
 }
 
 /// The `disk` collector. State: per device, the last raw counters, wrap offsets and series
@@ -194,28 +315,23 @@ pub struct Disk {
     path: PathBuf,
     filter: Filter,
     buf: String,
-    /// This cycle's device names, back to back (no allocation per device per tick).
-    names: String,
-    samples: Vec<Sample>,
     counters: Counters,
 }
 
 impl Disk {
-    pub fn new(src: &Source, options: &DiskOptions) -> Self {
+    pub fn new(src: &Source, options: &Options) -> Self {
         Disk {
             path: src.path("proc/diskstats"),
             filter: options.filter.clone(),
             buf: String::new(),
-            names: String::new(),
-            samples: Vec::new(),
             counters: Counters::new(kernel_word_bits(&src.info().machine)),
         }
     }
 
-    /// Parses this cycle's file into `samples`; returns the first bad line, if any.
-    fn sample(&mut self, tick: &Tick) -> Option<CollectError> {
-        self.names.clear();
-        self.samples.clear();
+    /// Emits every device of this cycle's file as its line is parsed, metrics in table
+    /// order; returns the first bad line, if any.
+    fn emit(&mut self, tick: &Tick, out: &mut Builder) -> Option<CollectError> {
+        let handles = TABLE.map(|(value, _)| Handle::open(value, out));
         let mut first_error = None;
         for (index, line) in self.buf.lines().enumerate() {
             if diskstats_name(line).is_some_and(|name| !self.filter.allows(name)) {
@@ -231,12 +347,7 @@ impl Disk {
                     continue;
                 }
             };
-            let names = &self.names;
-            if self
-                .samples
-                .iter()
-                .any(|s| names.get(s.name.clone()) == Some(disk.name))
-            {
+            if self.counters.seen(disk.name, tick) {
                 first_error.get_or_insert_with(|| {
                     CollectError::malformed(
                         &self.path,
@@ -251,128 +362,36 @@ impl Disk {
                 *slot = (value, width);
             }
             let (counters, start_unix_nano) = self.counters.update(disk.name, tick, raw, false);
-            let start = self.names.len();
-            self.names.push_str(disk.name);
-            self.samples.push(Sample {
-                name: start..self.names.len(),
-                start_unix_nano,
+            let device = Device {
+                name: disk.name,
                 counters,
                 in_flight: disk.in_flight,
-            });
+                start_unix_nano,
+            };
+            for ((_, columns), handle) in TABLE.iter().zip(handles) {
+                match *columns {
+                    Columns::ReadWrite(read, write) => {
+                        handle.point(out, &device, Some(semconv::READ), read);
+                        handle.point(out, &device, Some(semconv::WRITE), write);
+                    }
+                    Columns::Device(column) => handle.point(out, &device, None, column),
+                }
+            }
         }
         self.counters.prune(tick);
         first_error
     }
-
-    /// Writes the points of every sampled device, metrics in table order.
-    fn emit(&self, out: &mut Builder) {
-        use semconv::{DEVICE, DIRECTION, READ, WRITE};
-        let devices = || {
-            self.samples
-                .iter()
-                .map(|s| (self.names.get(s.name.clone()).unwrap_or_default(), s))
-        };
-        {
-            let mut io = out.metric(&semconv::SYSTEM_DISK_IO);
-            for (device, s) in devices() {
-                for (direction, field) in [(READ, SECTORS_READ), (WRITE, SECTORS_WRITTEN)] {
-                    let bytes = s.counters[field].saturating_mul(SECTOR_BYTES);
-                    io.point_since(
-                        s.start_unix_nano,
-                        &[(DEVICE, device), (DIRECTION, direction)],
-                        int(bytes),
-                    );
-                }
-            }
-        }
-        {
-            let mut operations = out.metric(&semconv::SYSTEM_DISK_OPERATIONS);
-            for (device, s) in devices() {
-                for (direction, field) in [(READ, READS), (WRITE, WRITES)] {
-                    operations.point_since(
-                        s.start_unix_nano,
-                        &[(DEVICE, device), (DIRECTION, direction)],
-                        int(s.counters[field]),
-                    );
-                }
-            }
-        }
-        {
-            let mut io_time = out.metric(&semconv::SYSTEM_DISK_IO_TIME);
-            for (device, s) in devices() {
-                io_time.point_since(
-                    s.start_unix_nano,
-                    &[(DEVICE, device)],
-                    seconds(s.counters[IO_MS]),
-                );
-            }
-        }
-        {
-            let mut operation_time = out.metric(&semconv::SYSTEM_DISK_OPERATION_TIME);
-            for (device, s) in devices() {
-                for (direction, field) in [(READ, READ_MS), (WRITE, WRITE_MS)] {
-                    operation_time.point_since(
-                        s.start_unix_nano,
-                        &[(DEVICE, device), (DIRECTION, direction)],
-                        seconds(s.counters[field]),
-                    );
-                }
-            }
-        }
-        {
-            let mut weighted = out.metric(&semconv::SYSTEM_DISK_WEIGHTED_IO_TIME);
-            for (device, s) in devices() {
-                weighted.point_since(
-                    s.start_unix_nano,
-                    &[(DEVICE, device)],
-                    seconds(s.counters[WEIGHTED_MS]),
-                );
-            }
-        }
-        {
-            let mut pending = out.metric(&semconv::SYSTEM_DISK_PENDING_OPERATIONS);
-            for (device, s) in devices() {
-                pending.point(&[(DEVICE, device)], int(s.in_flight));
-            }
-        }
-        let mut merged = out.metric(&semconv::SYSTEM_DISK_MERGED);
-        for (device, s) in devices() {
-            for (direction, field) in [(READ, READS_MERGED), (WRITE, WRITES_MERGED)] {
-                merged.point_since(
-                    s.start_unix_nano,
-                    &[(DEVICE, device), (DIRECTION, direction)],
-                    int(s.counters[field]),
-                );
-            }
-        }
-    }
-}
-
-/// An extended counter as an OTLP int; wrap offsets could in theory pass `i64::MAX`.
-fn int(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn seconds(ms: u64) -> f64 {
-    ms as f64 / MS_PER_SECOND
 }
 
 impl Collect for Disk {
-    fn name(&self) -> &'static str {
-        "disk"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
         tick: &Tick,
         out: &mut Builder,
     ) -> Result<(), CollectError> {
-        src.read_into(&self.path, &mut self.buf)
-            .map_err(|e| CollectError::read(&self.path, e))?;
-        let first_error = self.sample(tick);
-        self.emit(out);
-        first_error.map_or(Ok(()), Err)
+        read_required(src, &self.path, &mut self.buf)?;
+        self.emit(tick, out).map_or(Ok(()), Err)
     }
 }
 
@@ -502,8 +521,6 @@ mod tests {
                 exclude: exclude.iter().map(|p| Pattern::parse(p).unwrap()).collect(),
             },
             buf: String::new(),
-            names: String::new(),
-            samples: Vec::new(),
             counters: Counters::new(machine_word_bits),
         }
     }
@@ -512,10 +529,10 @@ mod tests {
     fn cycle(disk: &mut Disk, text: &str, tick: &Tick) -> (Option<CollectError>, Vec<String>) {
         disk.buf.clear();
         disk.buf.push_str(text);
-        let error = disk.sample(tick);
         let mut out = Builder::new(&[]);
         out.begin(tick.now_unix_nano, tick.boot_unix_nano);
-        disk.emit(&mut out);
+        let error = disk.emit(tick, &mut out);
+        out.finish();
         let mut points = Vec::new();
         for m in out.metrics() {
             let data = match &m.data {

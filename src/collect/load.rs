@@ -7,13 +7,26 @@
 //! Own parser, not procfs' `LoadAverage`: that one parses into `f32` (0.42 becomes
 //! 0.41999998) and reads into a new `String` every time.
 
-use super::{Collect, CollectError, cpu};
-use crate::config::LoadOptions;
+use super::{Collect, CollectError, cpu, read_required};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::Source;
 use std::path::PathBuf;
+
+/// What this collector emits (the registry's list).
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSTEM_CPU_LOAD_AVERAGE_1M.info,
+    &semconv::SYSTEM_CPU_LOAD_AVERAGE_5M.info,
+    &semconv::SYSTEM_CPU_LOAD_AVERAGE_15M.info,
+];
+
+/// Options of the `load` collector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--load-cpu-average`: divide by the online CPU count.
+    pub per_cpu_average: bool,
+}
 
 /// The 1, 5 and 15 minute averages.
 pub fn parse_loadavg(text: &str) -> Result<[f64; 3], String> {
@@ -42,7 +55,7 @@ pub struct Load {
 }
 
 impl Load {
-    pub fn new(src: &Source, options: &LoadOptions) -> Self {
+    pub fn new(src: &Source, options: &Options) -> Self {
         Load {
             path: src.path("proc/loadavg"),
             online: src.path("sys/devices/system/cpu/online"),
@@ -53,18 +66,13 @@ impl Load {
 }
 
 impl Collect for Load {
-    fn name(&self) -> &'static str {
-        "load"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
         _tick: &Tick,
         out: &mut Builder,
     ) -> Result<(), CollectError> {
-        src.read_into(&self.path, &mut self.buf)
-            .map_err(|e| CollectError::read(&self.path, e))?;
+        read_required(src, &self.path, &mut self.buf)?;
         let averages = parse_loadavg(&self.buf)
             .map_err(|what| CollectError::malformed(&self.path, Some(1), what))?;
         let divisor = if self.per_cpu_average {

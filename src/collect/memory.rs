@@ -18,15 +18,25 @@
 //! Own parser, not procfs' `Meminfo`: that one builds a `HashMap<String, u64>` on every parse
 //! and fails the whole file on one malformed line.
 
-use super::counter::{Counters, Width, kernel_word_bits};
-use super::{Collect, CollectError, parse_counter};
+use super::counter::{Counters, Width, kernel_word_bits, to_int};
+use super::text::{keyed_counter, parse_counter};
+use super::{Collect, CollectError, read_required};
 use crate::otlp::Builder;
+use crate::report::Once;
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{ReadError, Source};
 use std::path::PathBuf;
 
 const KIB: u64 = 1024;
+
+/// What this collector emits (the registry's list).
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSTEM_MEMORY_USAGE.info,
+    &semconv::SYSTEM_MEMORY_LINUX_SLAB_USAGE.info,
+    &semconv::SYSTEM_MEMORY_LIMIT.info,
+    &semconv::SYSTEM_MEMORY_LINUX_OOM_KILLS.info,
+];
 
 /// The `/proc/meminfo` values sysotlp uses, in KiB.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -87,25 +97,6 @@ pub fn parse_kib(rest: &str) -> Option<u64> {
     }
 }
 
-/// The `oom_kill` counter of `/proc/vmstat`: `Ok(None)` when the kernel does not print it
-/// (before 4.13), `Err((line number, text))` when its line is malformed.
-pub fn parse_vmstat_oom_kill(text: &str) -> Result<Option<u64>, (usize, String)> {
-    for (index, line) in text.lines().enumerate() {
-        let mut fields = line.split_ascii_whitespace();
-        if fields.next() != Some("oom_kill") {
-            continue;
-        }
-        return match (fields.next().and_then(parse_counter), fields.next()) {
-            (Some(kills), None) => Ok(Some(kills)),
-            _ => Err((
-                index + 1,
-                format!("expected \"oom_kill <counter>\", found \"{line}\""),
-            )),
-        };
-    }
-    Ok(None)
-}
-
 /// The four states of `system.memory.usage` in KiB; they sum to MemTotal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryStates {
@@ -145,10 +136,10 @@ pub fn memory_states(total: u64, free: u64, info: &Meminfo) -> (MemoryStates, bo
 pub struct Memory {
     path: PathBuf,
     buf: String,
-    estimate_logged: bool,
+    estimate_noted: Once,
     /// `oom_kill` wrap and reset state (entity `vmstat`).
     counters: Counters,
-    oom_kill_missing_logged: bool,
+    oom_kill_missing_noted: Once,
 }
 
 impl Memory {
@@ -156,9 +147,9 @@ impl Memory {
         Memory {
             path: src.path("proc/meminfo"),
             buf: String::new(),
-            estimate_logged: false,
+            estimate_noted: Once::default(),
             counters: Counters::new(kernel_word_bits(&src.info().machine)),
-            oom_kill_missing_logged: false,
+            oom_kill_missing_noted: Once::default(),
         }
     }
 
@@ -173,7 +164,7 @@ impl Memory {
             return Ok(());
         }
         let parsed = match src.vmstat() {
-            Ok(text) => parse_vmstat_oom_kill(&text),
+            Ok(text) => keyed_counter(&text, "oom_kill"),
             Err(ReadError::NotFound) => {
                 self.note_no_oom_kill(src, "not found");
                 return Ok(());
@@ -187,7 +178,7 @@ impl Memory {
                         .update("vmstat", tick, [(kills, Width::Word)], false);
                 self.counters.prune(tick);
                 out.metric(&semconv::SYSTEM_MEMORY_LINUX_OOM_KILLS)
-                    .point_since(start, &[], i64::try_from(kills).unwrap_or(i64::MAX));
+                    .point_since(start, &[], to_int(kills));
                 Ok(())
             }
             Ok(None) => {
@@ -200,8 +191,7 @@ impl Memory {
 
     /// An optional source is absent: one debug line (spec/metrics.md §7).
     fn note_no_oom_kill(&mut self, src: &Source, why: &str) {
-        if !self.oom_kill_missing_logged {
-            self.oom_kill_missing_logged = true;
+        if self.oom_kill_missing_noted.first() {
             log::debug!(
                 "{}: {why}; system.memory.linux.oom_kills omitted",
                 src.vmstat_path().display()
@@ -211,18 +201,13 @@ impl Memory {
 }
 
 impl Collect for Memory {
-    fn name(&self) -> &'static str {
-        "memory"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
         tick: &Tick,
         out: &mut Builder,
     ) -> Result<(), CollectError> {
-        src.read_into(&self.path, &mut self.buf)
-            .map_err(|e| CollectError::read(&self.path, e))?;
+        read_required(src, &self.path, &mut self.buf)?;
         let (info, bad_line) = parse_meminfo(&self.buf);
         let bad =
             bad_line.map(|(line, what)| CollectError::malformed(&self.path, Some(line), what));
@@ -233,15 +218,14 @@ impl Collect for Memory {
         };
 
         let (states, estimated) = memory_states(total, free, &info);
-        if estimated && !self.estimate_logged {
-            self.estimate_logged = true;
+        if estimated && self.estimate_noted.first() {
             log::info!(
                 "{}: MemAvailable is missing or above MemTotal; estimating it from MemFree + Buffers + Cached + SReclaimable",
                 self.path.display()
             );
         }
         // Every value is at most MemTotal, which parse_kib proved fits an i64 in bytes.
-        let bytes = |kib: u64| (kib * KIB) as i64;
+        let bytes = |kib: u64| to_int(kib.saturating_mul(KIB));
         {
             let mut usage = out.metric(&semconv::SYSTEM_MEMORY_USAGE);
             usage.point(
@@ -425,28 +409,29 @@ SReclaimable:     258000 kB\nSUnreclaim:       101520 kB\nHugePages_Total:      
         });
     }
 
+    fn oom_kill(vmstat: &str) -> Result<Option<u64>, (usize, String)> {
+        keyed_counter(vmstat, "oom_kill")
+    }
+
     #[test]
     fn oom_kill_from_vmstat() {
         // Linux 6.18 x86_64, the end of /proc/vmstat.
         let text = "pgmajfault 4201\npgrefill 0\noom_kill 3\nnuma_pte_updates 0\n";
-        assert_eq!(parse_vmstat_oom_kill(text), Ok(Some(3)));
+        assert_eq!(oom_kill(text), Ok(Some(3)));
         // Linux 4.9: no oom_kill line.
+        assert_eq!(oom_kill("pgmajfault 4201\npgrefill 0\n"), Ok(None));
+        assert_eq!(oom_kill(""), Ok(None));
         assert_eq!(
-            parse_vmstat_oom_kill("pgmajfault 4201\npgrefill 0\n"),
-            Ok(None)
-        );
-        assert_eq!(parse_vmstat_oom_kill(""), Ok(None));
-        assert_eq!(
-            parse_vmstat_oom_kill("pgrefill 0\noom_kill -1\n"),
+            oom_kill("pgrefill 0\noom_kill -1\n"),
             Err((
                 2,
                 "expected \"oom_kill <counter>\", found \"oom_kill -1\"".into()
             ))
         );
-        assert!(parse_vmstat_oom_kill("oom_kill 1 2\n").is_err());
-        assert!(parse_vmstat_oom_kill("oom_kill\n").is_err());
+        assert!(oom_kill("oom_kill 1 2\n").is_err());
+        assert!(oom_kill("oom_kill\n").is_err());
         // A name that only starts with oom_kill is another counter.
-        assert_eq!(parse_vmstat_oom_kill("oom_kill_x 5\n"), Ok(None));
+        assert_eq!(oom_kill("oom_kill_x 5\n"), Ok(None));
     }
 
     #[test]
@@ -457,7 +442,7 @@ SReclaimable:     258000 kB\nSUnreclaim:       101520 kB\nHugePages_Total:      
         ))
         .unwrap();
         crate::collect::garbage::for_each_variant(&text, |text| {
-            let _ = parse_vmstat_oom_kill(text);
+            let _ = oom_kill(text);
         });
     }
 

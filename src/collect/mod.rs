@@ -1,13 +1,18 @@
-//! The collectors and their registry.
+//! The collectors, their registry, and the kit they share.
 //!
 //! Reads: through `Source` only (each collector names its files).
-//! Emits: points into the `otlp::Builder`, in collector order (the table order of
+//! Emits: points into the `otlp::Builder`, in registry order (the table order of
 //! spec/metrics.md §3), each collector's points in kernel order.
+//! The registry is the one place that lists collectors: `--collectors`, `--help`, `--check`,
+//! README's table (checked by a test) and the tests' metric lists come from it. The kit:
+//! `error` (`CollectError`, `read_required`), `text` (shared `/proc` text parsers),
+//! `counter` (wraps, resets, `to_int`), `report::Once` for one-time notes.
 
 pub mod agent;
 pub mod counter;
 pub mod cpu;
 pub mod disk;
+pub mod error;
 pub mod filesystem;
 #[cfg(test)]
 pub mod garbage;
@@ -17,159 +22,256 @@ pub mod network;
 pub mod paging;
 pub mod processes;
 pub mod system;
+pub mod text;
 
-use crate::config::{CollectorName, Config};
+pub use error::{CollectError, Problem, read_required, required_stat, required_vmstat};
+
 use crate::otlp::Builder;
 use crate::schedule::Tick;
-use crate::source::{ReadError, Source};
+use crate::semconv::{Info, Switches};
+use crate::source::Source;
 use crate::telemetry::Telemetry;
 use std::cell::RefCell;
-use std::fmt;
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// One collector: a module with one job (STYLE.md §2).
 pub trait Collect {
-    /// The `--collectors` name, used in logs.
-    fn name(&self) -> &'static str;
     /// Appends this tick's points; may append some and still return `Err` (a bad line for
     /// one device skips that device and is reported).
     fn collect(&mut self, src: &Source, tick: &Tick, out: &mut Builder)
     -> Result<(), CollectError>;
 }
 
-/// What went wrong with a file.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Problem {
-    /// The file could not be read.
-    Read(ReadError),
-    /// The text is not what the kernel documents; says what was expected.
-    Malformed(String),
+/// Every collector's options; each type and its defaults live in the collector's module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub cpu: cpu::Options,
+    pub load: load::Options,
+    pub disk: disk::Options,
+    pub filesystem: filesystem::Options,
+    pub network: network::Options,
 }
 
-/// A collector failure: the file, the line (1-based) when there is one, and the problem.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CollectError {
-    pub path: PathBuf,
-    pub line: Option<usize>,
-    pub problem: Problem,
+/// What a collector is built from.
+pub struct Context<'a> {
+    pub src: &'a Source,
+    pub options: &'a Options,
+    pub telemetry: &'a Rc<RefCell<Telemetry>>,
+    /// The collector was named in `--collectors` or `--enable` (not only defaulted on).
+    pub named: bool,
 }
 
-impl CollectError {
-    pub fn read(path: &Path, error: ReadError) -> Self {
-        CollectError {
-            path: path.to_path_buf(),
-            line: None,
-            problem: Problem::Read(error),
-        }
-    }
+/// One registry row.
+pub struct Row {
+    /// The `--collectors` name, used in logs and self-metrics.
+    pub name: &'static str,
+    /// Runs unless `--collectors` or `--disable` leave it out.
+    pub on_by_default: bool,
+    /// One line for `--help`.
+    pub about: &'static str,
+    /// Every metric it can emit, in emission order (off-by-default ones included).
+    pub metrics: &'static [&'static Info],
+    /// The collector, or `None` where it does not apply (`agent` in fixture mode unless named).
+    pub build: fn(&Context) -> Option<Box<dyn Collect>>,
+}
 
-    pub fn malformed(path: &Path, line: Option<usize>, what: impl Into<String>) -> Self {
-        CollectError {
-            path: path.to_path_buf(),
-            line,
-            problem: Problem::Malformed(what.into()),
-        }
-    }
+/// Every collector, in the order they run and emit (spec/metrics.md table order).
+pub const REGISTRY: &[Row] = &[
+    Row {
+        name: "cpu",
+        on_by_default: true,
+        about: "CPU time by state, logical CPU count",
+        metrics: cpu::METRICS,
+        build: |c| Some(Box::new(cpu::Cpu::new(c.src, &c.options.cpu))),
+    },
+    Row {
+        name: "memory",
+        on_by_default: true,
+        about: "memory by state, slab, total, OOM kills",
+        metrics: memory::METRICS,
+        build: |c| Some(Box::new(memory::Memory::new(c.src))),
+    },
+    Row {
+        name: "load",
+        on_by_default: true,
+        about: "load averages",
+        metrics: load::METRICS,
+        build: |c| Some(Box::new(load::Load::new(c.src, &c.options.load))),
+    },
+    Row {
+        name: "disk",
+        on_by_default: true,
+        about: "block device I/O",
+        metrics: disk::METRICS,
+        build: |c| Some(Box::new(disk::Disk::new(c.src, &c.options.disk))),
+    },
+    Row {
+        name: "filesystem",
+        on_by_default: true,
+        about: "space and inodes of mounted file systems",
+        metrics: filesystem::METRICS,
+        build: |c| {
+            Some(Box::new(filesystem::Filesystem::new(
+                c.src,
+                &c.options.filesystem,
+            )))
+        },
+    },
+    Row {
+        name: "network",
+        on_by_default: true,
+        about: "interface traffic, TCP states, conntrack",
+        metrics: network::METRICS,
+        build: |c| Some(Box::new(network::Network::new(c.src, &c.options.network))),
+    },
+    Row {
+        name: "paging",
+        on_by_default: true,
+        about: "swap space, paging and faults",
+        metrics: paging::METRICS,
+        build: |c| Some(Box::new(paging::Paging::new(c.src))),
+    },
+    Row {
+        name: "processes",
+        on_by_default: true,
+        about: "processes by status, forks",
+        metrics: processes::METRICS,
+        build: |c| Some(Box::new(processes::Processes::new(c.src))),
+    },
+    Row {
+        name: "system",
+        on_by_default: true,
+        about: "uptime",
+        metrics: system::METRICS,
+        build: |c| Some(Box::new(system::System::new(c.src))),
+    },
+    Row {
+        name: "agent",
+        on_by_default: true,
+        about: "sysotlp's own health (with a fixture root only when named)",
+        metrics: agent::METRICS,
+        build: |c| {
+            // Live process values: meaningless next to a fixture's fixed data.
+            (!c.src.is_fixture() || c.named)
+                .then(|| Box::new(agent::Agent::new(Rc::clone(c.telemetry))) as Box<dyn Collect>)
+        },
+    },
+];
 
-    /// Two errors of one class are one ongoing failure for rate-limited logging: the same
-    /// file and the same kind of problem (line numbers and details may move).
-    pub fn same_class(&self, other: &CollectError) -> bool {
-        self.path == other.path
-            && match (&self.problem, &other.problem) {
-                (Problem::Read(a), Problem::Read(b)) => a == b,
-                (Problem::Malformed(_), Problem::Malformed(_)) => true,
-                _ => false,
-            }
+/// The registry row named `name`.
+pub fn row(name: &str) -> Option<&'static Row> {
+    REGISTRY.iter().find(|r| r.name == name)
+}
+
+/// The metric named `name`, from any collector.
+pub fn metric(name: &str) -> Option<&'static Info> {
+    REGISTRY
+        .iter()
+        .flat_map(|r| r.metrics.iter().copied())
+        .find(|m| m.name == name)
+}
+
+/// What runs: the collectors chosen, those named explicitly, which metrics are switched, and
+/// every collector's options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// Registry names, in registry order.
+    pub collectors: Vec<&'static str>,
+    /// Names given in `--collectors` or `--enable`.
+    pub named: Vec<&'static str>,
+    pub metrics: Switches,
+    pub options: Options,
+}
+
+impl Default for Selection {
+    /// Every collector that is on by default, with default options.
+    fn default() -> Self {
+        Selection {
+            collectors: REGISTRY
+                .iter()
+                .filter(|r| r.on_by_default)
+                .map(|r| r.name)
+                .collect(),
+            named: Vec::new(),
+            metrics: Switches::default(),
+            options: Options::default(),
+        }
     }
 }
 
-impl fmt::Display for CollectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(line) = self.line {
-            write!(f, " line {line}")?;
-        }
-        match &self.problem {
-            Problem::Read(e) => write!(f, ": {e}"),
-            Problem::Malformed(what) => write!(f, ": {what}"),
-        }
-    }
-}
-
-/// The collectors `config` asks for, in table order (the registry: one line per collector).
-/// `agent` reports live process values, so in fixture mode it runs only when named.
-pub fn registry(
+/// The collectors `selection` asks for, with their names, in registry order.
+pub fn build(
+    selection: &Selection,
     src: &Source,
-    config: &Config,
     telemetry: &Rc<RefCell<Telemetry>>,
-) -> Vec<Box<dyn Collect>> {
-    let mut collectors: Vec<Box<dyn Collect>> = Vec::new();
-    for name in CollectorName::ALL {
-        if !config.collectors.contains(&name)
-            || (name == CollectorName::Agent && src.is_fixture() && !config.agent_named)
-        {
-            continue;
-        }
-        collectors.push(match name {
-            CollectorName::Cpu => Box::new(cpu::Cpu::new(src, &config.cpu)),
-            CollectorName::Memory => Box::new(memory::Memory::new(src)),
-            CollectorName::Load => Box::new(load::Load::new(src, &config.load)),
-            CollectorName::Disk => Box::new(disk::Disk::new(src, &config.disk)),
-            CollectorName::Filesystem => {
-                Box::new(filesystem::Filesystem::new(src, &config.filesystem))
-            }
-            CollectorName::Network => Box::new(network::Network::new(src, &config.network)),
-            CollectorName::Paging => Box::new(paging::Paging::new(src, &config.paging)),
-            CollectorName::Processes => Box::new(processes::Processes::new(src)),
-            CollectorName::System => Box::new(system::System::new(src)),
-            CollectorName::Agent => Box::new(agent::Agent::new(Rc::clone(telemetry))),
-        });
-    }
-    collectors
-}
-
-/// Parses a kernel counter: decimal, at most `i64::MAX` (spec/metrics.md §7: larger values,
-/// such as a transient 2^64−1, are malformed).
-pub fn parse_counter(field: &str) -> Option<u64> {
-    field
-        .parse::<u64>()
-        .ok()
-        .filter(|v| i64::try_from(*v).is_ok())
+) -> Vec<(&'static str, Box<dyn Collect>)> {
+    REGISTRY
+        .iter()
+        .filter(|row| selection.collectors.contains(&row.name))
+        .filter_map(|row| {
+            let context = Context {
+                src,
+                options: &selection.options,
+                telemetry,
+                named: selection.named.contains(&row.name),
+            };
+            (row.build)(&context).map(|collector| (row.name, collector))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
-    #[test]
-    fn counters_above_i64_max_are_malformed() {
-        assert_eq!(parse_counter("9223372036854775807"), Some(i64::MAX as u64));
-        assert_eq!(parse_counter("9223372036854775808"), None);
-        assert_eq!(parse_counter("18446744073709551615"), None);
-        assert_eq!(parse_counter("-1"), None);
-        assert_eq!(parse_counter("12a"), None);
-        assert_eq!(parse_counter(""), None);
+    /// Every `pub const X: Metric<…>` of semconv.rs, read from its source text.
+    fn semconv_constants() -> Vec<String> {
+        let source = include_str!("../semconv.rs");
+        source
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub const "))
+            .filter(|rest| rest.contains(": Metric<"))
+            .filter_map(|rest| rest.split(':').next())
+            .map(str::to_string)
+            .collect()
     }
 
     #[test]
-    fn errors_name_the_file_and_line() {
-        let e = CollectError::malformed(
-            Path::new("/proc/stat"),
-            Some(4),
-            "expected 4+ counters, found 2",
-        );
+    fn every_semconv_metric_belongs_to_exactly_one_collector() {
+        let listed: Vec<&str> = REGISTRY
+            .iter()
+            .flat_map(|r| r.metrics.iter().map(|m| m.name))
+            .collect();
+        let unique: BTreeSet<&str> = listed.iter().copied().collect();
         assert_eq!(
-            e.to_string(),
-            "/proc/stat line 4: expected 4+ counters, found 2"
+            unique.len(),
+            listed.len(),
+            "a metric in two rows: {listed:?}"
         );
-        let r = CollectError::read(Path::new("/proc/meminfo"), ReadError::NotFound);
-        assert_eq!(r.to_string(), "/proc/meminfo: not found");
-        assert!(e.same_class(&CollectError::malformed(
-            Path::new("/proc/stat"),
-            Some(9),
-            "other"
-        )));
-        assert!(!e.same_class(&r));
+        // Every listed `Info` is a semconv constant's (only semconv can make one) and the
+        // names are unique, so equal counts mean every constant is listed.
+        let constants = semconv_constants();
+        assert!(constants.len() > 40, "{constants:?}");
+        assert_eq!(
+            listed.len(),
+            constants.len(),
+            "semconv.rs has {} metric constants, the registry lists {}: a constant is missing from its collector's METRICS",
+            constants.len(),
+            listed.len()
+        );
+    }
+
+    #[test]
+    fn names_are_unique_and_lookups_find_them() {
+        let names: BTreeSet<&str> = REGISTRY.iter().map(|r| r.name).collect();
+        assert_eq!(names.len(), REGISTRY.len());
+        assert_eq!(row("disk").map(|r| r.name), Some("disk"));
+        assert!(row("gpu").is_none());
+        assert_eq!(
+            metric("system.paging.utilization").map(|m| m.on_by_default),
+            Some(false)
+        );
+        assert!(metric("system.gpu.time").is_none());
     }
 }

@@ -24,16 +24,25 @@
 //! All six are `unsigned long` event counters (width word, spec/metrics.md §1.3): they are
 //! wrap-extended first, and minor faults are the difference of the extended values.
 
-use super::counter::{Counters, Width, kernel_word_bits};
-use super::{Collect, CollectError, parse_counter};
-use crate::config::PagingOptions;
+use super::counter::{Counters, Width, kernel_word_bits, to_int};
+use super::text::{keyed_counters, parse_counter, unescape_octal};
+use super::{Collect, CollectError, required_vmstat};
 use crate::otlp::Builder;
+use crate::report::Once;
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{ReadError, Source};
 use std::path::PathBuf;
 
 const KIB: u64 = 1024;
+
+/// What this collector emits (the registry's list), in table order.
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSTEM_PAGING_USAGE.info,
+    &semconv::SYSTEM_PAGING_UTILIZATION.info,
+    &semconv::SYSTEM_PAGING_OPERATIONS.info,
+    &semconv::SYSTEM_PAGING_FAULTS.info,
+];
 
 /// One device line of `/proc/swaps`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,34 +93,6 @@ pub fn parse_swaps_line(line: &str) -> Result<Option<SwapLine<'_>>, String> {
     }))
 }
 
-/// Decodes the kernel's `\ooo` octal escapes of `raw` into `out` (cleared first):
-/// `my\040swap` → `my swap`. Only ASCII results are decoded (the kernel escapes only space,
-/// tab, newline and backslash here); anything else is kept as written.
-pub fn decode_octal_escapes(raw: &str, out: &mut String) {
-    out.clear();
-    let mut rest = raw;
-    while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
-        let escape = &rest[at..];
-        let decoded = escape
-            .get(1..4)
-            .filter(|digits| digits.bytes().all(|b| (b'0'..=b'7').contains(&b)))
-            .and_then(|digits| u8::from_str_radix(digits, 8).ok())
-            .filter(u8::is_ascii);
-        match decoded {
-            Some(byte) => {
-                out.push(char::from(byte));
-                rest = &escape[4..];
-            }
-            None => {
-                out.push('\\');
-                rest = &escape[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-}
-
 /// The `/proc/vmstat` counters paging uses; `None` when the kernel does not print one.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Vmstat {
@@ -126,33 +107,26 @@ pub struct Vmstat {
 /// Parses `/proc/vmstat` (`name value` lines). A malformed line for a key we use leaves that
 /// key `None` and is returned as `(line number, text)` of the first such line.
 pub fn parse_vmstat(text: &str) -> (Vmstat, Option<(usize, String)>) {
-    let mut stat = Vmstat::default();
-    let mut first_bad = None;
-    for (index, line) in text.lines().enumerate() {
-        let mut fields = line.split_ascii_whitespace();
-        let slot = match fields.next() {
-            Some("pgpgin") => &mut stat.pgpgin,
-            Some("pgpgout") => &mut stat.pgpgout,
-            Some("pswpin") => &mut stat.pswpin,
-            Some("pswpout") => &mut stat.pswpout,
-            Some("pgfault") => &mut stat.pgfault,
-            Some("pgmajfault") => &mut stat.pgmajfault,
-            _ => continue,
-        };
-        match (fields.next().and_then(parse_counter), fields.next()) {
-            (Some(value), None) => *slot = Some(value),
-            _ => {
-                *slot = None;
-                first_bad.get_or_insert_with(|| {
-                    (
-                        index + 1,
-                        format!("expected \"<name> <counter>\", found \"{line}\""),
-                    )
-                });
-            }
-        }
-    }
-    (stat, first_bad)
+    let ([pgpgin, pgpgout, pswpin, pswpout, pgfault, pgmajfault], bad) = keyed_counters(
+        text,
+        [
+            "pgpgin",
+            "pgpgout",
+            "pswpin",
+            "pswpout",
+            "pgfault",
+            "pgmajfault",
+        ],
+    );
+    let stat = Vmstat {
+        pgpgin,
+        pgpgout,
+        pswpin,
+        pswpout,
+        pgfault,
+        pgmajfault,
+    };
+    (stat, bad)
 }
 
 /// Minor faults: `pgfault − pgmajfault` of wrap-extended values (0 if the kernel's per-CPU
@@ -186,7 +160,6 @@ impl LastMinor {
 /// The `paging` collector.
 #[derive(Debug)]
 pub struct Paging {
-    utilization: bool,
     swaps: PathBuf,
     buf: String,
     /// Scratch for the decoded device name.
@@ -197,28 +170,27 @@ pub struct Paging {
     /// read may catch `pgmajfault` ahead of `pgfault` by a few. The emitted value is held
     /// at its previous one until it catches up, so the Counter never steps back (§1.3).
     last_minor: Option<LastMinor>,
-    swaps_missing_logged: bool,
-    vmstat_gaps_logged: bool,
+    swaps_missing_noted: Once,
+    vmstat_gaps_noted: Once,
 }
 
 impl Paging {
-    pub fn new(src: &Source, options: &PagingOptions) -> Self {
+    pub fn new(src: &Source) -> Self {
         Paging {
-            utilization: options.utilization,
             swaps: src.path("proc/swaps"),
             buf: String::new(),
             device: String::new(),
             counters: Counters::new(kernel_word_bits(&src.info().machine)),
             last_minor: None,
-            swaps_missing_logged: false,
-            vmstat_gaps_logged: false,
+            swaps_missing_noted: Once::default(),
+            vmstat_gaps_noted: Once::default(),
         }
     }
 
-    /// Emits usage and utilization from `/proc/swaps`.
+    /// Emits usage and utilization from one read of `/proc/swaps`.
     fn swap_space(&mut self, src: &Source, out: &mut Builder) -> Result<(), CollectError> {
         let usage_on = out.enabled(&semconv::SYSTEM_PAGING_USAGE);
-        let utilization_on = self.utilization && out.enabled(&semconv::SYSTEM_PAGING_UTILIZATION);
+        let utilization_on = out.enabled(&semconv::SYSTEM_PAGING_UTILIZATION);
         if !usage_on && !utilization_on {
             return Ok(());
         }
@@ -226,8 +198,7 @@ impl Paging {
             Ok(()) => {}
             Err(ReadError::NotFound) => {
                 // CONFIG_SWAP=n kernels have no /proc/swaps.
-                if !self.swaps_missing_logged {
-                    self.swaps_missing_logged = true;
+                if self.swaps_missing_noted.first() {
                     log::debug!(
                         "{}: not found (kernel without swap support?); no swap usage",
                         self.swaps.display()
@@ -237,72 +208,43 @@ impl Paging {
             }
             Err(e) => return Err(CollectError::read(&self.swaps, e)),
         }
+        let usage = out.open(&semconv::SYSTEM_PAGING_USAGE);
+        let utilization = out.open(&semconv::SYSTEM_PAGING_UTILIZATION);
         let mut first_error = None;
         let mut devices = 0usize;
-        {
-            let mut usage = out.metric(&semconv::SYSTEM_PAGING_USAGE);
-            for (index, line) in self.buf.lines().enumerate() {
-                let swap = match parse_swaps_line(line) {
-                    Ok(Some(swap)) => swap,
-                    Ok(None) => continue,
-                    Err(what) => {
-                        first_error.get_or_insert_with(|| {
-                            CollectError::malformed(&self.swaps, Some(index + 1), what)
-                        });
-                        continue;
-                    }
-                };
-                devices += 1;
-                decode_octal_escapes(swap.filename, &mut self.device);
-                let used = swap.used_kib.min(swap.size_kib);
-                // parse_swaps_line proved both fit an i64 in bytes.
-                usage.point(
-                    &[
-                        (semconv::DEVICE, &self.device),
-                        (semconv::STATE, semconv::USED),
-                    ],
-                    (used * KIB) as i64,
-                );
-                usage.point(
-                    &[
-                        (semconv::DEVICE, &self.device),
-                        (semconv::STATE, semconv::FREE),
-                    ],
-                    ((swap.size_kib - used) * KIB) as i64,
-                );
-            }
-            if devices == 0 && first_error.is_none() {
-                usage.point(&[(semconv::STATE, semconv::USED)], 0);
-                usage.point(&[(semconv::STATE, semconv::FREE)], 0);
-            }
-        }
-        if utilization_on {
-            let mut utilization = out.metric(&semconv::SYSTEM_PAGING_UTILIZATION);
-            for line in self.buf.lines() {
-                let Ok(Some(swap)) = parse_swaps_line(line) else {
-                    continue;
-                };
-                if swap.size_kib == 0 {
+        for (index, line) in self.buf.lines().enumerate() {
+            let swap = match parse_swaps_line(line) {
+                Ok(Some(swap)) => swap,
+                Ok(None) => continue,
+                Err(what) => {
+                    first_error.get_or_insert_with(|| {
+                        CollectError::malformed(&self.swaps, Some(index + 1), what)
+                    });
                     continue;
                 }
-                decode_octal_escapes(swap.filename, &mut self.device);
-                let used = swap.used_kib.min(swap.size_kib);
+            };
+            devices += 1;
+            self.device.clear();
+            unescape_octal(swap.filename, &mut self.device);
+            let used = swap.used_kib.min(swap.size_kib);
+            let free = swap.size_kib - used;
+            let device = (semconv::DEVICE, self.device.as_str());
+            let (used_attrs, free_attrs) = (
+                [device, (semconv::STATE, semconv::USED)],
+                [device, (semconv::STATE, semconv::FREE)],
+            );
+            // parse_swaps_line proved both fit an i64 in bytes.
+            out.point(usage, &used_attrs, to_int(used.saturating_mul(KIB)));
+            out.point(usage, &free_attrs, to_int(free.saturating_mul(KIB)));
+            if swap.size_kib > 0 {
                 let size = swap.size_kib as f64;
-                utilization.point(
-                    &[
-                        (semconv::DEVICE, &self.device),
-                        (semconv::STATE, semconv::USED),
-                    ],
-                    used as f64 / size,
-                );
-                utilization.point(
-                    &[
-                        (semconv::DEVICE, &self.device),
-                        (semconv::STATE, semconv::FREE),
-                    ],
-                    (swap.size_kib - used) as f64 / size,
-                );
+                out.point(utilization, &used_attrs, used as f64 / size);
+                out.point(utilization, &free_attrs, free as f64 / size);
             }
+        }
+        if devices == 0 && first_error.is_none() {
+            out.point(usage, &[(semconv::STATE, semconv::USED)], 0);
+            out.point(usage, &[(semconv::STATE, semconv::FREE)], 0);
         }
         first_error.map_or(Ok(()), Err)
     }
@@ -315,9 +257,7 @@ impl Paging {
             return Ok(());
         }
         let (stat, bad_line) = {
-            let text = src
-                .vmstat()
-                .map_err(|e| CollectError::read(src.vmstat_path(), e))?;
+            let text = required_vmstat(src)?;
             parse_vmstat(&text)
         };
         let bad = bad_line
@@ -330,8 +270,7 @@ impl Paging {
             stat.pgfault,
             stat.pgmajfault,
         ];
-        if bad.is_none() && fields.iter().any(Option::is_none) && !self.vmstat_gaps_logged {
-            self.vmstat_gaps_logged = true;
+        if bad.is_none() && fields.iter().any(Option::is_none) && self.vmstat_gaps_noted.first() {
             log::debug!(
                 "{}: some of pswpin, pswpout, pgpgin, pgpgout, pgfault, pgmajfault are missing; their points are omitted",
                 src.vmstat_path().display()
@@ -342,8 +281,6 @@ impl Paging {
         let ([pswpin, pswpout, pgpgin, pgpgout, pgfault, pgmajfault], start) =
             self.counters.update("vmstat", tick, raw, false);
         self.counters.prune(tick);
-        // Extended values can exceed i64 only after ~2^63 events: saturate rather than wrap.
-        let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         {
             let mut operations = out.metric(&semconv::SYSTEM_PAGING_OPERATIONS);
             for (present, value, direction, kind) in [
@@ -356,7 +293,7 @@ impl Paging {
                     operations.point_since(
                         start,
                         &[(semconv::DIRECTION, direction), (semconv::TYPE, kind)],
-                        int(value),
+                        to_int(value),
                     );
                 }
             }
@@ -364,13 +301,21 @@ impl Paging {
         {
             let mut faults = out.metric(&semconv::SYSTEM_PAGING_FAULTS);
             if stat.pgmajfault.is_some() {
-                faults.point_since(start, &[(semconv::TYPE, semconv::MAJOR)], int(pgmajfault));
+                faults.point_since(
+                    start,
+                    &[(semconv::TYPE, semconv::MAJOR)],
+                    to_int(pgmajfault),
+                );
             }
             if stat.pgfault.is_some() && stat.pgmajfault.is_some() {
                 let minor =
                     LastMinor::next(self.last_minor, minor_faults(pgfault, pgmajfault), start);
                 self.last_minor = Some(minor);
-                faults.point_since(start, &[(semconv::TYPE, semconv::MINOR)], int(minor.value));
+                faults.point_since(
+                    start,
+                    &[(semconv::TYPE, semconv::MINOR)],
+                    to_int(minor.value),
+                );
             }
         }
         bad.map_or(Ok(()), Err)
@@ -378,10 +323,6 @@ impl Paging {
 }
 
 impl Collect for Paging {
-    fn name(&self) -> &'static str {
-        "paging"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
@@ -448,23 +389,6 @@ mod tests {
         assert!(parse_swaps_line("/dev/zram0 partition 9007199254740991 0 1").is_ok());
     }
 
-    #[test]
-    fn octal_escapes_are_decoded() {
-        let mut out = String::from("old");
-        decode_octal_escapes("/var/tmp/my\\040swap", &mut out);
-        assert_eq!(out, "/var/tmp/my swap");
-        decode_octal_escapes("/a\\011b\\012c\\134d", &mut out);
-        assert_eq!(out, "/a\tb\nc\\d");
-        decode_octal_escapes("/dev/zram0", &mut out);
-        assert_eq!(out, "/dev/zram0");
-        // Not an escape, or not ASCII: kept as written.
-        for raw in ["/x\\", "/x\\04", "/x\\089", "/x\\400", "/x\\351", "\\\\040"] {
-            decode_octal_escapes(raw, &mut out);
-            let expected = if raw == "\\\\040" { "\\ " } else { raw };
-            assert_eq!(out, expected, "{raw}");
-        }
-    }
-
     // Linux 6.18 x86_64, the lines of /proc/vmstat around the keys used.
     const VMSTAT: &str = "nr_free_pages 5784460\nnr_zone_inactive_anon 0\npgpgin 3718501\n\
 pgpgout 2959580\npswpin 0\npswpout 0\npgalloc_dma 0\npgfree 22004123\npgactivate 0\n\
@@ -514,7 +438,7 @@ pgfault 15934000\npgmajfault 4201\npgrefill 0\noom_kill 0\n";
             bad,
             Some((
                 2,
-                "expected \"<name> <counter>\", found \"pgpgout x\"".into()
+                "expected \"pgpgout <counter>\", found \"pgpgout x\"".into()
             ))
         );
         assert_eq!(parse_vmstat("").0, Vmstat::default());
@@ -566,7 +490,8 @@ pgfault 15934000\npgmajfault 4201\npgrefill 0\noom_kill 0\n";
             for line in text.lines() {
                 if let Ok(Some(swap)) = parse_swaps_line(line) {
                     assert!(swap.size_kib.checked_mul(KIB).is_some());
-                    decode_octal_escapes(swap.filename, &mut device);
+                    device.clear();
+                    unescape_octal(swap.filename, &mut device);
                 }
             }
         });

@@ -24,8 +24,9 @@
 //! `RawDir`), not `std::fs::read_dir`, which allocates a name for every entry: with a few
 //! hundred processes that was the collector's only per-tick allocation.
 
-use super::counter::{Counters, Width, kernel_word_bits};
-use super::{Collect, CollectError, parse_counter};
+use super::counter::{Counters, Width, kernel_word_bits, to_int};
+use super::text::{keyed_counter, split_pid_stat};
+use super::{Collect, CollectError, required_stat};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
@@ -33,6 +34,12 @@ use crate::source::{ReadError, Source};
 use rustix::fs::{Mode, OFlags, RawDir};
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// What this collector emits (the registry's list).
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSTEM_PROCESSES_COUNT.info,
+    &semconv::SYSTEM_PROCESSES_CREATED.info,
+];
 
 /// Bytes of `getdents64` buffer: ~300 `/proc` entries per call.
 const DIRENT_BUFFER: usize = 8192;
@@ -51,36 +58,6 @@ pub fn status_index(state: char) -> usize {
         'I' => 5,
         _ => UNKNOWN,
     }
-}
-
-/// The state letter of a `/proc/<pid>/stat`: the first non-blank character after the last
-/// `)`; `None` when there is no `)` or nothing after it.
-pub fn parse_pid_stat_state(text: &str) -> Option<char> {
-    let (_, after_comm) = text.rsplit_once(')')?;
-    after_comm
-        .trim_start_matches(' ')
-        .chars()
-        .next()
-        .filter(|c| !c.is_whitespace())
-}
-
-/// The `processes` line of `/proc/stat`: forks since boot. `Err((line number, text))` when
-/// it is malformed, `Ok(None)` when there is none.
-pub fn parse_stat_processes(text: &str) -> Result<Option<u64>, (usize, String)> {
-    for (index, line) in text.lines().enumerate() {
-        let mut fields = line.split_ascii_whitespace();
-        if fields.next() != Some("processes") {
-            continue;
-        }
-        return match (fields.next().and_then(parse_counter), fields.next()) {
-            (Some(forks), None) => Ok(Some(forks)),
-            _ => Err((
-                index + 1,
-                format!("expected \"processes <counter>\", found \"{line}\""),
-            )),
-        };
-    }
-    Ok(None)
 }
 
 /// What one walk of `<root>/proc` found.
@@ -145,7 +122,7 @@ impl Processes {
             set_pid_stat(&mut self.pid_stat, &self.proc_dir, pid);
             match src.read_into(&self.pid_stat, &mut self.buf) {
                 Ok(()) => {
-                    let state = parse_pid_stat_state(&self.buf);
+                    let state = split_pid_stat(&self.buf).and_then(|(_, fields)| fields.state());
                     census.counts[state.map_or(UNKNOWN, status_index)] += 1;
                     if state.is_none() && census.damaged.is_none() {
                         census.damaged = Some(CollectError::malformed(
@@ -181,10 +158,6 @@ fn set_pid_stat(path: &mut PathBuf, proc_dir: &Path, pid: &str) {
 }
 
 impl Collect for Processes {
-    fn name(&self) -> &'static str {
-        "processes"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
@@ -197,10 +170,7 @@ impl Collect for Processes {
                 Ok(census) => {
                     let mut count = out.metric(&semconv::SYSTEM_PROCESSES_COUNT);
                     for (status, n) in semconv::PROCESS_STATUSES.iter().zip(census.counts) {
-                        count.point(
-                            &[(semconv::STATUS, status)],
-                            i64::try_from(n).unwrap_or(i64::MAX),
-                        );
+                        count.point(&[(semconv::STATUS, status)], to_int(n));
                     }
                     if census.vanished > 0 {
                         log::debug!(
@@ -215,11 +185,9 @@ impl Collect for Processes {
             }
         }
         if out.enabled(&semconv::SYSTEM_PROCESSES_CREATED) {
-            let forks = src
-                .stat()
-                .map_err(|e| CollectError::read(src.stat_path(), e))
+            let forks = required_stat(src)
                 .and_then(|stat| {
-                    parse_stat_processes(&stat).map_err(|(line, what)| {
+                    keyed_counter(&stat, "processes").map_err(|(line, what)| {
                         CollectError::malformed(src.stat_path(), Some(line), what)
                     })
                 })
@@ -237,7 +205,7 @@ impl Collect for Processes {
                     out.metric(&semconv::SYSTEM_PROCESSES_CREATED).point_since(
                         start,
                         &[],
-                        i64::try_from(forks).unwrap_or(i64::MAX),
+                        to_int(forks),
                     );
                 }
                 Err(e) => {
@@ -257,6 +225,14 @@ mod tests {
     const SYSTEMD: &str = "1 (systemd) S 0 1 1 0 -1 4194560 41310 2133856 141 1411 104 143 3405 2147 20 0 1 0 20 23412736 3197 18446744073709551615 1 1 0 0 0 0 671173123 4096 1260 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
     const KWORKER: &str = "7 (kworker/0:0H-events_highpri) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 0 -20 1 0 21 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
     const ODD_COMM: &str = "4242 (my) proc) R 1 4242 4242 0 -1 4194560 215 0 0 0 1 0 0 0 20 0 1 0 3312 2723840 224 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+
+    fn parse_pid_stat_state(text: &str) -> Option<char> {
+        split_pid_stat(text).and_then(|(_, fields)| fields.state())
+    }
+
+    fn parse_stat_processes(stat: &str) -> Result<Option<u64>, (usize, String)> {
+        keyed_counter(stat, "processes")
+    }
 
     #[test]
     fn state_is_after_the_last_paren() {

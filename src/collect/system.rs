@@ -6,12 +6,15 @@
 //! upstream's `sysinfo(2)` gives whole seconds.
 //! Input: `35.81 66.13`; only the first field is used.
 
-use super::{Collect, CollectError};
+use super::{Collect, CollectError, read_required};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::Source;
 use std::path::PathBuf;
+
+/// What this collector emits (the registry's list).
+pub const METRICS: &[&semconv::Info] = &[&semconv::SYSTEM_UPTIME.info];
 
 /// Seconds since boot: the first field of `/proc/uptime`.
 pub fn parse_uptime(text: &str) -> Result<f64, String> {
@@ -43,18 +46,13 @@ impl System {
 }
 
 impl Collect for System {
-    fn name(&self) -> &'static str {
-        "system"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
         _tick: &Tick,
         out: &mut Builder,
     ) -> Result<(), CollectError> {
-        src.read_into(&self.path, &mut self.buf)
-            .map_err(|e| CollectError::read(&self.path, e))?;
+        read_required(src, &self.path, &mut self.buf)?;
         let uptime = parse_uptime(&self.buf)
             .map_err(|what| CollectError::malformed(&self.path, Some(1), what))?;
         out.metric(&semconv::SYSTEM_UPTIME).point(&[], uptime);

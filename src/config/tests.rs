@@ -1,6 +1,8 @@
 //! Flag and `OTEL_*` merging, with the environment passed in.
 
 use super::*;
+use crate::collect::metric;
+use crate::config::otlp::DEFAULT_TIMEOUT;
 use std::collections::HashMap;
 
 fn config(args: &[&str], vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -27,7 +29,22 @@ fn defaults() {
         c.otlp.user_agent,
         concat!("sysotlp/", env!("CARGO_PKG_VERSION"))
     );
-    assert_eq!(c.collectors, CollectorName::ALL.to_vec());
+    assert_eq!(
+        c.collect.collectors,
+        [
+            "cpu",
+            "memory",
+            "load",
+            "disk",
+            "filesystem",
+            "network",
+            "paging",
+            "processes",
+            "system",
+            "agent"
+        ]
+    );
+    assert_eq!(c.collect.options, crate::collect::Options::default());
     assert_eq!(c.root, PathBuf::from("/"));
     assert_eq!(c.log_filter, "warn,sysotlp=info");
     assert!(c.warnings.is_empty());
@@ -344,10 +361,7 @@ fn log_level_precedence() {
 #[test]
 fn collectors_run_in_table_order_whatever_the_flag_order() {
     let c = config(&["--collectors", "memory,cpu", "--collectors", "cpu"], &[]).unwrap();
-    assert_eq!(
-        c.collectors,
-        vec![CollectorName::Cpu, CollectorName::Memory]
-    );
+    assert_eq!(c.collect.collectors, ["cpu", "memory"]);
 }
 
 #[test]
@@ -376,27 +390,41 @@ fn enable_and_disable_take_collectors_and_metric_names() {
     )
     .unwrap();
     assert_eq!(
-        c.collectors,
-        vec![CollectorName::Cpu, CollectorName::Memory],
+        c.collect.collectors,
+        ["cpu", "memory"],
         "a metric name starts no collector"
     );
-    assert!(c.filesystem.utilization);
-    assert_eq!(c.disabled_metrics, vec!["system.cpu.logical.count"]);
+    let is_on = |c: &Config, name: &str| c.collect.metrics.is_on(metric(name).unwrap());
+    assert!(is_on(&c, "system.filesystem.utilization"));
+    assert!(!is_on(&c, "system.cpu.logical.count"));
+    assert_eq!(c.collect.metrics.off, vec!["system.cpu.logical.count"]);
     let c = config(&["--disable", "disk,network"], &[]).unwrap();
+    assert!(!c.collect.collectors.contains(&"disk") && !c.collect.collectors.contains(&"network"));
+    for optional in [
+        "system.network.conntrack.count",
+        "system.paging.utilization",
+        "system.filesystem.utilization",
+    ] {
+        assert!(!is_on(&c, optional), "{optional} is off by default");
+    }
+    let c = config(
+        &[
+            "--enable",
+            "system.network.conntrack.count",
+            "--disable",
+            "system.network.conntrack.count",
+        ],
+        &[],
+    )
+    .unwrap();
     assert!(
-        !c.collectors.contains(&CollectorName::Disk)
-            && !c.collectors.contains(&CollectorName::Network)
+        !is_on(&c, "system.network.conntrack.count"),
+        "the later flag wins"
     );
-    assert!(
-        !c.network.conntrack && !c.paging.utilization && !c.filesystem.utilization,
-        "optional metrics are off"
-    );
-    assert!(
-        config(&["--enable", "system.network.conntrack.count"], &[])
-            .unwrap()
-            .network
-            .conntrack
-    );
+    assert!(is_on(
+        &config(&["--enable", "system.network.conntrack.count"], &[]).unwrap(),
+        "system.network.conntrack.count"
+    ));
     let e = config(&["--enable", "system.cpu.magic"], &[])
         .unwrap_err()
         .to_string();
@@ -406,28 +434,44 @@ fn enable_and_disable_take_collectors_and_metric_names() {
 #[test]
 fn filters_have_spec_defaults_replaced_by_flag_or_variable() {
     let c = config(&[], &[]).unwrap();
-    assert!(!c.disk.filter.allows("loop0") && c.disk.filter.allows("sda"));
-    assert!(!c.network.filter.allows("veth12ab") && c.network.filter.allows("eth0"));
-    assert!(!c.filesystem.types.allows("squashfs"));
-    assert!(c.filesystem.types.include[0].is_keyword("physical"));
     assert!(
-        !c.filesystem
+        !c.collect.options.disk.filter.allows("loop0")
+            && c.collect.options.disk.filter.allows("sda")
+    );
+    assert!(
+        !c.collect.options.network.filter.allows("veth12ab")
+            && c.collect.options.network.filter.allows("eth0")
+    );
+    assert!(!c.collect.options.filesystem.types.allows("squashfs"));
+    assert!(c.collect.options.filesystem.types.include[0].is_keyword("physical"));
+    assert!(
+        !c.collect
+            .options
+            .filesystem
             .mountpoints
             .allows("/var/lib/docker/overlay2/x/merged")
     );
-    assert!(c.filesystem.mountpoints.allows("/var/lib/dockerd"));
+    assert!(
+        c.collect
+            .options
+            .filesystem
+            .mountpoints
+            .allows("/var/lib/dockerd")
+    );
     let c = config(
         &["--disk-exclude", "none"],
         &[("SYSOTLP_DISK_EXCLUDE", "sda")],
     )
     .unwrap();
     assert!(
-        c.disk.filter.allows("loop0") && c.disk.filter.allows("sda"),
+        c.collect.options.disk.filter.allows("loop0")
+            && c.collect.options.disk.filter.allows("sda"),
         "none empties the list; a flag beats the variable"
     );
     let c = config(&[], &[("SYSOTLP_DISK_EXCLUDE", "sda")]).unwrap();
     assert!(
-        c.disk.filter.allows("loop0") && !c.disk.filter.allows("sda"),
+        c.collect.options.disk.filter.allows("loop0")
+            && !c.collect.options.disk.filter.allows("sda"),
         "the variable replaces the default"
     );
     let c = config(
@@ -436,9 +480,9 @@ fn filters_have_spec_defaults_replaced_by_flag_or_variable() {
     )
     .unwrap();
     assert!(
-        c.network.filter.allows("eth1")
-            && c.network.filter.allows("wlan0")
-            && !c.network.filter.allows("lo")
+        c.collect.options.network.filter.allows("eth1")
+            && c.collect.options.network.filter.allows("wlan0")
+            && !c.collect.options.network.filter.allows("lo")
     );
     let e = config(&[], &[("SYSOTLP_NETWORK_EXCLUDE", "re:(")])
         .unwrap_err()
@@ -452,13 +496,24 @@ fn filters_have_spec_defaults_replaced_by_flag_or_variable() {
 #[test]
 fn statfs_timeout_is_capped_at_half_the_interval() {
     assert_eq!(
-        config(&[], &[]).unwrap().filesystem.statfs_timeout,
+        config(&[], &[])
+            .unwrap()
+            .collect
+            .options
+            .filesystem
+            .statfs_timeout,
         Duration::from_secs(5)
     );
     let c = config(&["--interval", "1s"], &[]).unwrap();
-    assert_eq!(c.filesystem.statfs_timeout, Duration::from_millis(500));
+    assert_eq!(
+        c.collect.options.filesystem.statfs_timeout,
+        Duration::from_millis(500)
+    );
     let c = config(&["--statfs-timeout", "50ms"], &[]).unwrap();
-    assert_eq!(c.filesystem.statfs_timeout, Duration::from_millis(50));
+    assert_eq!(
+        c.collect.options.filesystem.statfs_timeout,
+        Duration::from_millis(50)
+    );
     assert!(config(&["--statfs-timeout", "0s"], &[]).is_err());
 }
 

@@ -2,10 +2,11 @@
 //!
 //! Reads: each tick's encoded request; `Outcome`s of attempts; the clock.
 //! Emits: HTTP attempts, the backlog (`Queue`, optionally spooled), retry times for the loop
-//! to wake at, self-metric counters (`Telemetry`), and rate-limited log lines (exporter spec
-//! §3.1, §5.2): the first failure of an outage is one WARN, repeats are summarised at most
-//! every 10 minutes, the recovery is one INFO with the count of replayed batches; a dropped
-//! batch is one ERROR.
+//! to wake at, self-metric counters (`Telemetry`), and failures to `report` (exporter spec
+//! §3.1, §5.2), keyed `export` and classed by error type: the first retryable failure of an
+//! outage is one WARN, the first dropped batch of a kind one ERROR, repeats are counted and
+//! summarised (each attempt is a DEBUG line), the recovery is one INFO with the count of
+//! replayed batches.
 //! A tick's request is sent at once when nothing is queued and no backoff is pending;
 //! otherwise it joins the backlog. The backlog drains head first, strictly FIFO
 //! (Prometheus-style stores reject samples older than the newest), within the time left
@@ -16,16 +17,19 @@ use super::gzip::Gzip;
 use super::http::HttpExporter;
 use super::queue::{Dropped, Queue};
 use super::{ErrorType, Outcome};
+use crate::report::{Failure, Report};
 use crate::schedule::wall_clock_unix_nano;
 use crate::telemetry::{DropReason, RequestOutcome, Telemetry};
 use crate::units;
 use std::cell::RefCell;
+use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-const SUMMARY_EVERY: Duration = Duration::from_secs(600);
+/// The `report` source of every export failure.
+const EXPORT: &str = "export";
 
 /// Settings of the delivery path.
 #[derive(Debug, Clone)]
@@ -39,12 +43,57 @@ pub struct DeliveryOptions {
     pub min_attempt: Duration,
 }
 
-/// An ongoing outage, for rate-limited logging.
+/// An export failure as `report` sees it: of one class per error type (a 503 outage turning
+/// into refused connections is news; the next 503 is not).
 #[derive(Debug)]
-struct Outage {
-    since: Instant,
-    attempts: u64,
-    last_logged: Instant,
+enum ExportFailure {
+    /// Retryable: queued and tried again after `delay`.
+    Retry {
+        error: ErrorType,
+        detail: String,
+        delay: Duration,
+        queued: usize,
+    },
+    /// Not retryable: the batch of `points` was dropped.
+    Dropped {
+        error: ErrorType,
+        detail: String,
+        points: u32,
+    },
+}
+
+impl ExportFailure {
+    fn error(&self) -> ErrorType {
+        match self {
+            ExportFailure::Retry { error, .. } | ExportFailure::Dropped { error, .. } => *error,
+        }
+    }
+}
+
+impl fmt::Display for ExportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportFailure::Retry {
+                detail,
+                delay,
+                queued,
+                ..
+            } => write!(
+                f,
+                "{detail}; retrying in {:.1} s ({queued} batches queued)",
+                delay.as_secs_f64()
+            ),
+            ExportFailure::Dropped { detail, points, .. } => {
+                write!(f, "{points} data points dropped (not retryable): {detail}")
+            }
+        }
+    }
+}
+
+impl Failure for ExportFailure {
+    fn same_class(&self, other: &ExportFailure) -> bool {
+        self.error() == other.error()
+    }
 }
 
 /// The delivery path of the OTLP exporter.
@@ -57,7 +106,8 @@ pub struct Delivery {
     compressed: Vec<u8>,
     options: DeliveryOptions,
     telemetry: Rc<RefCell<Telemetry>>,
-    outage: Option<Outage>,
+    report: Report<ExportFailure>,
+    /// Batches delivered from the backlog since the outage began.
     replayed: u64,
     reported: Dropped,
     /// Set by SIGTERM/SIGINT: a drain stops between attempts so the shutdown starts at once.
@@ -82,7 +132,7 @@ impl Delivery {
             compressed: Vec::new(),
             options,
             telemetry,
-            outage: None,
+            report: Report::new(""),
             replayed: 0,
             reported: Dropped::default(),
             stop,
@@ -149,7 +199,7 @@ impl Delivery {
                     self.queue.push(wire, gzip, points, created_unix_nano, now);
                     self.schedule_retry(&result, Instant::now());
                 }
-                Outcome::Failed { detail, .. } => self.dropped(points, detail),
+                Outcome::Failed { error, detail } => self.dropped(points, *error, detail),
                 Outcome::Closed => {}
             }
             outcome = Some(result);
@@ -206,12 +256,12 @@ impl Delivery {
                     self.replayed += 1;
                     self.recovered();
                 }
-                Outcome::Failed { detail, .. } => {
-                    let detail = detail.clone();
+                Outcome::Failed { error, detail } => {
+                    let (error, detail) = (*error, detail.clone());
                     self.queue.pop();
                     self.backoff.reset();
                     self.retry_at = None;
-                    self.dropped(entry.points, &detail);
+                    self.dropped(entry.points, error, &detail);
                 }
                 Outcome::Retry { .. } => {
                     // Backoff and Retry-After count from the end of the attempt.
@@ -279,9 +329,9 @@ impl Delivery {
 
     fn schedule_retry(&mut self, result: &Outcome, now: Instant) {
         let Outcome::Retry {
+            error,
             retry_after,
             detail,
-            ..
         } = result
         else {
             return;
@@ -296,59 +346,42 @@ impl Delivery {
             None => self.backoff.next_delay(),
         };
         self.retry_at = Some(now + delay);
-        let queued = self.queue.len();
-        match &mut self.outage {
-            None => {
-                log::warn!(
-                    "export failing: {detail}; retrying in {:.1} s ({queued} batches queued)",
-                    delay.as_secs_f64()
-                );
-                self.outage = Some(Outage {
-                    since: now,
-                    attempts: 1,
-                    last_logged: now,
-                });
-            }
-            Some(outage) => {
-                outage.attempts += 1;
-                if now.duration_since(outage.last_logged) >= SUMMARY_EVERY {
-                    outage.last_logged = now;
-                    log::warn!(
-                        "still failing: {} attempts in {} min, last: {detail} ({queued} batches queued)",
-                        outage.attempts,
-                        now.duration_since(outage.since).as_secs() / 60
-                    );
-                } else {
-                    log::debug!(
-                        "export attempt failed: {detail}; retrying in {:.1} s ({queued} queued)",
-                        delay.as_secs_f64()
-                    );
-                }
-            }
+        let failure = ExportFailure::Retry {
+            error: *error,
+            detail: detail.clone(),
+            delay,
+            queued: self.queue.len(),
+        };
+        if !self.report.failed(log::Level::Warn, EXPORT, failure, now) {
+            log::debug!(
+                "export attempt failed: {detail}; retrying in {:.1} s ({} queued)",
+                delay.as_secs_f64(),
+                self.queue.len()
+            );
         }
     }
 
     fn recovered(&mut self) {
         self.backoff.reset();
         self.retry_at = None;
-        if self.queue.is_empty() {
-            if let Some(outage) = self.outage.take() {
-                log::info!(
-                    "export recovered after {} s; {} queued batches delivered",
-                    outage.since.elapsed().as_secs(),
-                    self.replayed
-                );
-                self.replayed = 0;
-            }
+        if self.queue.is_empty() && self.report.is_failing(EXPORT) {
+            let delivered = format!("; {} queued batches delivered", self.replayed);
+            self.report.succeeded(EXPORT, Instant::now(), &delivered);
+            self.replayed = 0;
         }
     }
 
-    fn dropped(&mut self, points: u32, detail: &str) {
+    fn dropped(&mut self, points: u32, error: ErrorType, detail: &str) {
         if self.queue.is_empty() {
             self.backoff.reset();
-            self.outage = None;
         }
-        log::error!("export failed, {points} data points dropped (not retryable): {detail}");
+        let failure = ExportFailure::Dropped {
+            error,
+            detail: detail.to_string(),
+            points,
+        };
+        self.report
+            .failed(log::Level::Error, EXPORT, failure, Instant::now());
         self.telemetry
             .borrow_mut()
             .exporter
@@ -360,12 +393,19 @@ impl Delivery {
         let dropped = self.queue.dropped();
         let mut telemetry = self.telemetry.borrow_mut();
         let stats = &mut telemetry.exporter;
+        // The queue's totals only grow; saturating all the same, a miscount must not panic.
         stats.drop_points(
             DropReason::QueueFull,
-            dropped.queue_full - self.reported.queue_full,
+            dropped.queue_full.saturating_sub(self.reported.queue_full),
         );
-        stats.drop_points(DropReason::MaxAge, dropped.max_age - self.reported.max_age);
-        stats.drop_points(DropReason::Corrupt, dropped.corrupt - self.reported.corrupt);
+        stats.drop_points(
+            DropReason::MaxAge,
+            dropped.max_age.saturating_sub(self.reported.max_age),
+        );
+        stats.drop_points(
+            DropReason::Corrupt,
+            dropped.corrupt.saturating_sub(self.reported.corrupt),
+        );
         self.reported = dropped;
         stats.reported = true;
         stats.queue_batches = self.queue.len() as u64;

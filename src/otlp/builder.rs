@@ -1,19 +1,25 @@
 //! The request under construction, reused tick after tick.
 //!
-//! Reads: points from collectors (`metric(&semconv::X).point(attrs, value)`).
+//! Reads: points from collectors: `open(&semconv::X)` gives a handle, `point(handle, attrs,
+//! value)` writes through it; several metrics may be open at once, so a collector emits
+//! every metric of a device as it parses the device's line. `metric(&semconv::X)` is the
+//! same for one metric at a time.
 //! Emits: the resource, scope and metrics of one `ExportMetricsServiceRequest`, which
-//! `encode` and `json` serialise. Every slot (metric, point, attribute, string) is kept and
-//! overwritten in place on the next tick, so a host whose set of series is stable allocates
-//! nothing here in steady state; a metric that gets no point is not emitted.
+//! `encode` and `json` serialise after `finish`. Every slot (metric, point, attribute,
+//! string) is kept and overwritten in place on the next tick, so a host whose set of series
+//! is stable allocates nothing here in steady state. Metrics appear in the order they were
+//! opened; a metric that got no point is not emitted; one switched off (`Switches`) takes
+//! no points.
 
 use super::{
     AggregationTemporality, AnyValue, Gauge, InstrumentationScope, KeyValue, Metric,
     NumberDataPoint, Resource, Sum, any_value, metric, number_data_point,
 };
-use crate::semconv::{self, Kind};
+use crate::semconv::{self, Kind, Switches};
+use std::marker::PhantomData;
 
 /// `i64` → `asInt`, `f64` → `asDouble` (spec/metrics.md §1.1: one type per metric).
-pub trait PointValue: Copy + sealed::Sealed + 'static {
+pub trait PointValue: Copy + semconv::Value + sealed::Sealed + 'static {
     #[doc(hidden)]
     fn to_value(self) -> number_data_point::Value;
 }
@@ -36,27 +42,48 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
+/// An open metric of this tick: where its points go. `None` when the metric is switched
+/// off; its points are then dropped. Valid until `finish`.
+pub struct Open<V> {
+    slot: Option<usize>,
+    value: PhantomData<fn(V)>,
+}
+
+impl<V> Clone for Open<V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for Open<V> {}
+
 /// One resource with one scope, and this tick's metrics.
 #[derive(Debug)]
 pub struct Builder {
     resource: Resource,
     scope: InstrumentationScope,
+    /// Metric slots; `..used` were opened this tick (after `finish`: the emitted ones).
     metrics: Vec<Metric>,
+    /// Points written this tick into each slot.
+    lens: Vec<usize>,
     used: usize,
     points: usize,
     now_unix_nano: u64,
     start_unix_nano: u64,
-    disabled: Vec<&'static str>,
+    switches: Switches,
+    /// `finish` ran since `begin`: `metrics` is the request.
+    finished: bool,
 }
 
 impl Builder {
-    /// A builder for one resource; `attributes` in the order they are emitted.
+    /// A builder for one resource; `attributes` in the order they are emitted. Every metric
+    /// follows its default (on or off).
     pub fn new(attributes: &[(String, String)]) -> Builder {
-        Self::with_disabled(attributes, Vec::new())
+        Self::with_switches(attributes, Switches::default())
     }
 
-    /// Like `new`; points of the metrics named in `disabled` (`--disable`) are dropped.
-    pub fn with_disabled(attributes: &[(String, String)], disabled: Vec<&'static str>) -> Builder {
+    /// Like `new`, with the metrics `--enable` and `--disable` switched.
+    pub fn with_switches(attributes: &[(String, String)], switches: Switches) -> Builder {
         let mut resource = Resource::default();
         for (key, value) in attributes {
             resource.attributes.push(string_attribute(key, value));
@@ -69,11 +96,13 @@ impl Builder {
                 ..Default::default()
             },
             metrics: Vec::new(),
+            lens: Vec::new(),
             used: 0,
             points: 0,
             now_unix_nano: 0,
             start_unix_nano: 0,
-            disabled,
+            switches,
+            finished: true,
         }
     }
 
@@ -82,52 +111,28 @@ impl Builder {
     pub fn begin(&mut self, now_unix_nano: u64, start_unix_nano: u64) {
         self.used = 0;
         self.points = 0;
+        self.finished = false;
         self.now_unix_nano = now_unix_nano;
         self.start_unix_nano = start_unix_nano;
     }
 
-    /// A writer for `desc`'s points. The metric appears in the request only once a point is
-    /// written; all its points must be written before the next `metric` call.
-    pub fn metric<V: PointValue>(
-        &mut self,
-        desc: &'static semconv::Metric<V>,
-    ) -> MetricWriter<'_, V> {
-        let enabled = self.enabled(desc);
-        MetricWriter {
-            builder: self,
-            desc,
-            index: None,
-            points: 0,
-            enabled,
+    /// True when `desc` is on (its default, or switched by `--enable`/`--disable`):
+    /// collectors skip computing metrics that are off.
+    pub fn enabled(&self, desc: &semconv::Info) -> bool {
+        self.switches.is_on(desc)
+    }
+
+    /// Opens `desc` for this tick's points. Open each metric once per tick.
+    pub fn open<V: PointValue>(&mut self, desc: &'static semconv::Metric<V>) -> Open<V> {
+        if !self.enabled(desc) {
+            return Open {
+                slot: None,
+                value: PhantomData,
+            };
         }
-    }
-
-    /// False for a metric turned off with `--disable`: collectors may skip computing it.
-    pub fn enabled<V>(&self, desc: &semconv::Metric<V>) -> bool {
-        !self.disabled.contains(&desc.name)
-    }
-
-    pub fn resource(&self) -> &Resource {
-        &self.resource
-    }
-
-    pub fn scope(&self) -> &InstrumentationScope {
-        &self.scope
-    }
-
-    /// This tick's metrics, in the order written.
-    pub fn metrics(&self) -> &[Metric] {
-        self.metrics.get(..self.used).unwrap_or_default()
-    }
-
-    /// Data points written this tick.
-    pub fn point_count(&self) -> usize {
-        self.points
-    }
-
-    fn open<V>(&mut self, desc: &semconv::Metric<V>) -> usize {
         let index = self.used;
         self.used += 1;
+        *slot(&mut self.lens, index) = 0;
         let metric = slot(&mut self.metrics, index);
         set_str(&mut metric.name, desc.name);
         set_str(&mut metric.description, desc.description);
@@ -147,32 +152,115 @@ impl Builder {
                 }))
             }
         }
-        index
+        Open {
+            slot: Some(index),
+            value: PhantomData,
+        }
     }
 
-    fn points_of(&mut self, index: usize) -> Option<&mut Vec<NumberDataPoint>> {
-        match &mut self.metrics.get_mut(index)?.data {
-            Some(metric::Data::Gauge(gauge)) => Some(&mut gauge.data_points),
-            Some(metric::Data::Sum(sum)) => Some(&mut sum.data_points),
-            None => None,
+    /// A point of `metric` starting at boot time. `attributes` are (key, value) pairs, keys
+    /// from semconv.
+    pub fn point<V: PointValue>(
+        &mut self,
+        metric: Open<V>,
+        attributes: &[(&'static str, &str)],
+        value: V,
+    ) {
+        let start = self.start_unix_nano;
+        self.point_since(metric, start, attributes, value);
+    }
+
+    /// A point whose series started at `start_unix_nano` (hot-plug, reset, per process).
+    pub fn point_since<V: PointValue>(
+        &mut self,
+        metric: Open<V>,
+        start_unix_nano: u64,
+        attributes: &[(&'static str, &str)],
+        value: V,
+    ) {
+        let Some(index) = metric.slot else {
+            return;
+        };
+        let now = self.now_unix_nano;
+        let Some(len) = self.lens.get_mut(index) else {
+            return;
+        };
+        let Some(points) = self.metrics.get_mut(index).and_then(points_of) else {
+            return;
+        };
+        let point = slot(points, *len);
+        point.start_time_unix_nano = start_unix_nano;
+        point.time_unix_nano = now;
+        point.value = Some(value.to_value());
+        point.flags = 0;
+        set_attributes(&mut point.attributes, attributes);
+        *len += 1;
+        self.points += 1;
+    }
+
+    /// A writer for one metric's points: `out.metric(&semconv::X).point(attrs, value)`.
+    pub fn metric<V: PointValue>(
+        &mut self,
+        desc: &'static semconv::Metric<V>,
+    ) -> MetricWriter<'_, V> {
+        let metric = self.open(desc);
+        MetricWriter {
+            builder: self,
+            metric,
         }
+    }
+
+    /// Ends the tick: drops the points left over from a bigger earlier tick, and moves the
+    /// metrics that got points to the front (in open order), so `metrics` is the request.
+    pub fn finish(&mut self) {
+        let mut kept = 0;
+        for index in 0..self.used.min(self.metrics.len()) {
+            let len = self.lens.get(index).copied().unwrap_or(0);
+            if len == 0 {
+                continue;
+            }
+            if let Some(points) = self.metrics.get_mut(index).and_then(points_of) {
+                points.truncate(len);
+            }
+            self.metrics.swap(kept, index);
+            self.lens.swap(kept, index);
+            kept += 1;
+        }
+        self.used = kept;
+        self.finished = true;
+    }
+
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+
+    pub fn scope(&self) -> &InstrumentationScope {
+        &self.scope
+    }
+
+    /// This tick's metrics, in the order opened; only after `finish` (before it, slots may
+    /// hold points of an earlier, bigger tick).
+    pub fn metrics(&self) -> &[Metric] {
+        debug_assert!(self.finished, "Builder::metrics before finish");
+        self.metrics.get(..self.used).unwrap_or_default()
+    }
+
+    /// Data points written this tick.
+    pub fn point_count(&self) -> usize {
+        self.points
     }
 }
 
 /// Writes the points of one metric; see [`Builder::metric`].
 pub struct MetricWriter<'a, V: PointValue> {
     builder: &'a mut Builder,
-    desc: &'static semconv::Metric<V>,
-    index: Option<usize>,
-    points: usize,
-    enabled: bool,
+    metric: Open<V>,
 }
 
 impl<V: PointValue> MetricWriter<'_, V> {
     /// A point starting at boot time. `attributes` are (key, value) pairs, keys from semconv.
     pub fn point(&mut self, attributes: &[(&'static str, &str)], value: V) {
-        let start = self.builder.start_unix_nano;
-        self.point_since(start, attributes, value);
+        self.builder.point(self.metric, attributes, value);
     }
 
     /// A point whose series started at `start_unix_nano` (hot-plug, reset, per process).
@@ -182,35 +270,16 @@ impl<V: PointValue> MetricWriter<'_, V> {
         attributes: &[(&'static str, &str)],
         value: V,
     ) {
-        if !self.enabled {
-            return;
-        }
-        let index = match self.index {
-            Some(index) => index,
-            None => *self.index.insert(self.builder.open(self.desc)),
-        };
-        let now = self.builder.now_unix_nano;
-        let slot_index = self.points;
-        let Some(points) = self.builder.points_of(index) else {
-            return;
-        };
-        let point = slot(points, slot_index);
-        point.start_time_unix_nano = start_unix_nano;
-        point.time_unix_nano = now;
-        point.value = Some(value.to_value());
-        point.flags = 0;
-        set_attributes(&mut point.attributes, attributes);
-        self.points += 1;
-        self.builder.points += 1;
+        self.builder
+            .point_since(self.metric, start_unix_nano, attributes, value);
     }
 }
 
-impl<V: PointValue> Drop for MetricWriter<'_, V> {
-    fn drop(&mut self) {
-        let used = self.points;
-        if let Some(points) = self.index.and_then(|index| self.builder.points_of(index)) {
-            points.truncate(used);
-        }
+fn points_of(metric: &mut Metric) -> Option<&mut Vec<NumberDataPoint>> {
+    match &mut metric.data {
+        Some(metric::Data::Gauge(gauge)) => Some(&mut gauge.data_points),
+        Some(metric::Data::Sum(sum)) => Some(&mut sum.data_points),
+        None => None,
     }
 }
 
@@ -271,6 +340,7 @@ mod tests {
         b.metric(&SYSTEM_CPU_TIME).point(&[("state", "user")], 1.5);
         b.metric(&SYSTEM_CPU_LOGICAL_COUNT).point(&[], 4);
         b.metric(&SYSTEM_UPTIME).point_since(7, &[], 9.0);
+        b.finish();
         let m = b.metrics();
         assert_eq!(m.len(), 3);
         match &m[0].data {
@@ -315,17 +385,23 @@ mod tests {
             let _unused = b.metric(&SYSTEM_CPU_TIME);
         }
         b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
+        b.finish();
         assert_eq!(b.metrics().len(), 1);
         assert_eq!(b.metrics()[0].name, "system.uptime");
     }
 
     #[test]
     fn disabled_metrics_are_dropped() {
-        let mut b = Builder::with_disabled(&[], vec!["system.uptime"]);
+        let switches = Switches {
+            on: vec![],
+            off: vec!["system.uptime"],
+        };
+        let mut b = Builder::with_switches(&[], switches);
         b.begin(1, 1);
         assert!(!b.enabled(&SYSTEM_UPTIME));
         b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
         b.metric(&SYSTEM_CPU_LOGICAL_COUNT).point(&[], 2);
+        b.finish();
         assert_eq!(b.metrics().len(), 1);
         assert_eq!(b.point_count(), 1);
     }
@@ -340,8 +416,10 @@ mod tests {
             w.point(&[("cpu", "cpu1"), ("state", "user")], 2.0);
         }
         b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
+        b.finish();
         b.begin(2, 0);
         b.metric(&SYSTEM_CPU_TIME).point(&[("state", "idle")], 3.0);
+        b.finish();
         let m = b.metrics();
         assert_eq!(m.len(), 1, "uptime was not written this tick");
         let p = points(&m[0]);
@@ -355,5 +433,40 @@ mod tests {
             })
         );
         assert_eq!(p[0].time_unix_nano, 2);
+    }
+
+    #[test]
+    fn several_metrics_take_points_at_once_and_keep_open_order() {
+        let mut b = Builder::new(&[]);
+        b.begin(5, 1);
+        let time = b.open(&SYSTEM_CPU_TIME);
+        let empty = b.open(&SYSTEM_UPTIME);
+        let count = b.open(&SYSTEM_CPU_LOGICAL_COUNT);
+        for (cpu, value) in [("cpu0", 1.0), ("cpu1", 2.0)] {
+            b.point(count, &[("cpu", cpu)], 1);
+            b.point(time, &[("cpu", cpu)], value);
+        }
+        let _ = empty;
+        b.finish();
+        let names: Vec<&str> = b.metrics().iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["system.cpu.time", "system.cpu.logical.count"]);
+        assert_eq!(points(&b.metrics()[0]).len(), 2);
+        assert_eq!(
+            points(&b.metrics()[0])[1].value,
+            Some(number_data_point::Value::AsDouble(2.0))
+        );
+        assert_eq!(b.point_count(), 4);
+    }
+
+    #[test]
+    fn off_by_default_metrics_need_enable() {
+        use crate::semconv::SYSTEM_PAGING_UTILIZATION;
+        let b = Builder::new(&[]);
+        assert!(!b.enabled(&SYSTEM_PAGING_UTILIZATION));
+        let on = Switches {
+            on: vec!["system.paging.utilization"],
+            off: vec![],
+        };
+        assert!(Builder::with_switches(&[], on).enabled(&SYSTEM_PAGING_UTILIZATION));
     }
 }

@@ -93,6 +93,7 @@ mod tests {
             }
         }
         b.metric(&SYSTEM_MEMORY_LIMIT).point(&[], 8_000_000_000);
+        b.finish();
         let mut ours = vec![0xde, 0xad];
         encode(&b, &mut ours);
 
@@ -125,6 +126,7 @@ mod tests {
                 w.point(&[("cpu", cpu), ("state", "user")], 1.0);
             }
         }
+        b.finish();
         let mut ours = Vec::new();
         encode(&b, &mut ours);
         let decoded = ExportMetricsServiceRequest::decode(&ours[..]).unwrap();

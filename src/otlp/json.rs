@@ -318,6 +318,7 @@ mod tests {
         b.metric(&SYSTEM_CPU_TIME).point(&[("state", "idle")], 0.0);
         b.metric(&SYSTEM_CPU_LOGICAL_COUNT).point(&[], 4);
         b.metric(&SYSTEM_UPTIME).point(&[], f64::NAN);
+        b.finish();
         let mut out = String::new();
         write(&b, &mut out);
         let version = env!("CARGO_PKG_VERSION");
@@ -357,6 +358,7 @@ mod tests {
         let mut b = Builder::new(&[("host.name".into(), "h".into())]);
         b.begin(5, 3);
         b.metric(&SYSTEM_CPU_TIME).point(&[("state", "user")], 2.5);
+        b.finish();
         let mut bytes = Vec::new();
         crate::otlp::encode::encode(&b, &mut bytes);
         let decoded = ExportMetricsServiceRequest::decode(&bytes[..]).unwrap();

@@ -39,12 +39,13 @@
 pub mod mountinfo;
 pub mod statfs_worker;
 
-use self::mountinfo::{cut_root, parse_mountinfo_line, unescape};
+use self::mountinfo::{cut_root, parse_mountinfo_line};
 use self::statfs_worker::{Answer, MAX_ABANDONED, StatfsWorker};
+use super::text::unescape_octal;
 use super::{Collect, CollectError};
-use crate::config::{FilesystemOptions, PHYSICAL};
 use crate::filter::{Filter, Pattern};
 use crate::otlp::Builder;
+use crate::report::{Failure, Once, Report};
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{FsStats, Source, Statfs};
@@ -54,6 +55,88 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What this collector emits (the registry's list), in table order.
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSTEM_FILESYSTEM_USAGE.info,
+    &semconv::SYSTEM_FILESYSTEM_INODES_USAGE.info,
+    &semconv::SYSTEM_FILESYSTEM_UTILIZATION.info,
+];
+
+/// The `--filesystem-include-type` keyword for types that need a block device, plus zfs.
+pub const PHYSICAL: &str = "physical";
+/// Default `--filesystem-exclude-type`: images are always 100 % full (spec/metrics.md §6.2).
+pub const DEFAULT_TYPE_EXCLUDE: [&str; 4] = ["squashfs", "iso9660", "erofs", "udf"];
+/// Default `--filesystem-exclude-mountpoint`: container and kubelet volume paths.
+pub const DEFAULT_MOUNTPOINT_EXCLUDE: &str = "re:^/(var/lib/docker|var/lib/containers/storage|var/lib/kubelet/pods|run/containerd|run/credentials)/";
+/// Default `--statfs-timeout` (node_exporter's), capped at half the interval.
+pub const DEFAULT_STATFS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Options of the `filesystem` collector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// On the file system type; the include keyword `physical` is resolved by the collector.
+    pub types: Filter,
+    /// On the mount point (host path).
+    pub mountpoints: Filter,
+    /// Longest wait for one statfs, already capped at half the interval.
+    pub statfs_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let patterns = |texts: &[&str]| {
+            texts
+                .iter()
+                .filter_map(|t| Pattern::parse(t).ok())
+                .collect()
+        };
+        Options {
+            types: Filter {
+                include: patterns(&[PHYSICAL]),
+                exclude: patterns(&DEFAULT_TYPE_EXCLUDE),
+            },
+            mountpoints: Filter {
+                include: Vec::new(),
+                exclude: patterns(&[DEFAULT_MOUNTPOINT_EXCLUDE]),
+            },
+            statfs_timeout: DEFAULT_STATFS_TIMEOUT,
+        }
+    }
+}
+
+/// Why statfs of one mount is being skipped: rate-limited by `report` per mount point.
+#[derive(Debug)]
+enum MountFailure {
+    /// An errno other than the quiet ones (ESTALE, ENOTCONN, EIO): retried every cycle.
+    Errno(io::Error),
+    /// No answer within the timeout: not asked again until the call returns.
+    TimedOut(Duration),
+}
+
+impl fmt::Display for MountFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MountFailure::Errno(e) => write!(f, "{e}; skipping it while this lasts"),
+            MountFailure::TimedOut(after) => write!(
+                f,
+                "timed out after {}; skipping until it returns",
+                display_duration(*after)
+            ),
+        }
+    }
+}
+
+impl Failure for MountFailure {
+    fn same_class(&self, other: &MountFailure) -> bool {
+        match (self, other) {
+            (MountFailure::Errno(a), MountFailure::Errno(b)) => a.kind() == b.kind(),
+            (MountFailure::TimedOut(_), MountFailure::TimedOut(_)) => true,
+            _ => false,
+        }
+    }
+}
 
 /// Whether `name` is listed in `/proc/filesystems` without `nodev`. Each line is the
 /// flags column (`nodev` or empty), a tab, and the name (fs/filesystems.c).
@@ -186,21 +269,6 @@ struct Mount {
     stats: Option<FsStats>,
 }
 
-/// Log lines of notable events; test builds also keep them to assert on.
-#[derive(Debug, Default)]
-struct Notes {
-    #[cfg(test)]
-    lines: Vec<(log::Level, String)>,
-}
-
-impl Notes {
-    fn note(&mut self, level: log::Level, args: fmt::Arguments<'_>) {
-        log::log!(level, "{args}");
-        #[cfg(test)]
-        self.lines.push((level, args.to_string()));
-    }
-}
-
 /// The `filesystem` collector.
 pub struct Filesystem {
     host_table: PathBuf,
@@ -215,7 +283,6 @@ pub struct Filesystem {
     mountpoints: Filter,
     /// The type include list has the `physical` keyword: `proc/filesystems` is needed.
     physical_keyword: bool,
-    utilization: bool,
     table: String,
     filesystems: String,
     uevent: String,
@@ -224,22 +291,21 @@ pub struct Filesystem {
     len: usize,
     order: Vec<usize>,
     worker: StatfsWorker,
-    /// Mount points whose statfs failed with a logged errno, until it works again.
-    failing: Vec<String>,
-    saturation_warned: bool,
-    spawn_warned: bool,
-    fallback_noted: bool,
-    overlay_noted: bool,
-    notes: Notes,
+    /// Mounts whose statfs fails or hangs, and this collector's one-time notes.
+    report: Report<MountFailure>,
+    saturation_warned: Once,
+    spawn_warned: Once,
+    fallback_noted: Once,
+    overlay_noted: Once,
 }
 
 impl Filesystem {
-    pub fn new(src: &Source, options: &FilesystemOptions) -> Self {
+    pub fn new(src: &Source, options: &Options) -> Self {
         Self::with_statfs(src, options, src.statfs())
     }
 
     /// Like `new`, asking `statfs` instead of the source's seam (fault injection in tests).
-    pub fn with_statfs(src: &Source, options: &FilesystemOptions, statfs: Arc<dyn Statfs>) -> Self {
+    pub fn with_statfs(src: &Source, options: &Options, statfs: Arc<dyn Statfs>) -> Self {
         let root = src.path("");
         let resolved = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
         let mut root_prefix = resolved.to_string_lossy().into_owned();
@@ -256,7 +322,6 @@ impl Filesystem {
             physical_keyword: options.types.include.iter().any(|p| p.is_keyword(PHYSICAL)),
             types: options.types.clone(),
             mountpoints: options.mountpoints.clone(),
-            utilization: options.utilization,
             table: String::new(),
             filesystems: String::new(),
             uevent: String::new(),
@@ -265,12 +330,11 @@ impl Filesystem {
             len: 0,
             order: Vec::new(),
             worker: StatfsWorker::new(statfs, options.statfs_timeout),
-            failing: Vec::new(),
-            saturation_warned: false,
-            spawn_warned: false,
-            fallback_noted: false,
-            overlay_noted: false,
-            notes: Notes::default(),
+            report: Report::new("statfs "),
+            saturation_warned: Once::default(),
+            spawn_warned: Once::default(),
+            fallback_noted: Once::default(),
+            overlay_noted: Once::default(),
         }
     }
 
@@ -283,9 +347,8 @@ impl Filesystem {
         };
         src.read_into(&self.own_table, &mut self.table)
             .map_err(|e| CollectError::read(&self.own_table, e))?;
-        if !self.fallback_noted {
-            self.fallback_noted = true;
-            self.notes.note(
+        if self.fallback_noted.first() {
+            self.report.notes.note(
                 log::Level::Debug,
                 format_args!(
                     "{}: {host_error}; using {} restricted to {}",
@@ -331,13 +394,13 @@ impl Filesystem {
                 continue;
             };
             m.mountpoint.clear();
-            unescape(parsed.mount_point, &mut m.mountpoint);
+            unescape_octal(parsed.mount_point, &mut m.mountpoint);
             if own && !cut_root(&mut m.mountpoint, &self.root_prefix) {
                 continue;
             }
             set(&mut m.major_minor, parsed.major_minor);
             m.source.clear();
-            unescape(parsed.source, &mut m.source);
+            unescape_octal(parsed.source, &mut m.source);
             set(&mut m.fstype, parsed.fstype);
             m.mode = parsed.mode;
             m.shadowed = false;
@@ -368,45 +431,36 @@ impl Filesystem {
         }
     }
 
-    /// Asks statfs about mount `index` and logs what the answer calls for.
+    /// Asks statfs about mount `index` and reports what the answer calls for.
     fn stat(&mut self, index: usize) {
         let Some(m) = self.mounts.get_mut(index) else {
             return;
         };
         let mp = m.mountpoint.as_str();
-        let notes = &mut self.notes;
+        let now = Instant::now();
         match self.worker.stat(mp, &self.root) {
             Answer::Stats(stats) => {
                 m.stats = Some(stats);
-                if let Some(at) = self.failing.iter().position(|f| f == mp) {
-                    self.failing.swap_remove(at);
-                    notes.note(log::Level::Info, format_args!("statfs {mp} works again"));
-                }
+                self.report.succeeded(mp, now, "");
             }
             Answer::Failed(e) if is_quiet(&e) => {
-                notes.note(log::Level::Debug, format_args!("statfs {mp}: {e}"));
+                self.report
+                    .notes
+                    .note(log::Level::Debug, format_args!("statfs {mp}: {e}"));
             }
             Answer::Failed(e) => {
-                if !self.failing.iter().any(|f| f == mp) {
-                    self.failing.push(mp.to_string());
-                    notes.note(
-                        log::Level::Warn,
-                        format_args!("statfs {mp}: {e}; skipping it while this lasts"),
-                    );
-                }
+                self.report
+                    .failed(log::Level::Warn, mp, MountFailure::Errno(e), now);
             }
-            Answer::TimedOut => notes.note(
-                log::Level::Warn,
-                format_args!(
-                    "statfs {mp} timed out after {}; skipping until it returns",
-                    display_duration(self.worker.timeout())
-                ),
-            ),
+            Answer::TimedOut => {
+                let timeout = self.worker.timeout();
+                self.report
+                    .failed(log::Level::Warn, mp, MountFailure::TimedOut(timeout), now);
+            }
             Answer::Pending => {}
             Answer::Saturated => {
-                if !self.saturation_warned {
-                    self.saturation_warned = true;
-                    notes.note(
+                if self.saturation_warned.first() {
+                    self.report.notes.note(
                         log::Level::Warn,
                         format_args!(
                             "statfs: {MAX_ABANDONED} calls are hung; skipping {mp} and every further mount until one returns"
@@ -415,9 +469,8 @@ impl Filesystem {
                 }
             }
             Answer::NoHelper(e) => {
-                if !self.spawn_warned {
-                    self.spawn_warned = true;
-                    notes.note(
+                if self.spawn_warned.first() {
+                    self.report.notes.note(
                         log::Level::Warn,
                         format_args!(
                             "cannot start the statfs helper thread: {e}; skipping {mp} and the mounts after it"
@@ -454,7 +507,7 @@ impl Filesystem {
                 }
             }
         }
-        if self.utilization {
+        if out.enabled(&semconv::SYSTEM_FILESYSTEM_UTILIZATION) {
             let mut utilization = out.metric(&semconv::SYSTEM_FILESYSTEM_UTILIZATION);
             for (m, v) in values() {
                 if let Some(ratio) = v.space.and_then(|s| s.utilization()) {
@@ -523,10 +576,6 @@ fn resolve_device(
 }
 
 impl Collect for Filesystem {
-    fn name(&self) -> &'static str {
-        "filesystem"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
@@ -534,15 +583,12 @@ impl Collect for Filesystem {
         out: &mut Builder,
     ) -> Result<(), CollectError> {
         // Late results first: a mount whose call returned is asked normally below.
-        let notes = &mut self.notes;
+        let report = &mut self.report;
         self.worker.drain(|mp| {
-            notes.note(
-                log::Level::Info,
-                format_args!("statfs {mp} returned; collecting it again"),
-            );
+            report.succeeded(mp, Instant::now(), "");
         });
         if self.worker.abandoned() < MAX_ABANDONED {
-            self.saturation_warned = false;
+            self.saturation_warned.reset();
         }
 
         let own = self.read_table(src)?;
@@ -572,9 +618,8 @@ impl Collect for Filesystem {
             m.selected = self.types.allows_with(&m.fstype, keyword)
                 && self.mountpoints.allows(&m.mountpoint);
             if !m.selected && live_root && physical_known && !physical && m.mountpoint == "/" {
-                if !self.overlay_noted {
-                    self.overlay_noted = true;
-                    self.notes.note(
+                if self.overlay_noted.first() {
+                    self.report.notes.note(
                         log::Level::Info,
                         format_args!(
                             "/ is {}, not a block device file system (a container without --root-path?): no filesystem points for it",
@@ -616,10 +661,13 @@ impl Collect for Filesystem {
 
         self.emit(out);
 
-        // Forget logged failures of mounts that are gone (bounded under mount churn).
+        // Forget failures of mounts that are gone (bounded under mount churn); a hung one
+        // stays until its call returns.
         let mounts = self.mounts.get(..self.len).unwrap_or_default();
-        self.failing
-            .retain(|f| mounts.iter().any(|m| m.selected && m.mountpoint == *f));
+        let worker = &self.worker;
+        self.report.retain(|f| {
+            worker.is_stuck(f) || mounts.iter().any(|m| m.selected && m.mountpoint == f)
+        });
         failure.map_or(Ok(()), Err)
     }
 }

@@ -19,7 +19,7 @@
 //! also `#` on newer kernels), so splitting on single spaces is exact and keeps an empty
 //! source (`mount -t tmpfs "" /x` prints `- tmpfs  rw`) as an empty field.
 
-/// One parsed mountinfo line; mount point and source are still escaped (see [`unescape`]).
+/// One parsed mountinfo line; mount point and source are still escaped (see `text::unescape_octal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MountLine<'a> {
     /// Field 3 as printed, e.g. `254:0`; proven to be `<u32>:<u32>`.
@@ -100,33 +100,6 @@ fn is_major_minor(text: &str) -> bool {
     })
 }
 
-/// Appends `escaped` to `out` with the kernel's octal escapes (`\040` → space) decoded.
-/// Only ASCII values are decoded (the kernel escapes nothing else), so the result stays
-/// valid UTF-8; any other backslash is kept as it is.
-pub fn unescape(escaped: &str, out: &mut String) {
-    let mut rest = escaped;
-    while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let code = after
-            .get(..3)
-            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
-            .and_then(|d| u8::from_str_radix(d, 8).ok())
-            .filter(u8::is_ascii);
-        match code {
-            Some(byte) => {
-                out.push(char::from(byte));
-                rest = &after[3..];
-            }
-            None => {
-                out.push('\\');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-}
-
 /// Rewrites `mount_point` (a path of the agent's own mount table, the `proc/self/mountinfo`
 /// fallback of spec/metrics.md §3.5) as seen from `root`: `/host/boot` → `/boot`, `/host`
 /// → `/`. False, and `mount_point` unchanged, when it is not `root` or below it. `root` has
@@ -153,6 +126,7 @@ pub fn cut_root(mount_point: &mut String, root: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::text::unescape_octal;
 
     #[test]
     fn parses_the_proc5_example() {
@@ -214,31 +188,14 @@ mod tests {
             r"77 29 8:17 / /mnt/my\040disk rw,relatime - vfat /dev/disk/by-label/MY\040DISK rw";
         let parsed = parse_mountinfo_line(line).unwrap();
         let mut mp = String::new();
-        unescape(parsed.mount_point, &mut mp);
+        unescape_octal(parsed.mount_point, &mut mp);
         assert_eq!(mp, "/mnt/my disk");
         let mut src = String::new();
-        unescape(parsed.source, &mut src);
+        unescape_octal(parsed.source, &mut src);
         assert_eq!(src, "/dev/disk/by-label/MY DISK");
         let mut all = String::new();
-        unescape(r"/a\011b\012c\134d\043e", &mut all);
+        unescape_octal(r"/a\011b\012c\134d\043e", &mut all);
         assert_eq!(all, "/a\tb\nc\\d#e");
-    }
-
-    #[test]
-    fn broken_escapes_stay_as_they_are() {
-        for (escaped, decoded) in [
-            (r"/x\", r"/x\"),
-            (r"/x\04", r"/x\04"),
-            (r"/x\0409", "/x 9"),
-            (r"/x\400", r"/x\400"),
-            (r"/x\377", r"/x\377"),
-            (r"/x\q", r"/x\q"),
-            (r"\\040", r"\ "),
-        ] {
-            let mut out = String::new();
-            unescape(escaped, &mut out);
-            assert_eq!(out, decoded, "{escaped}");
-        }
     }
 
     #[test]
@@ -323,8 +280,8 @@ mod tests {
                 if let Ok(m) = parse_mountinfo_line(line) {
                     assert!(m.mount_point.starts_with('/'));
                     out.clear();
-                    unescape(m.mount_point, &mut out);
-                    unescape(m.source, &mut out);
+                    unescape_octal(m.mount_point, &mut out);
+                    unescape_octal(m.source, &mut out);
                 }
             }
         });

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::otlp::{any_value, metric, number_data_point};
+use crate::semconv::Switches;
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -207,12 +208,14 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// The options the flags give (defaults of spec/metrics.md §6.2 unless named).
-fn options(flags: &[&str]) -> FilesystemOptions {
+fn options(flags: &[&str]) -> Options {
     let mut argv = vec!["sysotlp".to_string()];
     argv.extend(flags.iter().map(|f| f.to_string()));
     let cli = crate::cli::parse(&argv).unwrap();
     crate::config::Config::from_cli(cli, &|_| None)
         .unwrap()
+        .collect
+        .options
         .filesystem
 }
 
@@ -313,7 +316,12 @@ impl Cycle {
 }
 
 fn run(fs: &mut Filesystem, src: &Source, cycle: u64) -> Cycle {
-    let mut out = Builder::new(&[]);
+    run_switched(fs, src, cycle, Switches::default())
+}
+
+/// `run` with metrics switched on or off as `--enable`/`--disable` do.
+fn run_switched(fs: &mut Filesystem, src: &Source, cycle: u64, switches: Switches) -> Cycle {
+    let mut out = Builder::with_switches(&[], switches);
     let now = 1_767_225_600_000_000_000 + cycle * 10_000_000_000;
     out.begin(now, 1_767_220_000_000_000_000);
     let tick = Tick {
@@ -323,8 +331,9 @@ fn run(fs: &mut Filesystem, src: &Source, cycle: u64) -> Cycle {
         previous_unix_nano: now.saturating_sub(10_000_000_000),
     };
     src.begin_cycle();
-    fs.notes.lines.clear();
+    fs.report.notes.lines.clear();
     let result = fs.collect(src, &tick, &mut out);
+    out.finish();
     let mut points = Vec::new();
     for m in out.metrics() {
         let data = match &m.data {
@@ -355,7 +364,7 @@ fn run(fs: &mut Filesystem, src: &Source, cycle: u64) -> Cycle {
     Cycle {
         result,
         points,
-        notes: std::mem::take(&mut fs.notes.lines),
+        notes: std::mem::take(&mut fs.report.notes.lines),
     }
 }
 
@@ -469,7 +478,7 @@ fn issue_9_13_hung_statfs_costs_one_warn_and_one_thread() {
         c1.loud(),
         [&(
             log::Level::Warn,
-            "statfs /mnt/nas timed out after 50ms; skipping until it returns".to_string()
+            "statfs /mnt/nas: timed out after 50ms; skipping until it returns".to_string()
         )]
     );
     assert_eq!(gate.calls("/mnt/nas"), 1);
@@ -498,12 +507,13 @@ fn issue_9_13_hung_statfs_costs_one_warn_and_one_thread() {
         cycle += 1;
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert_eq!(
-        back.loud(),
-        [&(
-            log::Level::Info,
-            "statfs /mnt/nas returned; collecting it again".to_string()
-        )]
+    let loud = back.loud();
+    assert!(
+        loud.len() == 1
+            && loud[0].0 == log::Level::Info
+            && loud[0].1.starts_with("statfs /mnt/nas: recovered after ")
+            && loud[0].1.ends_with(" s (1 failures)"),
+        "{loud:?}"
     );
     let nas = "device=nas.local:/export,mode=rw,mountpoint=/mnt/nas,type=nfs4";
     assert_eq!(
@@ -538,10 +548,10 @@ fn more_than_four_hung_mounts_are_skipped_with_one_warn() {
     assert_eq!(
         warns,
         [
-            "statfs / timed out after 20ms; skipping until it returns",
-            "statfs /home timed out after 20ms; skipping until it returns",
-            "statfs /data timed out after 20ms; skipping until it returns",
-            "statfs /srv/www timed out after 20ms; skipping until it returns",
+            "statfs /: timed out after 20ms; skipping until it returns",
+            "statfs /home: timed out after 20ms; skipping until it returns",
+            "statfs /data: timed out after 20ms; skipping until it returns",
+            "statfs /srv/www: timed out after 20ms; skipping until it returns",
             "statfs: 4 calls are hung; skipping /mnt/my disk and every further mount until one returns",
         ]
     );
@@ -596,9 +606,13 @@ fn other_errnos_warn_once_until_the_mount_works() {
     assert!(run(&mut fs, &src, 2).loud().is_empty());
     *flaky.failing.lock().unwrap() = false;
     let c3 = run(&mut fs, &src, 3);
-    assert_eq!(
-        c3.loud(),
-        [&(log::Level::Info, "statfs /data works again".to_string())]
+    let loud = c3.loud();
+    assert!(
+        loud.len() == 1
+            && loud[0].0 == log::Level::Info
+            && loud[0].1.starts_with("statfs /data: recovered after ")
+            && loud[0].1.ends_with(" s (2 failures)"),
+        "{loud:?}"
     );
     assert!(c3.mountpoints(USAGE).contains(&"/data"));
 }
@@ -755,8 +769,11 @@ fn utilization_is_opt_in() {
         off.mountpoints("system.filesystem.utilization").is_empty(),
         "off by default"
     );
-    let opts = options(&["--enable", "system.filesystem.utilization"]);
-    let on = run(&mut Filesystem::new(&src, &opts), &src, 1);
+    let switches = Switches {
+        on: vec!["system.filesystem.utilization"],
+        off: vec![],
+    };
+    let on = run_switched(&mut Filesystem::new(&src, &options(&[])), &src, 1, switches);
     assert_eq!(
         on.value(
             "system.filesystem.utilization",

@@ -18,7 +18,7 @@
 //! devices, and never appear here (`dev_valid_name` in net/core/dev.c refuses `:`, `/` and
 //! whitespace, `.`, `..` and names of 16 bytes or more).
 
-use crate::collect::parse_counter;
+use crate::collect::text::parse_counter;
 
 /// Counters used per interface: rx bytes packets errs drop, then tx bytes packets errs drop
 /// (columns 1–4 and 9–12; 12 columns must be present, the rest are not read).

@@ -33,16 +33,49 @@ pub mod dev;
 pub mod sock_diag;
 pub mod tcp;
 
-use super::counter::{Counters, Width, kernel_word_bits};
-use super::{Collect, CollectError, parse_counter};
-use crate::config::NetworkOptions;
-use crate::filter::Filter;
-use crate::otlp::Builder;
+use super::counter::{Counters, Width, kernel_word_bits, to_int};
+use super::text::parse_counter;
+use super::{Collect, CollectError};
+use crate::filter::{Filter, Pattern};
+use crate::otlp::{Builder, Open};
+use crate::report::Once;
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{ReadError, Source};
 use sock_diag::SockDiag;
 use std::path::{Path, PathBuf};
+
+/// What this collector emits (the registry's list), in table order.
+pub const METRICS: &[&semconv::Info] = &[
+    &semconv::SYSTEM_NETWORK_PACKETS.info,
+    &semconv::SYSTEM_NETWORK_DROPPED.info,
+    &semconv::SYSTEM_NETWORK_ERRORS.info,
+    &semconv::SYSTEM_NETWORK_IO.info,
+    &semconv::SYSTEM_NETWORK_CONNECTIONS.info,
+    &semconv::SYSTEM_NETWORK_CONNTRACK_COUNT.info,
+    &semconv::SYSTEM_NETWORK_CONNTRACK_MAX.info,
+];
+
+/// Default `--network-exclude` (spec/metrics.md §6.2): one veth per container, churning.
+pub const DEFAULT_EXCLUDE: &str = "re:^veth";
+
+/// Options of the `network` collector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// On the interface name.
+    pub filter: Filter,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            filter: Filter {
+                include: Vec::new(),
+                exclude: Pattern::parse(DEFAULT_EXCLUDE).into_iter().collect(),
+            },
+        }
+    }
+}
 
 /// The fixed read buffer of the TCP files: its size is the memory the scan uses, whatever
 /// the number of sockets. seq_file hands out at most one page per `read` (fs/seq_file.c), so
@@ -113,17 +146,9 @@ struct Link {
     seen_cycle: u64,
 }
 
-/// One interface of this cycle: index into `links`, the values to emit and their start.
-#[derive(Debug, Clone, Copy)]
-struct Row {
-    link: usize,
-    values: [u64; FIELDS],
-    start_unix_nano: u64,
-}
-
-/// rx/tx packets, drop, errs, bytes: the order of the four metrics, receive then transmit.
-const FIELDS: usize = 8;
-const METRICS: [(&semconv::Metric<i64>, usize); 4] = [
+/// The `net/dev` metrics and the index of their receive value in the counters passed to
+/// `Counters::update` (transmit follows it): packets, drop, errs, bytes.
+const METRICS_OF_DEV: [(&semconv::Metric<i64>, usize); 4] = [
     (&semconv::SYSTEM_NETWORK_PACKETS, 0),
     (&semconv::SYSTEM_NETWORK_DROPPED, 2),
     (&semconv::SYSTEM_NETWORK_ERRORS, 4),
@@ -134,18 +159,17 @@ const METRICS: [(&semconv::Metric<i64>, usize); 4] = [
 #[derive(Debug)]
 pub struct Network {
     filter: Filter,
-    conntrack: bool,
     /// `<root>/proc/1/net` with `--root-path`; `None` without.
     host: Option<NetFiles>,
     /// `<root>/proc/net`: the reader's own namespace.
     own: NetFiles,
-    fallback_warned: bool,
+    fallback_warned: Once,
     diag: Diag,
     /// `<root>/sys/class/net`; `<if>/ifindex` is pushed and popped in place.
     sys_class_net: PathBuf,
     conntrack_count: PathBuf,
     conntrack_max: PathBuf,
-    conntrack_absence_logged: bool,
+    conntrack_absence_noted: Once,
     /// `net/dev` text of this cycle.
     buf: String,
     /// `ifindex` and conntrack values.
@@ -154,19 +178,17 @@ pub struct Network {
     tcp_buf: Vec<u8>,
     counters: Counters,
     links: Vec<Link>,
-    rows: Vec<Row>,
 }
 
 impl Network {
-    pub fn new(src: &Source, options: &NetworkOptions) -> Self {
+    pub fn new(src: &Source, options: &Options) -> Self {
         Network {
             filter: options.filter.clone(),
-            conntrack: options.conntrack,
             host: src
                 .is_custom_root()
                 .then(|| NetFiles::new(src.path("proc/1/net"))),
             own: NetFiles::new(src.path("proc/net")),
-            fallback_warned: false,
+            fallback_warned: Once::default(),
             diag: if src.is_custom_root() || src.is_fixture() {
                 Diag::Files
             } else {
@@ -175,13 +197,12 @@ impl Network {
             sys_class_net: src.path("sys/class/net"),
             conntrack_count: src.path("proc/sys/net/netfilter/nf_conntrack_count"),
             conntrack_max: src.path("proc/sys/net/netfilter/nf_conntrack_max"),
-            conntrack_absence_logged: false,
+            conntrack_absence_noted: Once::default(),
             buf: String::new(),
             small: String::new(),
             tcp_buf: Vec::new(),
             counters: Counters::new(kernel_word_bits(&src.info().machine)),
             links: Vec::new(),
-            rows: Vec::new(),
         }
     }
 
@@ -198,8 +219,7 @@ impl Network {
         match src.read_into(&host.dev, &mut self.buf) {
             Ok(()) => (Namespace::Host, Ok(())),
             Err(e @ (ReadError::NotFound | ReadError::Denied)) => {
-                if !self.fallback_warned {
-                    self.fallback_warned = true;
+                if self.fallback_warned.first() {
                     log::warn!(
                         "network: {}: {e}; reading {} instead, the agent's own network \
                          namespace, not the host's (run the agent with --network=host)",
@@ -217,12 +237,14 @@ impl Network {
         }
     }
 
-    /// Turns this cycle's `net/dev` text into `rows` (wrap-extended values, start times).
+    /// Emits this cycle's `net/dev` interfaces as their lines are parsed (wrap-extended
+    /// values, start times), metrics in table order.
     fn interfaces(
         &mut self,
         src: &Source,
         tick: &Tick,
         namespace: Namespace,
+        out: &mut Builder,
     ) -> Option<CollectError> {
         let Network {
             host,
@@ -233,12 +255,11 @@ impl Network {
             small,
             counters,
             links,
-            rows,
             ..
         } = self;
         let dev_path: &Path = &files_of(host, own, namespace).dev;
+        let handles: [Open<i64>; 4] = METRICS_OF_DEV.map(|(desc, _)| out.open(desc));
         let mut first_error = None;
-        rows.clear();
         for (line, parsed) in dev::parse_net_dev(buf) {
             let dev = match parsed {
                 Ok(dev) => dev,
@@ -297,35 +318,19 @@ impl Network {
                 ],
                 replaced,
             );
-            rows.push(Row {
-                link: index,
-                values,
-                start_unix_nano,
-            });
-        }
-        first_error
-    }
-
-    fn emit_interfaces(&self, out: &mut Builder) {
-        for (desc, field) in METRICS {
-            let mut metric = out.metric(desc);
-            for row in &self.rows {
-                let Some(link) = self.links.get(row.link) else {
-                    continue;
-                };
+            for ((_, field), handle) in METRICS_OF_DEV.iter().zip(handles) {
                 for (offset, direction) in [(0, semconv::RECEIVE), (1, semconv::TRANSMIT)] {
-                    let value = row.values.get(field + offset).copied().unwrap_or(0);
-                    metric.point_since(
-                        row.start_unix_nano,
-                        &[
-                            (semconv::DEVICE, &link.name),
-                            (semconv::DIRECTION, direction),
-                        ],
-                        i64::try_from(value).unwrap_or(i64::MAX),
+                    let value = values.get(field + offset).copied().unwrap_or(0);
+                    out.point_since(
+                        handle,
+                        start_unix_nano,
+                        &[(semconv::DEVICE, dev.name), (semconv::DIRECTION, direction)],
+                        to_int(value),
                     );
                 }
             }
         }
+        first_error
     }
 
     /// Counts TCP sockets over netlink while it works, else from `tcp` and `tcp6`; `None`
@@ -412,9 +417,7 @@ impl Network {
             }
             match src.read_into(path, &mut self.small) {
                 Ok(()) => match parse_counter(self.small.trim()) {
-                    Some(value) => out
-                        .metric(desc)
-                        .point(&[], i64::try_from(value).unwrap_or(i64::MAX)),
+                    Some(value) => out.metric(desc).point(&[], to_int(value)),
                     None => {
                         first_error.get_or_insert_with(|| {
                             CollectError::malformed(
@@ -427,8 +430,7 @@ impl Network {
                 },
                 // nf_conntrack not loaded: optional (spec/metrics.md §7).
                 Err(ReadError::NotFound) => {
-                    if !self.conntrack_absence_logged {
-                        self.conntrack_absence_logged = true;
+                    if self.conntrack_absence_noted.first() {
                         log::debug!(
                             "network: {}: not found (nf_conntrack not loaded)",
                             path.display()
@@ -458,10 +460,6 @@ fn read_ifindex(src: &Source, dir: &mut PathBuf, buf: &mut String, name: &str) -
 }
 
 impl Collect for Network {
-    fn name(&self) -> &'static str {
-        "network"
-    }
-
     fn collect(
         &mut self,
         src: &Source,
@@ -469,13 +467,11 @@ impl Collect for Network {
         out: &mut Builder,
     ) -> Result<(), CollectError> {
         let mut first_error = None;
-        let want_interfaces = METRICS.iter().any(|(desc, _)| out.enabled(*desc));
+        let want_interfaces = METRICS_OF_DEV.iter().any(|(desc, _)| out.enabled(desc));
         let (namespace, dev) = self.read_dev(src);
-        self.rows.clear();
         match dev {
             Ok(()) if want_interfaces => {
-                first_error = self.interfaces(src, tick, namespace);
-                self.emit_interfaces(out);
+                first_error = self.interfaces(src, tick, namespace, out);
             }
             Ok(()) => {}
             Err(e) => {
@@ -496,16 +492,14 @@ impl Collect for Network {
                 for (state, count) in semconv::TCP_STATES.iter().zip(values) {
                     metric.point(
                         &[(semconv::PROTOCOL, semconv::TCP), (semconv::STATE, state)],
-                        i64::try_from(count).unwrap_or(i64::MAX),
+                        to_int(count),
                     );
                 }
             }
         }
 
-        if self.conntrack {
-            if let Some(e) = self.conntrack(src, out) {
-                first_error.get_or_insert(e);
-            }
+        if let Some(e) = self.conntrack(src, out) {
+            first_error.get_or_insert(e);
         }
         first_error.map_or(Ok(()), Err)
     }

@@ -1,0 +1,222 @@
+//! What runs: collectors, metric switches, filters and every collector's options.
+//!
+//! Reads: `--collectors`, `--enable`, `--disable` (names from the registry, metric names from
+//! its rows), the filter flags and their `SYSOTLP_<FLAG>` variables (spec/metrics.md §6),
+//! `--per-cpu`, `--load-cpu-average`, `--statfs-timeout`. Emits: a `collect::Selection`, or a
+//! `ConfigError` naming the flag and value (unknown names and bad patterns exit 2).
+
+use super::{ConfigError, Env};
+use crate::cli::Cli;
+use crate::collect::{self, REGISTRY, Selection, disk, filesystem, network};
+use crate::filter::{Filter, Pattern};
+use crate::semconv::Switches;
+use crate::units::parse_duration;
+use std::time::Duration;
+
+/// The members of comma-separated, repeatable list flags.
+fn members(lists: &[String]) -> impl Iterator<Item = &str> {
+    lists
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+}
+
+/// The registry's names, for messages.
+fn known() -> String {
+    let names: Vec<&str> = REGISTRY.iter().map(|r| r.name).collect();
+    names.join(", ")
+}
+
+/// `--collectors` sets the collectors (default: those on by default), then `--enable` /
+/// `--disable` add and remove collectors or metrics by name (a metric name never starts a
+/// collector); the options of every collector come from their flags.
+pub fn from_cli(cli: &Cli, env: &Env, interval: Duration) -> Result<Selection, ConfigError> {
+    let mut selection = Selection::default();
+    if !cli.collectors.is_empty() {
+        selection.collectors.clear();
+        for name in members(&cli.collectors) {
+            let row = collect::row(name).ok_or_else(|| {
+                ConfigError::invalid("--collectors", name, format!("a list of {}", known()))
+            })?;
+            if !selection.collectors.contains(&row.name) {
+                selection.collectors.push(row.name);
+                selection.named.push(row.name);
+            }
+        }
+        if selection.collectors.is_empty() {
+            return Err(ConfigError::invalid(
+                "--collectors",
+                &cli.collectors.join(","),
+                format!("a list of {}", known()),
+            ));
+        }
+    }
+    for (flag, list, on) in [
+        ("--enable", &cli.enable, true),
+        ("--disable", &cli.disable, false),
+    ] {
+        for name in members(list) {
+            if let Some(row) = collect::row(name) {
+                selection.collectors.retain(|c| *c != row.name);
+                if on {
+                    selection.collectors.push(row.name);
+                    selection.named.push(row.name);
+                }
+            } else if let Some(metric) = collect::metric(name) {
+                switch(&mut selection.metrics, metric.name, on);
+            } else {
+                return Err(ConfigError::invalid(
+                    flag,
+                    name,
+                    format!("a collector ({}) or a metric name", known()),
+                ));
+            }
+        }
+    }
+    // Run order is registry order, whatever the order of the flags.
+    selection
+        .collectors
+        .sort_by_key(|c| REGISTRY.iter().position(|r| r.name == *c));
+    selection.options = options(cli, env, interval)?;
+    Ok(selection)
+}
+
+/// Turns `metric` on or off; a later flag wins over an earlier one.
+fn switch(switches: &mut Switches, metric: &'static str, on: bool) {
+    let (add, remove) = if on {
+        (&mut switches.on, &mut switches.off)
+    } else {
+        (&mut switches.off, &mut switches.on)
+    };
+    remove.retain(|m| *m != metric);
+    if !add.contains(&metric) {
+        add.push(metric);
+    }
+}
+
+/// Every collector's options from its flags; defaults live in the collector modules.
+fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options, ConfigError> {
+    let statfs_timeout = match &cli.statfs_timeout {
+        Some(text) => parse_duration(text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                ConfigError::invalid("--statfs-timeout", text, "a duration such as 5s")
+            })?,
+        None => filesystem::DEFAULT_STATFS_TIMEOUT,
+    };
+    Ok(collect::Options {
+        cpu: collect::cpu::Options {
+            per_cpu: cli.per_cpu,
+        },
+        load: collect::load::Options {
+            per_cpu_average: cli.load_cpu_average,
+        },
+        disk: disk::Options {
+            filter: filter(
+                env,
+                ("--disk-include", &cli.disk_include),
+                ("--disk-exclude", &cli.disk_exclude),
+                &[],
+                &[disk::DEFAULT_EXCLUDE],
+            )?,
+        },
+        filesystem: filesystem::Options {
+            types: filter(
+                env,
+                ("--filesystem-include-type", &cli.filesystem_include_type),
+                ("--filesystem-exclude-type", &cli.filesystem_exclude_type),
+                &[filesystem::PHYSICAL],
+                &filesystem::DEFAULT_TYPE_EXCLUDE,
+            )?,
+            mountpoints: filter(
+                env,
+                (
+                    "--filesystem-include-mountpoint",
+                    &cli.filesystem_include_mountpoint,
+                ),
+                (
+                    "--filesystem-exclude-mountpoint",
+                    &cli.filesystem_exclude_mountpoint,
+                ),
+                &[],
+                &[filesystem::DEFAULT_MOUNTPOINT_EXCLUDE],
+            )?,
+            statfs_timeout: statfs_timeout.min(interval / 2),
+        },
+        network: network::Options {
+            filter: filter(
+                env,
+                ("--network-include", &cli.network_include),
+                ("--network-exclude", &cli.network_exclude),
+                &[],
+                &[network::DEFAULT_EXCLUDE],
+            )?,
+        },
+    })
+}
+
+/// For `--check` and the start line: collectors, the options that differ from the
+/// defaults, and switched metrics.
+pub fn describe(selection: &Selection, text: &mut String) {
+    text.push_str(&format!(" collectors={}", selection.collectors.join(",")));
+    if selection.options.cpu.per_cpu {
+        text.push_str(" per-cpu");
+    }
+    if selection.options.load.per_cpu_average {
+        text.push_str(" load-cpu-average");
+    }
+    if !selection.metrics.on.is_empty() {
+        text.push_str(&format!(" enabled={}", selection.metrics.on.join(",")));
+    }
+    if !selection.metrics.off.is_empty() {
+        text.push_str(&format!(" disabled={}", selection.metrics.off.join(",")));
+    }
+}
+
+/// One filter dimension: a flag replaces its default (`none` empties it); without the flag,
+/// `SYSOTLP_<FLAG>` (one pattern) replaces it.
+fn filter(
+    env: &Env,
+    include: (&'static str, &[String]),
+    exclude: (&'static str, &[String]),
+    default_include: &[&str],
+    default_exclude: &[&str],
+) -> Result<Filter, ConfigError> {
+    Ok(Filter {
+        include: patterns(env, include.0, include.1, default_include)?,
+        exclude: patterns(env, exclude.0, exclude.1, default_exclude)?,
+    })
+}
+
+fn patterns(
+    env: &Env,
+    flag: &'static str,
+    given: &[String],
+    default: &[&str],
+) -> Result<Vec<Pattern>, ConfigError> {
+    let variable = format!(
+        "SYSOTLP_{}",
+        flag.trim_start_matches("--")
+            .replace('-', "_")
+            .to_ascii_uppercase()
+    );
+    let (source, texts): (&str, Vec<String>) = if !given.is_empty() {
+        (flag, given.to_vec())
+    } else if let Some(value) = env.get(&variable) {
+        (variable.as_str(), vec![value])
+    } else {
+        (flag, default.iter().map(|d| d.to_string()).collect())
+    };
+    if texts.iter().any(|t| t == "none") {
+        return Ok(Vec::new());
+    }
+    texts
+        .iter()
+        .map(|text| {
+            Pattern::parse(text).map_err(|why| {
+                ConfigError::invalid(source, text, format!("a name or re:REGEX ({why})"))
+            })
+        })
+        .collect()
+}
