@@ -36,26 +36,36 @@
 //! and ENOENT (`/run/user/*` FUSE, vanished mounts) are debug only; another errno (ESTALE,
 //! ENOTCONN, EIO) is one WARN per mount until it works again (one INFO).
 
+pub mod device;
+pub mod kinds;
 pub mod mountinfo;
+pub mod options;
+pub mod space;
 pub mod statfs_worker;
 
+pub use device::parse_uevent_devname;
+use device::resolve_device;
+pub use kinds::{is_block_type, is_network_type, is_physical};
+pub use options::{
+    DEFAULT_MOUNTPOINT_EXCLUDE, DEFAULT_STATFS_TIMEOUT, DEFAULT_TYPE_EXCLUDE, Options, PHYSICAL,
+};
+pub use space::{FsValues, Space, fs_values};
+
 use self::mountinfo::{cut_root, parse_mountinfo_line};
-use self::statfs_worker::{Answer, MAX_ABANDONED, StatfsWorker};
+use self::statfs_worker::{Answer, MAX_ABANDONED, MountFailure, StatfsWorker};
 use super::text::unescape_octal;
 use super::{Collect, CollectError};
 use crate::filter::{Filter, Pattern};
 use crate::otlp::Builder;
-use crate::report::{Failure, Once, Report};
+use crate::report::{Once, Report};
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{FsStats, Source, Statfs};
-use crate::units::display as display_duration;
 use std::ffi::OsString;
-use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// What this collector emits (the registry's list), in table order.
 pub const METRICS: &[&semconv::Info] = &[
@@ -63,190 +73,6 @@ pub const METRICS: &[&semconv::Info] = &[
     &semconv::SYSTEM_FILESYSTEM_INODES_USAGE.info,
     &semconv::SYSTEM_FILESYSTEM_UTILIZATION.info,
 ];
-
-/// The `--filesystem-include-type` keyword for types that need a block device, plus zfs.
-pub const PHYSICAL: &str = "physical";
-/// Default `--filesystem-exclude-type`: images are always 100 % full (spec/metrics.md §6.2).
-pub const DEFAULT_TYPE_EXCLUDE: [&str; 4] = ["squashfs", "iso9660", "erofs", "udf"];
-/// Default `--filesystem-exclude-mountpoint`: container and kubelet volume paths.
-pub const DEFAULT_MOUNTPOINT_EXCLUDE: &str = "re:^/(var/lib/docker|var/lib/containers/storage|var/lib/kubelet/pods|run/containerd|run/credentials)/";
-/// Default `--statfs-timeout` (node_exporter's), capped at half the interval.
-pub const DEFAULT_STATFS_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Options of the `filesystem` collector.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    /// On the file system type; the include keyword `physical` is resolved by the collector.
-    pub types: Filter,
-    /// On the mount point (host path).
-    pub mountpoints: Filter,
-    /// Longest wait for one statfs, already capped at half the interval.
-    pub statfs_timeout: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        let patterns = |texts: &[&str]| {
-            texts
-                .iter()
-                .filter_map(|t| Pattern::parse(t).ok())
-                .collect()
-        };
-        Options {
-            types: Filter {
-                include: patterns(&[PHYSICAL]),
-                exclude: patterns(&DEFAULT_TYPE_EXCLUDE),
-            },
-            mountpoints: Filter {
-                include: Vec::new(),
-                exclude: patterns(&[DEFAULT_MOUNTPOINT_EXCLUDE]),
-            },
-            statfs_timeout: DEFAULT_STATFS_TIMEOUT,
-        }
-    }
-}
-
-/// Why statfs of one mount is being skipped: rate-limited by `report` per mount point.
-#[derive(Debug)]
-enum MountFailure {
-    /// An errno other than the quiet ones (ESTALE, ENOTCONN, EIO): retried every cycle.
-    Errno(io::Error),
-    /// No answer within the timeout: not asked again until the call returns.
-    TimedOut(Duration),
-}
-
-impl fmt::Display for MountFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MountFailure::Errno(e) => write!(f, "{e}; skipping it while this lasts"),
-            MountFailure::TimedOut(after) => write!(
-                f,
-                "timed out after {}; skipping until it returns",
-                display_duration(*after)
-            ),
-        }
-    }
-}
-
-impl Failure for MountFailure {
-    fn same_class(&self, other: &MountFailure) -> bool {
-        match (self, other) {
-            (MountFailure::Errno(a), MountFailure::Errno(b)) => a.kind() == b.kind(),
-            (MountFailure::TimedOut(_), MountFailure::TimedOut(_)) => true,
-            _ => false,
-        }
-    }
-}
-
-/// Whether `name` is listed in `/proc/filesystems` without `nodev`. Each line is the
-/// flags column (`nodev` or empty), a tab, and the name (fs/filesystems.c).
-pub fn is_block_type(filesystems: &str, name: &str) -> bool {
-    filesystems.lines().any(|line| {
-        line.split_once('\t')
-            .is_some_and(|(flags, listed)| flags.trim().is_empty() && listed.trim() == name)
-    })
-}
-
-/// The `physical` keyword of the type filter (spec/metrics.md §6.2): a type that needs a
-/// block device, or zfs. A subtype (`fuseblk.ntfs`) counts as its main type.
-pub fn is_physical(filesystems: &str, fstype: &str) -> bool {
-    let main = fstype.split('.').next().unwrap_or(fstype);
-    main == "zfs" || is_block_type(filesystems, fstype) || is_block_type(filesystems, main)
-}
-
-/// Types whose statfs goes over the network or to a user-space daemon, so may hang: they
-/// are asked last. A subtype counts as its main type (`fuse.sshfs` → `fuse`).
-pub fn is_network_type(fstype: &str) -> bool {
-    let main = fstype.split('.').next().unwrap_or(fstype);
-    matches!(
-        main,
-        "nfs"
-            | "nfs4"
-            | "cifs"
-            | "smb3"
-            | "smbfs"
-            | "ncpfs"
-            | "ceph"
-            | "glusterfs"
-            | "9p"
-            | "afs"
-            | "lustre"
-            | "gpfs"
-            | "beegfs"
-            | "orangefs"
-            | "virtiofs"
-            | "fuse"
-    )
-}
-
-/// The `DEVNAME=` value of a `sys/dev/block/M:m/uevent` file (`DEVNAME=vda`), if any.
-pub fn parse_uevent_devname(uevent: &str) -> Option<&str> {
-    uevent
-        .lines()
-        .find_map(|line| line.strip_prefix("DEVNAME="))
-        .map(str::trim_end)
-        .filter(|name| !name.is_empty() && !name.starts_with('/') && !name.contains(".."))
-}
-
-/// Bytes of one file system by state.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Space {
-    pub used: i64,
-    pub free: i64,
-    pub reserved: i64,
-}
-
-impl Space {
-    /// used / (used + free), df's Use%; `None` when both are 0.
-    pub fn utilization(&self) -> Option<f64> {
-        let total = i128::from(self.used) + i128::from(self.free);
-        (total > 0).then(|| self.used as f64 / total as f64)
-    }
-}
-
-/// What one statfs answer becomes (spec/metrics.md §3.5).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FsValues {
-    /// `None` when the block size is 0 or a value does not fit an `i64`.
-    pub space: Option<Space>,
-    /// (used, free); `None` without an inode limit (files = 0) or on overflow.
-    pub inodes: Option<(i64, i64)>,
-}
-
-/// Turns statfs numbers into values: `S = f_frsize`, `f_bsize` when that is 0; counts
-/// that step out of order (bfree > blocks, bavail > bfree) saturate at 0.
-pub fn fs_values(st: &FsStats) -> FsValues {
-    let unit = if st.frsize != 0 { st.frsize } else { st.bsize };
-    let bytes = |blocks: u64| i64::try_from(u128::from(blocks) * u128::from(unit)).ok();
-    let space = if unit == 0 {
-        None
-    } else {
-        match (
-            bytes(st.blocks.saturating_sub(st.bfree)),
-            bytes(st.bavail),
-            bytes(st.bfree.saturating_sub(st.bavail)),
-        ) {
-            (Some(used), Some(free), Some(reserved)) => Some(Space {
-                used,
-                free,
-                reserved,
-            }),
-            _ => None,
-        }
-    };
-    let inodes = if st.files == 0 {
-        None
-    } else {
-        match (
-            i64::try_from(st.files.saturating_sub(st.ffree)),
-            i64::try_from(st.ffree),
-        ) {
-            (Ok(used), Ok(free)) => Some((used, free)),
-            _ => None,
-        }
-    };
-    FsValues { space, inodes }
-}
 
 /// One mount table entry, kept between runs so its strings are reused.
 #[derive(Debug, Default)]
@@ -545,34 +371,6 @@ fn is_quiet(e: &io::Error) -> bool {
 fn set(target: &mut String, value: &str) {
     target.clear();
     target.push_str(value);
-}
-
-/// `/dev/<DEVNAME>` of block device `major_minor` into `device`; false if unknown.
-fn resolve_device(
-    src: &Source,
-    block_dir: &OsString,
-    path: &mut OsString,
-    buf: &mut String,
-    major_minor: &str,
-    device: &mut String,
-) -> bool {
-    path.clear();
-    path.push(block_dir);
-    path.push("/");
-    path.push(major_minor);
-    path.push("/uevent");
-    if src.read_into(Path::new(path.as_os_str()), buf).is_err() {
-        return false;
-    }
-    match parse_uevent_devname(buf) {
-        Some(name) => {
-            device.clear();
-            device.push_str("/dev/");
-            device.push_str(name);
-            true
-        }
-        None => false,
-    }
 }
 
 impl Collect for Filesystem {

@@ -20,8 +20,11 @@
 //! steady tick sends and receives without allocating; the `Job` buffers (mount point and
 //! path) travel to the helper and back and are reused.
 
+use crate::report::Failure;
 use crate::source::{FsStats, Statfs};
+use crate::units::display as display_duration;
 use std::ffi::OsStr;
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -64,6 +67,38 @@ struct Helper {
 struct Abandoned {
     mountpoint: String,
     replies: Receiver<Reply>,
+}
+
+/// Why statfs of one mount is being skipped: rate-limited by `report` per mount point.
+#[derive(Debug)]
+pub enum MountFailure {
+    /// An errno other than the quiet ones (ESTALE, ENOTCONN, EIO): retried every cycle.
+    Errno(io::Error),
+    /// No answer within the timeout: not asked again until the call returns.
+    TimedOut(Duration),
+}
+
+impl fmt::Display for MountFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MountFailure::Errno(e) => write!(f, "{e}; skipping it while this lasts"),
+            MountFailure::TimedOut(after) => write!(
+                f,
+                "timed out after {}; skipping until it returns",
+                display_duration(*after)
+            ),
+        }
+    }
+}
+
+impl Failure for MountFailure {
+    fn same_class(&self, other: &MountFailure) -> bool {
+        match (self, other) {
+            (MountFailure::Errno(a), MountFailure::Errno(b)) => a.kind() == b.kind(),
+            (MountFailure::TimedOut(_), MountFailure::TimedOut(_)) => true,
+            _ => false,
+        }
+    }
 }
 
 /// What came of asking about one mount.

@@ -5,6 +5,7 @@ use super::*;
 use crate::otlp::{any_value, metric, number_data_point};
 use crate::semconv::Switches;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 

@@ -23,18 +23,14 @@
 //! no fixture), the same counts come from a netlink `sock_diag` dump instead ([`sock_diag`]:
 //! 0.45 ms a tick where the files cost 10.7 ms on an idle 24 GiB host); the first netlink
 //! failure switches to the files for the rest of the process's life, with one INFO.
-//!
-//! conntrack is not subject to the namespace rule: `proc/sys/net` has no per-PID copy, and
-//! the kernel answers sysctl reads from the *reader's* namespace whatever the path
-//! (`net_ctl_header_lookup`, net/sysctl_net.c), so without `--network=host` a container sees
-//! its own table.
+//! conntrack: see [`conntrack`].
 
+pub mod conntrack;
 pub mod dev;
 pub mod sock_diag;
 pub mod tcp;
 
 use super::counter::{Counters, Width, kernel_word_bits, to_int};
-use super::text::parse_counter;
 use super::{Collect, CollectError};
 use crate::filter::{Filter, Pattern};
 use crate::otlp::{Builder, Open};
@@ -167,12 +163,10 @@ pub struct Network {
     diag: Diag,
     /// `<root>/sys/class/net`; `<if>/ifindex` is pushed and popped in place.
     sys_class_net: PathBuf,
-    conntrack_count: PathBuf,
-    conntrack_max: PathBuf,
-    conntrack_absence_noted: Once,
+    conntrack: conntrack::Conntrack,
     /// `net/dev` text of this cycle.
     buf: String,
-    /// `ifindex` and conntrack values.
+    /// `ifindex` values.
     small: String,
     /// Allocated on first use ([`TCP_BUFFER_BYTES`]).
     tcp_buf: Vec<u8>,
@@ -195,9 +189,7 @@ impl Network {
                 Diag::Untried
             },
             sys_class_net: src.path("sys/class/net"),
-            conntrack_count: src.path("proc/sys/net/netfilter/nf_conntrack_count"),
-            conntrack_max: src.path("proc/sys/net/netfilter/nf_conntrack_max"),
-            conntrack_absence_noted: Once::default(),
+            conntrack: conntrack::Conntrack::new(src),
             buf: String::new(),
             small: String::new(),
             tcp_buf: Vec::new(),
@@ -402,48 +394,6 @@ impl Network {
             })
             .ok()
     }
-
-    fn conntrack(&mut self, src: &Source, out: &mut Builder) -> Option<CollectError> {
-        let mut first_error = None;
-        for (desc, path) in [
-            (
-                &semconv::SYSTEM_NETWORK_CONNTRACK_COUNT,
-                &self.conntrack_count,
-            ),
-            (&semconv::SYSTEM_NETWORK_CONNTRACK_MAX, &self.conntrack_max),
-        ] {
-            if !out.enabled(desc) {
-                continue;
-            }
-            match src.read_into(path, &mut self.small) {
-                Ok(()) => match parse_counter(self.small.trim()) {
-                    Some(value) => out.metric(desc).point(&[], to_int(value)),
-                    None => {
-                        first_error.get_or_insert_with(|| {
-                            CollectError::malformed(
-                                path,
-                                Some(1),
-                                format!("expected a number, found \"{}\"", self.small.trim()),
-                            )
-                        });
-                    }
-                },
-                // nf_conntrack not loaded: optional (spec/metrics.md §7).
-                Err(ReadError::NotFound) => {
-                    if self.conntrack_absence_noted.first() {
-                        log::debug!(
-                            "network: {}: not found (nf_conntrack not loaded)",
-                            path.display()
-                        );
-                    }
-                }
-                Err(e) => {
-                    first_error.get_or_insert_with(|| CollectError::read(path, e));
-                }
-            }
-        }
-        first_error
-    }
 }
 
 /// `ifindex` of interface `name` (`<dir>/<name>/ifindex`); `None` when unreadable.
@@ -498,7 +448,7 @@ impl Collect for Network {
             }
         }
 
-        if let Some(e) = self.conntrack(src, out) {
+        if let Some(e) = self.conntrack.collect(src, out) {
             first_error.get_or_insert(e);
         }
         first_error.map_or(Ok(()), Err)
