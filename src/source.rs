@@ -34,8 +34,8 @@ pub enum ReadError {
     NotText,
     /// Larger than [`MAX_FILE_BYTES`].
     TooLarge,
-    /// Any other I/O error.
-    Io(io::ErrorKind),
+    /// Any other I/O error, with its errno when the kernel gave one.
+    Io(io::ErrorKind, Option<i32>),
 }
 
 impl fmt::Display for ReadError {
@@ -45,7 +45,8 @@ impl fmt::Display for ReadError {
             ReadError::Denied => f.write_str("permission denied"),
             ReadError::NotText => f.write_str("not UTF-8 text"),
             ReadError::TooLarge => write!(f, "larger than {MAX_FILE_BYTES} bytes"),
-            ReadError::Io(kind) => write!(f, "{kind}"),
+            ReadError::Io(kind, Some(errno)) => write!(f, "{kind} (os error {errno})"),
+            ReadError::Io(kind, None) => write!(f, "{kind}"),
         }
     }
 }
@@ -56,7 +57,7 @@ impl From<io::Error> for ReadError {
             io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => ReadError::NotFound,
             io::ErrorKind::PermissionDenied => ReadError::Denied,
             io::ErrorKind::InvalidData => ReadError::NotText,
-            kind => ReadError::Io(kind),
+            kind => ReadError::Io(kind, e.raw_os_error()),
         }
     }
 }
@@ -504,6 +505,11 @@ mod tests {
         std::fs::write(root.join("proc/ok"), "cpu 1 2 3 4\n").unwrap();
         src.read_into(&src.path("proc/ok"), &mut buf).unwrap();
         assert_eq!(buf, "cpu 1 2 3 4\n");
+        // Any other error keeps its errno in the message: a directory read gives EISDIR.
+        std::fs::create_dir_all(root.join("proc/dir")).unwrap();
+        let e = src.read_into(&src.path("proc/dir"), &mut buf).unwrap_err();
+        assert_eq!(e, ReadError::Io(io::ErrorKind::IsADirectory, Some(21)));
+        assert_eq!(e.to_string(), "is a directory (os error 21)");
     }
 
     #[test]

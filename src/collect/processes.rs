@@ -134,7 +134,7 @@ impl Processes {
                 }
                 // Exited since readdir (ENOENT; ESRCH arrives as another I/O error), or
                 // hidden from us: expected noise (spec/metrics.md §7).
-                Err(ReadError::NotFound | ReadError::Denied | ReadError::Io(_)) => {
+                Err(ReadError::NotFound | ReadError::Denied | ReadError::Io(..)) => {
                     census.vanished += 1;
                 }
                 Err(e @ (ReadError::NotText | ReadError::TooLarge)) => {

@@ -3,8 +3,8 @@
 //! Reads: `OTEL_EXPORTER_OTLP_HEADERS`-style text (`k1=v1,k2=v2`, members trimmed, empty
 //! members skipped, split at the first `=` since base64 ends in `=`, then `%HH`
 //! percent-decoding, `+` kept) and single `--header` / `--resource` flag values (literal).
-//! Emits: ordered (key, value) pairs; header names checked as RFC 9110 tokens, CR, LF and
-//! NUL refused in values. Errors never quote a header value (it may be a secret).
+//! Emits: ordered (key, value) pairs; header names checked as RFC 9110 tokens, control bytes
+//! (but tab) refused in values. Errors never quote a header value (it may be a secret).
 
 /// What is wrong with one member; `index` is 1-based.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +56,15 @@ fn percent_decode(text: &str) -> Result<String, &'static str> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .ok_or("a % not followed by two hex digits")?;
-            let hex = std::str::from_utf8(hex).map_err(|_| "a % not followed by two hex digits")?;
-            out.push(
-                u8::from_str_radix(hex, 16).map_err(|_| "a % not followed by two hex digits")?,
-            );
+            // Two hex digits exactly: `u8::from_str_radix` alone would take `%+1` (a sign).
+            let digit = |at: usize| {
+                bytes
+                    .get(at)
+                    .and_then(|b| char::from(*b).to_digit(16))
+                    .ok_or("a % not followed by two hex digits")
+            };
+            let byte = digit(i + 1)? * 16 + digit(i + 2)?;
+            out.push(u8::try_from(byte).map_err(|_| "a % not followed by two hex digits")?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -80,9 +82,10 @@ pub fn is_header_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// A header value may not split or end the request.
+/// A header value is visible characters, spaces and tabs (RFC 9110 field-value): no control
+/// byte may split, end or hide in the request.
 pub fn is_header_value(value: &str) -> bool {
-    !value.contains(['\r', '\n', '\0'])
+    !value.chars().any(|c| c.is_ascii_control() && c != '\t')
 }
 
 #[cfg(test)]
@@ -138,6 +141,22 @@ mod tests {
     }
 
     #[test]
+    fn issue_9_a_sign_is_not_a_hex_digit() {
+        // `u8::from_str_radix("+1", 16)` is 1: `%+1` used to decode to a control byte.
+        for text in ["a=%+1", "a=%-1", "a=% 1", "a=%1+"] {
+            assert_eq!(
+                parse_encoded_list(text).unwrap_err().reason,
+                "a % not followed by two hex digits",
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse_encoded_list("a=%7e%7E").unwrap(),
+            vec![("a".into(), "~~".into())]
+        );
+    }
+
+    #[test]
     fn literal_pairs_are_not_decoded() {
         assert_eq!(
             parse_literal_pair("k=a%20b=").unwrap(),
@@ -154,6 +173,10 @@ mod tests {
         assert!(!is_header_name("a:b"));
         assert!(!is_header_name(""));
         assert!(is_header_value("Basic dXNl=="));
+        assert!(is_header_value("a\tb é"));
         assert!(!is_header_value("a\r\nInjected: 1"));
+        for control in ["a\u{1}b", "a\u{7f}", "\u{0}", "a\u{1b}[0m"] {
+            assert!(!is_header_value(control), "{control:?}");
+        }
     }
 }
