@@ -19,10 +19,11 @@ run:
 test: $(PYTHON)
 	SYSOTLP_INTEROP_PYTHON=$(abspath $(PYTHON)) $(CARGO) test
 
-## lint: formatting and clippy, as CI runs them
+## lint: formatting, clippy, one-way module dependencies and file sizes, as CI runs them
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	bash .ci/lint-layout.sh
 
 ## bless: rewrite fixtures/*/expected*.json from the current output (then review git diff)
 bless:

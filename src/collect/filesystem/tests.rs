@@ -208,16 +208,22 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The options the flags give (defaults of spec/metrics.md §6.2 unless named).
-fn options(flags: &[&str]) -> Options {
-    let mut argv = vec!["sysotlp".to_string()];
-    argv.extend(flags.iter().map(|f| f.to_string()));
-    let cli = crate::cli::parse(&argv).unwrap();
-    crate::config::Config::from_cli(cli, &|_| None)
-        .unwrap()
-        .collect
-        .options
-        .filesystem
+/// The default options (spec/metrics.md §6.2), with `--filesystem-include-type` patterns
+/// instead of the default include list when `types` names any.
+fn options(types: &[&str]) -> Options {
+    let mut options = Options::default();
+    if !types.is_empty() {
+        options.types.include = types.iter().map(|t| Pattern::parse(t).unwrap()).collect();
+    }
+    options
+}
+
+/// `options(types)` with a statfs timeout.
+fn options_timing_out(types: &[&str], after: Duration) -> Options {
+    Options {
+        statfs_timeout: after,
+        ..options(types)
+    }
 }
 
 /// A `Statfs` stand-in: answers from `inner` (the fixture's table), except the mounts in
@@ -453,14 +459,7 @@ fn issue_9_13_hung_statfs_costs_one_warn_and_one_thread() {
     // spec/metrics.md §9.13: /mnt/nas hangs, --statfs-timeout 50ms.
     let src = Source::open(&fixture("fs-edge")).unwrap();
     let gate = Gate::new(&src, &["/mnt/nas"]);
-    let opts = options(&[
-        "--filesystem-include-type",
-        "physical",
-        "--filesystem-include-type",
-        "nfs4",
-        "--statfs-timeout",
-        "50ms",
-    ]);
+    let opts = options_timing_out(&["physical", "nfs4"], Duration::from_millis(50));
     let mut fs = Filesystem::with_statfs(&src, &opts, Arc::clone(&gate) as Arc<dyn Statfs>);
     let others = [
         "/",
@@ -537,7 +536,7 @@ fn more_than_four_hung_mounts_are_skipped_with_one_warn() {
     let src = Source::open(&fixture("fs-edge")).unwrap();
     // Local mounts hang too: five of them, in mount table order.
     let gate = Gate::new(&src, &["/", "/home", "/data", "/srv/www", "/mnt/my disk"]);
-    let opts = options(&["--statfs-timeout", "20ms"]);
+    let opts = options_timing_out(&[], Duration::from_millis(20));
     let mut fs = Filesystem::with_statfs(&src, &opts, Arc::clone(&gate) as Arc<dyn Statfs>);
     let c1 = run(&mut fs, &src, 1);
     let warns: Vec<&str> = c1
@@ -725,12 +724,7 @@ fn missing_tables_are_errors_and_unknown_types_keep_explicit_includes() {
     );
     let mut named = Filesystem::new(
         &src,
-        &options(&[
-            "--filesystem-include-type",
-            "physical",
-            "--filesystem-include-type",
-            "ext4",
-        ]),
+        &options(&["physical", "ext4"]),
     );
     let c = run(&mut named, &src, 1);
     assert_eq!(c.mountpoints(USAGE), ["/"]);
@@ -752,12 +746,7 @@ fn source_none_is_not_physical_but_can_be_named() {
     let src = Source::open(&dir).unwrap();
     let c = run(&mut Filesystem::new(&src, &options(&[])), &src, 1);
     assert!(c.mountpoints(USAGE).is_empty());
-    let opts = options(&[
-        "--filesystem-include-type",
-        "physical",
-        "--filesystem-include-type",
-        "tmpfs",
-    ]);
+    let opts = options(&["physical", "tmpfs"]);
     let c = run(&mut Filesystem::new(&src, &opts), &src, 1);
     assert_eq!(c.mountpoints(USAGE), ["/boot"]);
 }
@@ -832,14 +821,7 @@ fn network_mounts_are_asked_after_local_ones() {
     );
     let src = Source::open(&dir).unwrap();
     let recorder = Arc::new(Recorder(Mutex::new(Vec::new())));
-    let opts = options(&[
-        "--filesystem-include-type",
-        "physical",
-        "--filesystem-include-type",
-        "nfs4",
-        "--filesystem-include-type",
-        "re:^fuse\\.",
-    ]);
+    let opts = options(&["physical", "nfs4", "re:^fuse\\."]);
     let mut fs = Filesystem::with_statfs(&src, &opts, Arc::clone(&recorder) as Arc<dyn Statfs>);
     let c = run(&mut fs, &src, 1);
     assert_eq!(
