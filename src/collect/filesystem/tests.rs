@@ -722,10 +722,7 @@ fn missing_tables_are_errors_and_unknown_types_keep_explicit_includes() {
             .to_string()
             .ends_with("proc/filesystems: not found")
     );
-    let mut named = Filesystem::new(
-        &src,
-        &options(&["physical", "ext4"]),
-    );
+    let mut named = Filesystem::new(&src, &options(&["physical", "ext4"]));
     let c = run(&mut named, &src, 1);
     assert_eq!(c.mountpoints(USAGE), ["/"]);
 }
