@@ -1,0 +1,117 @@
+//! Steady state, counted: in its own process (a counting global allocator sees every
+//! thread, the statfs helper's included), each whole-machine fixture runs every default
+//! collector plus protobuf, gzip and JSON encoding, tick after tick over the same files.
+//!
+//! - After 10 warm-up ticks, 200 ticks allocate nothing at all (STYLE.md: the hot path does
+//!   not allocate in steady state; a series allocates when it first appears).
+//! - Over 2,000 ticks the live heap never grows: sampled every 100 ticks, every sample is
+//!   at most the first (issue 14's growth check; `make bench` runs 100,000).
+//!
+//! Counts, not timings: the numbers do not depend on the machine's speed or load.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use sysotlp::cli::Cli;
+use sysotlp::config::Config;
+use sysotlp::cycle::Collection;
+use sysotlp::export::gzip::Gzip;
+use sysotlp::otlp::{encode, json};
+use sysotlp::source::Source;
+use sysotlp::telemetry::Telemetry;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static LIVE_BYTES: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations allowed in 200 steady-state ticks.
+const ALLOWED: u64 = 0;
+
+/// One fixture: (allocations in 200 ticks, live-heap samples over 2,000 ticks).
+fn run(name: &str) -> (u64, Vec<u64>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    let cli = Cli {
+        root_path: Some(root.to_string_lossy().into_owned()),
+        ..Cli::default()
+    };
+    let config = Config::from_cli(cli, &|_| None).expect("config");
+    let src = Source::open(&root).expect("fixture root");
+    let mut collection = Collection::new(&config, src, Telemetry::shared(0));
+    let (mut body, mut compressed, mut line) = (Vec::new(), Vec::new(), String::new());
+    let mut gzip = Gzip::new();
+    let mut tick = |cycle: u64| {
+        let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
+        assert!(builder.point_count() > 0, "{name}: no points");
+        encode::encode(builder, &mut body);
+        gzip.compress(&body, &mut compressed);
+        json::write(builder, &mut line);
+    };
+    for cycle in 1..=10 {
+        tick(cycle);
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for cycle in 11..211 {
+        tick(cycle);
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    // Sized up front: the samples must not grow the heap they measure.
+    let mut samples = Vec::with_capacity(20);
+    for cycle in 211..2211 {
+        if cycle % 100 == 11 {
+            samples.push(LIVE_BYTES.load(Ordering::Relaxed));
+        }
+        tick(cycle);
+    }
+    (allocations, samples)
+}
+
+fn main() {
+    let mut failures = Vec::new();
+    // A captured VM, a 32-bit board (word-size wraps), a container view.
+    for name in ["x86_64-vm", "raspberry-pi-3-armv7", "container-v2"] {
+        let (allocations, samples) = run(name);
+        println!(
+            "steady_state {name}: {allocations} allocations in 200 ticks, live heap {samples:?}"
+        );
+        if allocations > ALLOWED {
+            failures.push(format!(
+                "{name}: {allocations} allocations in 200 steady-state ticks (allowed {ALLOWED})"
+            ));
+        }
+        if let Some(grown) = samples.iter().find(|s| **s > samples[0]) {
+            failures.push(format!(
+                "{name}: the live heap grew from {} to {grown} bytes over 2,000 ticks",
+                samples[0]
+            ));
+        }
+    }
+    if !failures.is_empty() {
+        eprintln!("{}", failures.join("\n"));
+        std::process::exit(1);
+    }
+}
