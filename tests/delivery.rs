@@ -1,14 +1,15 @@
 //! Fault injection against a scripted loopback receiver (exporter spec §7): the delivery path
 //! loses nothing the spec says it keeps, retries what it should, and drops what it must.
 
+use crate::util::otlp::{Point, json_of, points};
 use crate::util::receiver::{Receiver, Reply, Request};
 use crate::util::{bin, fixture, run, scratch, stderr_of};
 use prost::Message;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use sysotlp::otlp::{ExportMetricsServiceRequest, Status, metric, number_data_point};
+use sysotlp::otlp::Status;
 
 const FOUNDATION: &str = "--collectors=cpu,memory,load,system";
 
@@ -96,69 +97,22 @@ fn drain(receiver: &Receiver, limit: Duration) -> Vec<Request> {
     all
 }
 
-fn decode(request: &Request) -> ExportMetricsServiceRequest {
-    let body = if request.header("content-encoding") == Some("gzip") {
-        let mut plain = Vec::new();
-        flate2::read::GzDecoder::new(&request.body[..])
-            .read_to_end(&mut plain)
-            .expect("gunzip");
-        plain
-    } else {
-        request.body.clone()
-    };
-    ExportMetricsServiceRequest::decode(&body[..]).expect("protobuf")
+/// The data points of a request's body.
+fn points_of(request: &Request) -> Vec<Point> {
+    points(&json_of(&request.message()))
 }
 
 /// The tick time of a request: `timeUnixNano` of its first point.
 fn tick_time(request: &Request) -> u64 {
-    let decoded = decode(request);
-    let metric = &decoded.resource_metrics[0].scope_metrics[0].metrics[0];
-    match &metric.data {
-        Some(metric::Data::Sum(s)) => s.data_points[0].time_unix_nano,
-        Some(metric::Data::Gauge(g)) => g.data_points[0].time_unix_nano,
-        None => panic!("no data"),
-    }
+    points_of(request)[0].time.parse().expect("timeUnixNano")
 }
 
 /// The value of `name` with attribute `key`=`value` (or the only point), as i64.
-fn int_point(
-    decoded: &ExportMetricsServiceRequest,
-    name: &str,
-    attr: Option<(&str, &str)>,
-) -> Option<i64> {
-    let metric = decoded.resource_metrics[0].scope_metrics[0]
-        .metrics
+fn int_point(points: &[Point], name: &str, attr: Option<(&str, &str)>) -> Option<i64> {
+    points
         .iter()
-        .find(|m| m.name == name)?;
-    let points = match &metric.data {
-        Some(metric::Data::Sum(s)) => &s.data_points,
-        Some(metric::Data::Gauge(g)) => &g.data_points,
-        None => return None,
-    };
-    let point = points.iter().find(|p| {
-        attr.is_none_or(|(k, v)| {
-            p.attributes.iter().any(|kv| {
-                kv.key == k
-                    && matches!(&kv.value, Some(sysotlp::otlp::AnyValue { value: Some(sysotlp::otlp::any_value::Value::StringValue(s)) }) if s == v)
-            })
-        })
-    })?;
-    match point.value {
-        Some(number_data_point::Value::AsInt(v)) => Some(v),
-        _ => None,
-    }
-}
-
-fn point_count(decoded: &ExportMetricsServiceRequest) -> i64 {
-    decoded.resource_metrics[0].scope_metrics[0]
-        .metrics
-        .iter()
-        .map(|m| match &m.data {
-            Some(metric::Data::Sum(s)) => s.data_points.len() as i64,
-            Some(metric::Data::Gauge(g)) => g.data_points.len() as i64,
-            None => 0,
-        })
-        .sum()
+        .find(|p| p.name == name && attr.is_none_or(|(k, v)| p.has(k, v)))?
+        .int()
 }
 
 /// Asserts accepted requests carry distinct, strictly increasing tick times.
@@ -432,7 +386,7 @@ fn gzip_bodies_gunzip_to_the_plain_request() {
     assert_eq!(bodies[0].header("content-encoding"), Some("gzip"));
     assert_eq!(bodies[1].header("content-encoding"), Some("gzip"));
     assert_eq!(bodies[2].header("content-encoding"), None);
-    assert_eq!(decode(&bodies[0]), decode(&bodies[2]));
+    assert_eq!(bodies[0].message(), bodies[2].message());
     assert!(
         bodies[0].body.len() * 2 < bodies[2].body.len(),
         "{} vs {}",
@@ -473,7 +427,7 @@ fn self_metrics_count_a_retry_and_a_success() {
     }
     let (code, _) = agent.stop();
     assert_eq!(code, Some(0));
-    let first = decode(&requests[0]);
+    let first = points_of(&requests[0]);
     assert_eq!(
         int_point(
             &first,
@@ -483,7 +437,7 @@ fn self_metrics_count_a_retry_and_a_success() {
         None,
         "no exporter values on the first tick"
     );
-    let last = decode(requests.last().unwrap());
+    let last = points_of(requests.last().unwrap());
     assert_eq!(
         int_point(
             &last,
@@ -498,7 +452,7 @@ fn self_metrics_count_a_retry_and_a_success() {
         .iter()
         .filter_map(|r| {
             int_point(
-                &decode(r),
+                &points_of(r),
                 "sysotlp.exporter.requests",
                 Some(("outcome", "sent")),
             )
@@ -514,7 +468,7 @@ fn self_metrics_count_a_retry_and_a_success() {
             "sysotlp.exporter.send_failed_metric_points",
             Some(("error.type", "503"))
         ),
-        Some(point_count(&first)),
+        Some(first.len() as i64),
         "the first batch's points failed once"
     );
     assert_eq!(

@@ -2,7 +2,8 @@
 //! (fixtures/fs-edge/README.md, fixtures/fs-x86/README.md), the fixture's hung NFS mount
 //! (spec/metrics.md §9.13), and a real hung FUSE mount on this machine's live root.
 
-use crate::golden::{points, request_for};
+use crate::golden::request_for;
+use crate::util::otlp::{Point, find, points};
 use crate::util::{bin, scratch, terminate, wait_exit};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
@@ -13,19 +14,17 @@ use std::time::{Duration, Instant};
 
 const FS: &[&str] = &["--collectors", "filesystem"];
 
-fn value(points: &[(String, String, Value)], name: &str, attrs: &str) -> Option<u64> {
-    points
-        .iter()
-        .find(|(n, a, _)| n == name && a == attrs)
-        .and_then(|(_, _, v)| v.as_str()?.parse().ok())
+fn value(points: &[Point], name: &str, attrs: &str) -> Option<u64> {
+    find(points, name, attrs).and_then(|p| p.value.as_str()?.parse().ok())
 }
 
-fn mountpoints(points: &[(String, String, Value)], name: &str) -> Vec<String> {
+fn mountpoints(points: &[Point], name: &str) -> Vec<String> {
     let mut mps: Vec<String> = points
         .iter()
-        .filter(|(n, _, _)| n == name)
-        .filter_map(|(_, a, _)| {
-            a.split(',')
+        .filter(|p| p.name == name)
+        .filter_map(|p| {
+            p.attrs
+                .split(',')
                 .find_map(|kv| kv.strip_prefix("mountpoint="))
                 .map(String::from)
         })
@@ -318,14 +317,9 @@ fn real_hung_fuse_mount_never_stops_the_ticks() {
             .recv_timeout(left())
             .unwrap_or_else(|e| panic!("tick {} did not come: {e}", times.len() + 1));
         let request: Value = serde_json::from_str(&line).expect("one JSON request per line");
-        let time: u64 =
-            request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]["dataPoints"][0]
-                ["timeUnixNano"]
-                .as_str()
-                .and_then(|t| t.parse().ok())
-                .expect("timeUnixNano of the first point");
-        times.push(time);
         let p = points(&request);
+        let time: u64 = p[0].time.parse().expect("timeUnixNano of the first point");
+        times.push(time);
         let ours = format!(
             "device=sysotlp-hangfs,mode=rw,mountpoint={mp},type=fuse.sysotlphang,state=used"
         );

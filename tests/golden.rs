@@ -2,6 +2,7 @@
 //! `expected*.json` (pretty OTLP/JSON). `make bless` (UPDATE_GOLDEN=1) rewrites them and
 //! fails, so every change shows in `git diff` for review.
 
+use crate::util::otlp::{Point, get, points};
 use crate::util::{fixture, run, stderr_of, stdout_of};
 use serde_json::Value;
 
@@ -115,53 +116,8 @@ fn golden_requests_match_expected() {
     );
 }
 
-/// Collects (metric name, attributes as "k=v,…", value) of a request.
-pub fn points(request: &Value) -> Vec<(String, String, Value)> {
-    let mut out = Vec::new();
-    for rm in request["resourceMetrics"].as_array().into_iter().flatten() {
-        for sm in rm["scopeMetrics"].as_array().into_iter().flatten() {
-            for m in sm["metrics"].as_array().into_iter().flatten() {
-                let data = if m["sum"].is_object() {
-                    &m["sum"]
-                } else {
-                    &m["gauge"]
-                };
-                for p in data["dataPoints"].as_array().into_iter().flatten() {
-                    let attrs: Vec<String> = p["attributes"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|kv| {
-                            format!(
-                                "{}={}",
-                                kv["key"].as_str().unwrap(),
-                                kv["value"]["stringValue"].as_str().unwrap()
-                            )
-                        })
-                        .collect();
-                    let value = p
-                        .get("asDouble")
-                        .or(p.get("asInt"))
-                        .cloned()
-                        .unwrap_or(Value::Null);
-                    out.push((
-                        m["name"].as_str().unwrap().to_string(),
-                        attrs.join(","),
-                        value,
-                    ));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn value_of(points: &[(String, String, Value)], name: &str, attrs: &str) -> Value {
-    points
-        .iter()
-        .find(|(n, a, _)| n == name && a == attrs)
-        .map(|(_, _, v)| v.clone())
-        .unwrap_or_else(|| panic!("no point {name}{{{attrs}}}"))
+fn value_of(points: &[Point], name: &str, attrs: &str) -> Value {
+    get(points, name, attrs).value.clone()
 }
 
 #[test]
@@ -208,8 +164,8 @@ fn offline_cpu_keeps_its_number_per_cpu() {
     let (request, _) = request_for("offline-cpu", &[FOUNDATION, "--per-cpu"]);
     let cpus: Vec<String> = points(&request)
         .into_iter()
-        .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=user"))
-        .map(|(_, a, _)| a)
+        .filter(|p| p.name == "system.cpu.time" && p.attrs.ends_with("state=user"))
+        .map(|p| p.attrs)
         .collect();
     assert_eq!(
         cpus,
@@ -253,8 +209,8 @@ fn truncated_stat_keeps_the_aggregate_and_reports_the_cut_line() {
     let (request, stderr) = request_for("truncated-stat", &[FOUNDATION, "--per-cpu"]);
     let cpus: Vec<String> = points(&request)
         .into_iter()
-        .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=idle"))
-        .map(|(_, a, _)| a)
+        .filter(|p| p.name == "system.cpu.time" && p.attrs.ends_with("state=idle"))
+        .map(|p| p.attrs)
         .collect();
     assert_eq!(
         cpus,
@@ -270,7 +226,7 @@ fn truncated_stat_keeps_the_aggregate_and_reports_the_cut_line() {
 #[test]
 fn empty_loadavg_skips_load_only() {
     let (request, stderr) = request_for("empty-loadavg", &[FOUNDATION]);
-    let names: Vec<String> = points(&request).into_iter().map(|(n, _, _)| n).collect();
+    let names: Vec<String> = points(&request).into_iter().map(|p| p.name).collect();
     assert!(
         !names
             .iter()

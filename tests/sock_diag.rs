@@ -230,9 +230,9 @@ fn three_ticks(wrapper: &[&str], args: &[&str]) -> String {
     let mut ticks = 0;
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let request: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        let states = crate::golden::points(&request)
+        let states = crate::util::otlp::points(&request)
             .into_iter()
-            .filter(|(n, _, _)| n == "system.network.connections")
+            .filter(|p| p.name == "system.network.connections")
             .count();
         assert_eq!(states, 12, "tick {ticks}: all 12 TCP states");
         ticks += 1;

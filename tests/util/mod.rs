@@ -1,6 +1,7 @@
-//! Shared test plumbing: running the binary with a clean environment, fixture paths, and a
-//! loopback OTLP/HTTP receiver.
+//! Shared test plumbing: running the binary with a clean environment, reading its requests
+//! (`otlp`), fixture paths, and a loopback OTLP/HTTP receiver.
 
+pub mod otlp;
 pub mod receiver;
 pub mod ticks;
 

@@ -4,13 +4,15 @@
 //! channel, and answered with the next scripted `Reply` (the last one repeats). `Hang`
 //! holds the connection open without answering until the receiver is dropped.
 
-use std::io::{BufRead, BufReader, Write};
+use prost::Message;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+use sysotlp::otlp::ExportMetricsServiceRequest;
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -30,6 +32,20 @@ impl Request {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as a protobuf request (gunzipped first when `content-encoding: gzip`).
+    pub fn message(&self) -> ExportMetricsServiceRequest {
+        let body = if self.header("content-encoding") == Some("gzip") {
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&self.body[..])
+                .read_to_end(&mut plain)
+                .expect("gunzip");
+            plain
+        } else {
+            self.body.clone()
+        };
+        ExportMetricsServiceRequest::decode(&body[..]).expect("valid protobuf")
     }
 }
 
