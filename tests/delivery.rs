@@ -1,90 +1,13 @@
 //! Fault injection against a scripted loopback receiver (exporter spec §7): the delivery path
 //! loses nothing the spec says it keeps, retries what it should, and drops what it must.
 
+use crate::util::agent::{Agent, send_once};
 use crate::util::otlp::{Point, json_of, points};
 use crate::util::receiver::{Receiver, Reply, Request};
-use crate::util::{bin, fixture, run, scratch, stderr_of};
-use prost::Message;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-use sysotlp::otlp::Status;
+use crate::util::{fixture, run, scratch, stderr_of};
+use std::time::Duration;
 
 const FOUNDATION: &str = "--collectors=cpu,memory,load,system";
-
-/// A running agent whose stderr lines arrive on a channel.
-struct Agent {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    log: Vec<String>,
-}
-
-impl Agent {
-    fn start(args: &[&str]) -> Agent {
-        let mut child = bin()
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Agent {
-            child,
-            lines,
-            log: Vec::new(),
-        }
-    }
-
-    /// Reads log lines until `count` of them contain `needle`; fails after `limit`.
-    fn wait_for(&mut self, needle: &str, count: usize, limit: Duration) {
-        let end = Instant::now() + limit;
-        while self.count(needle) < count {
-            match self
-                .lines
-                .recv_timeout(end.saturating_duration_since(Instant::now()))
-            {
-                Ok(line) => self.log.push(line),
-                Err(_) => panic!(
-                    "{count} × {needle:?} not seen within {limit:?}:\n{}",
-                    self.log.join("\n")
-                ),
-            }
-        }
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        self.log.iter().filter(|l| l.contains(needle)).count()
-    }
-
-    /// SIGTERM, wait for the exit code, collect the rest of the log.
-    fn stop(mut self) -> (Option<i32>, Vec<String>) {
-        crate::util::terminate(&self.child);
-        let status = crate::util::wait_exit(&mut self.child, Duration::from_secs(20));
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-            self.log.push(line);
-        }
-        (status.code(), std::mem::take(&mut self.log))
-    }
-}
-
-impl Drop for Agent {
-    /// A failing assertion must not leave the agent running: end it (our own child, by PID).
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// Every request received so far (waits up to `limit` for the first).
 fn drain(receiver: &Receiver, limit: Duration) -> Vec<Request> {
@@ -182,8 +105,7 @@ fn kill_9_mid_backlog_loses_nothing_with_a_spool() {
         &endpoint,
     ]);
     agent.wait_for("spooled seq=", 5, Duration::from_secs(30));
-    agent.child.kill().expect("SIGKILL");
-    agent.child.wait().expect("reaped");
+    agent.kill();
     let spooled = std::fs::read_dir(&spool)
         .unwrap()
         .flatten()
@@ -321,15 +243,7 @@ fn retry_after_is_honoured() {
 
 #[test]
 fn non_retryable_status_drops_each_batch_with_one_error() {
-    let status = Status {
-        code: 3,
-        message: "bad metric".into(),
-    };
-    let receiver = Receiver::start(vec![Reply::Answer(
-        400,
-        "application/x-protobuf",
-        status.encode_to_vec(),
-    )]);
+    let receiver = Receiver::start(vec![Reply::status(400, 3, "bad metric")]);
     let endpoint = receiver.base_url();
     let root = fixture("offline-cpu");
     let mut agent = Agent::start(&[
@@ -361,7 +275,6 @@ fn non_retryable_status_drops_each_batch_with_one_error() {
 
 #[test]
 fn gzip_bodies_gunzip_to_the_plain_request() {
-    let root = fixture("x86_64-vm");
     let mut bodies = Vec::new();
     for (args, vars) in [
         (vec!["--compression", "gzip"], vec![]),
@@ -369,17 +282,9 @@ fn gzip_bodies_gunzip_to_the_plain_request() {
         (vec![], vec![]),
     ] {
         let receiver = Receiver::start(vec![Reply::ok()]);
-        let endpoint = receiver.base_url();
-        let mut all = vec![
-            "--once",
-            FOUNDATION,
-            "--endpoint",
-            &endpoint,
-            "--root-path",
-            root.to_str().unwrap(),
-        ];
-        all.extend(args.iter().copied());
-        let out = run(&all, &vars);
+        let mut flags = vec![FOUNDATION];
+        flags.extend(args.iter().copied());
+        let out = send_once(&receiver.base_url(), "x86_64-vm", &flags, &vars);
         assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
         bodies.push(receiver.next(Duration::from_secs(5)).expect("request"));
     }
@@ -558,7 +463,7 @@ fn a_backlog_never_spins_even_with_a_tiny_export_budget() {
     agent.wait_for("tick:", 2, Duration::from_secs(30));
     receiver.set_script(vec![Reply::ok()]);
     agent.wait_for("export recovered", 1, Duration::from_secs(60));
-    let ticks = cpu_ticks(agent.child.id());
+    let ticks = cpu_ticks(agent.pid());
     let (code, log) = agent.stop();
     assert_eq!(code, Some(0));
     assert!(

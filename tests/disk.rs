@@ -2,10 +2,9 @@
 //! back, 32-bit millisecond wraps, word-sized sector wraps on a 32-bit kernel, and counters
 //! that never go back within a series. Expected values: the fixtures' README files.
 
-use crate::golden::request_for;
+use crate::util::agent::{request_for, request_once};
 use crate::util::otlp::{self, points};
 use crate::util::ticks::run_ticks;
-use crate::util::{run, stderr_of, stdout_of};
 use serde_json::{Value, json};
 
 const DISK: &str = "--collectors=disk";
@@ -256,10 +255,8 @@ fn live_bytes() -> Vec<(String, u64, u64)> {
 fn live_bytes_lie_between_reads_before_and_after() {
     // Platform smoke run (STYLE.md §4): structure and invariants, no values.
     let before = live_bytes();
-    let out = run(&["--once", "--exporter", "stdout", DISK], &[]);
+    let (request, _) = request_once(&[DISK]);
     let after = live_bytes();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let request: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
     let mut names: Vec<String> = points(&request).into_iter().map(|p| p.name).collect();
     names.dedup();
     // Non-zero before the run, so non-zero (not an idle row) when the binary read it.

@@ -2,8 +2,9 @@
 //! `expected*.json` (pretty OTLP/JSON). `make bless` (UPDATE_GOLDEN=1) rewrites them and
 //! fails, so every change shows in `git diff` for review.
 
+use crate::util::agent::request_for;
+use crate::util::fixture;
 use crate::util::otlp::{Point, get, points};
-use crate::util::{fixture, run, stderr_of, stdout_of};
 use serde_json::Value;
 
 /// Every golden case: for each `fixtures/<name>/` with a `sysotlp-fixture.json`, the lines of
@@ -49,28 +50,6 @@ fn normalise(mut request: Value) -> Value {
 
 /// The collectors of the foundation fixtures (they hold no files for the others).
 const FOUNDATION: &str = "--collectors=cpu,memory,load,system";
-
-/// The request the binary prints for `name` with `flags`, and its stderr.
-pub fn request_for(name: &str, flags: &[&str]) -> (Value, String) {
-    let root = fixture(name);
-    let mut args = vec![
-        "--once",
-        "--exporter",
-        "stdout",
-        "--root-path",
-        root.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    let out = run(&args, &[]);
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(0), "{name} {flags:?}: {stderr}");
-    let stdout = stdout_of(&out);
-    assert_eq!(stdout.lines().count(), 1, "{name}: one request per line");
-    (
-        serde_json::from_str(&stdout).expect("stdout is JSON"),
-        stderr,
-    )
-}
 
 #[test]
 fn golden_requests_match_expected() {

@@ -5,8 +5,9 @@
 //! prints why it skips.
 
 use crate::export::stdout_line;
+use crate::util::agent::send_once;
 use crate::util::receiver::{Receiver, Reply};
-use crate::util::{fixture, run, scratch, stderr_of};
+use crate::util::{scratch, stderr_of};
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
@@ -54,17 +55,7 @@ fn official_decoders_agree_with_our_bytes_and_json() {
         return;
     };
     let receiver = Receiver::start(vec![Reply::ok()]);
-    let root = fixture("x86_64-vm");
-    let out = run(
-        &[
-            "--once",
-            "--endpoint",
-            &receiver.base_url(),
-            "--root-path",
-            root.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let out = send_once(&receiver.base_url(), "x86_64-vm", &[], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let body = receiver.next(Duration::from_secs(5)).expect("request").body;
 

@@ -1,22 +1,12 @@
 //! Platform smoke run on this machine's own `/proc` and `/sys`: checks structure and
 //! invariants only (values belong to the fixtures).
 
+use crate::util::agent::request_once;
 use crate::util::otlp::points;
-use crate::util::{run, stderr_of, stdout_of};
 
 #[test]
 fn live_once_emits_every_foundation_metric() {
-    let out = run(
-        &[
-            "--once",
-            "--exporter",
-            "stdout",
-            "--collectors=cpu,memory,load,system",
-        ],
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let request: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let (request, _) = request_once(&["--collectors=cpu,memory,load,system"]);
     let p = points(&request);
     let mut names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
     names.dedup();

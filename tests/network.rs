@@ -2,15 +2,13 @@
 //! vanish or are re-created, the veth filter, the namespace fallback, damaged input, and the
 //! TCP state table of a host with 100k sockets (generated at test time, never stored).
 
-use crate::golden::request_for;
+use crate::util::agent::{Agent, at_level, request_for, request_once};
 use crate::util::otlp::{find, points};
+use crate::util::scratch;
 use crate::util::ticks::run_ticks;
-use crate::util::{bin, run, scratch, stderr_of, stdout_of};
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 const NETWORK: &str = "--collectors=network";
@@ -191,32 +189,23 @@ fn damaged_lines_skip_one_interface_and_one_socket_and_are_reported() {
 #[test]
 fn without_pid_1_the_own_namespace_is_read_with_one_warning_per_process() {
     let root = crate::util::fixture("net-fallback");
-    let mut child = bin()
-        .args([
-            "--interval",
-            "100ms",
-            "--exporter",
-            "stdout",
-            "--root-path",
-            root.to_str().unwrap(),
-            NETWORK,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut requests = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        requests.push(serde_json::from_str::<Value>(&line.unwrap()).unwrap());
-        if requests.len() == 3 {
-            break;
-        }
-    }
-    crate::util::terminate(&child);
-    crate::util::wait_exit(&mut child, Duration::from_secs(10));
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains(" WARN ")).collect();
+    let mut agent = Agent::command(&[
+        "--interval",
+        "100ms",
+        "--exporter",
+        "stdout",
+        "--root-path",
+        root.to_str().unwrap(),
+        NETWORK,
+    ])
+    .stdout()
+    .spawn();
+    let requests: Vec<Value> = (0..3)
+        .map(|_| agent.request(Duration::from_secs(10)))
+        .collect();
+    let (_, log) = agent.stop();
+    let stderr = log.join("\n");
+    let warnings = at_level(&log, "WARN");
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(
         warnings[0].contains("net-fallback/proc/1/net/dev: not found; reading ")
@@ -264,22 +253,7 @@ fn make_root(name: &str, tcp: Option<&str>, tcp6: Option<&str>) -> std::path::Pa
 }
 
 fn once(root: &Path) -> (Value, String) {
-    let out = run(
-        &[
-            "--once",
-            "--exporter",
-            "stdout",
-            "--root-path",
-            root.to_str().unwrap(),
-            NETWORK,
-        ],
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    (
-        serde_json::from_str(&stdout_of(&out)).unwrap(),
-        stderr_of(&out),
-    )
+    request_once(&["--root-path", root.to_str().unwrap(), NETWORK])
 }
 
 #[test]
@@ -345,9 +319,7 @@ fn a_hundred_thousand_sockets_are_streamed_not_read_whole() {
 #[test]
 fn live_once_emits_every_network_metric_in_table_order() {
     // Platform smoke run on this machine's /proc: structure only (values are the fixtures').
-    let out = run(&["--once", "--exporter", "stdout", NETWORK], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let request: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let (request, _) = request_once(&[NETWORK]);
     let p = points(&request);
     let mut names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
     names.dedup();

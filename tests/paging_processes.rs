@@ -1,10 +1,10 @@
 //! The `paging` and `processes` collectors and OOM kills on fixture trees: spec/metrics.md
 //! §9.1, §9.3, §9.11, the 32-bit pgfault wrap, and the values each fixture's README computes.
 
-use crate::golden::request_for;
+use crate::util::agent::{request_for, request_once};
 use crate::util::otlp::{Point, get, points};
 use crate::util::ticks::run_ticks;
-use crate::util::{fixture, run, scratch, stderr_of, stdout_of};
+use crate::util::{fixture, scratch};
 use serde_json::{Value, json};
 
 fn value<'a>(points: &'a [Point], name: &str, attrs: &str) -> &'a Value {
@@ -266,23 +266,15 @@ fn oom_kills_follow_memory_limit_and_are_omitted_before_4_13() {
     .unwrap();
     let root = root.to_str().unwrap();
     for (level, debug_line) in [("info", false), ("debug", true)] {
-        let out = run(
-            &[
-                "--once",
-                "--exporter=stdout",
-                "--collectors=memory",
-                "--log-level",
-                level,
-                "--root-path",
-                root,
-            ],
-            &[],
-        );
-        let stderr = stderr_of(&out);
-        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let (request, stderr) = request_once(&[
+            "--collectors=memory",
+            "--log-level",
+            level,
+            "--root-path",
+            root,
+        ]);
         assert!(!stderr.contains("WARN"), "{stderr}");
         assert_eq!(stderr.contains("no oom_kill line"), debug_line, "{stderr}");
-        let request: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
         let p = points(&request);
         assert!(series(&p, "system.memory.linux.oom_kills").is_empty());
         assert_eq!(series(&p, "system.memory.limit"), [""]);

@@ -7,12 +7,13 @@
 //! sockets are counted too, so whole tables are compared, never absolute numbers, and
 //! lower bounds only check that this test's own sockets were seen.
 
-use crate::util::bin;
+use crate::util::agent::Agent;
+use crate::util::otlp::points;
 use rustix::net::{
     AddressFamily, SocketAddrV4, SocketFlags, SocketType, bind, connect, listen, socket_with,
 };
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
@@ -202,55 +203,33 @@ fn netlink_counts_equal_the_proc_files_with_sockets_in_many_states() {
     drop((open, half_closed, queued, full, syn_sent, bound));
 }
 
-/// Runs the binary for three ticks of the network collector with `extra` arguments in front
-/// (a wrapper) or not; returns its stderr.
+/// Runs the binary for three ticks of the network collector with `args`, under `wrapper`
+/// (a program that execs it) or not; returns its stderr.
 fn three_ticks(wrapper: &[&str], args: &[&str]) -> String {
-    let mut command = match wrapper.split_first() {
-        Some((program, rest)) => {
-            let mut command = Command::new(program);
-            command.args(rest).arg(env!("CARGO_BIN_EXE_sysotlp"));
-            command.env_clear().stdin(Stdio::null());
-            command
-        }
-        None => bin(),
+    let mut all = vec![
+        "--interval",
+        "100ms",
+        "--exporter",
+        "stdout",
+        "--collectors=network",
+    ];
+    all.extend_from_slice(args);
+    let start = if wrapper.is_empty() {
+        Agent::command(&all)
+    } else {
+        Agent::wrapped(wrapper, &all)
     };
-    let mut child = command
-        .args([
-            "--interval",
-            "100ms",
-            "--exporter",
-            "stdout",
-            "--collectors=network",
-        ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ticks = 0;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let request: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        let states = crate::util::otlp::points(&request)
+    let mut agent = start.stdout().spawn();
+    for tick in 0..3 {
+        let request = agent.request(Duration::from_secs(10));
+        let states = points(&request)
             .into_iter()
             .filter(|p| p.name == "system.network.connections")
             .count();
-        assert_eq!(states, 12, "tick {ticks}: all 12 TCP states");
-        ticks += 1;
-        if ticks == 3 {
-            break;
-        }
+        assert_eq!(states, 12, "tick {tick}: all 12 TCP states");
     }
-    crate::util::terminate(&child);
-    crate::util::wait_exit(&mut child, Duration::from_secs(10));
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert_eq!(ticks, 3, "{stderr}");
-    stderr
+    let (_, log) = agent.stop();
+    log.join("\n")
 }
 
 const NETLINK_IN_USE: &str = "DEBUG network: counting TCP states over netlink sock_diag";

@@ -3,7 +3,7 @@
 //! checked by `golden.rs`; here a few points of each are pinned to the values computed by
 //! hand in the fixture's README, and every run must be quiet (no WARN).
 
-use crate::golden::request_for;
+use crate::util::agent::request_for;
 use crate::util::otlp::{Point, get, points, resource};
 use serde_json::{Value, json};
 

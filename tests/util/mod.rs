@@ -1,14 +1,14 @@
-//! Shared test plumbing: running the binary with a clean environment, reading its requests
-//! (`otlp`), fixture paths, and a loopback OTLP/HTTP receiver.
+//! Shared test plumbing: running the binary with a clean environment (`agent`), reading its
+//! requests (`otlp`), fixture paths, and a loopback OTLP/HTTP receiver.
 
+pub mod agent;
 pub mod otlp;
 pub mod receiver;
 pub mod ticks;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 /// The `sysotlp` binary cargo built for these tests.
 pub fn bin() -> Command {
@@ -42,30 +42,6 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
-}
-
-/// Sends SIGTERM to a child this test started (by PID, through kill(1)).
-pub fn terminate(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -TERM {}", child.id());
-}
-
-/// Waits for `child` to exit, failing the test after `limit`.
-pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let end = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            panic!("sysotlp (pid {}) did not exit within {limit:?}", child.id());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 pub fn stderr_of(output: &Output) -> String {

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
-use sysotlp::otlp::ExportMetricsServiceRequest;
+use sysotlp::otlp::{ExportMetricsServiceRequest, Status};
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -65,6 +65,15 @@ pub enum Reply {
 impl Reply {
     pub fn ok() -> Reply {
         Reply::Answer(200, "application/x-protobuf", Vec::new())
+    }
+
+    /// HTTP `status` with a protobuf `google.rpc.Status` body of `code` and `message`.
+    pub fn status(status: u16, code: i32, message: &str) -> Reply {
+        let body = Status {
+            code,
+            message: message.into(),
+        };
+        Reply::Answer(status, "application/x-protobuf", body.encode_to_vec())
     }
 }
 
