@@ -48,6 +48,25 @@ fn normalise(mut request: Value) -> Value {
     request
 }
 
+/// The longest diff shown for one file (a missing golden is all `+` lines).
+const DIFF_LINES: usize = 80;
+
+/// A unified diff of `expected` against `actual` with three lines of context, aligned by
+/// content: a line inserted or removed is one `+` or `-` line, not a shift of all below it.
+fn diff(expected: &str, actual: &str) -> String {
+    let text = similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut shown = lines[..lines.len().min(DIFF_LINES)].join("\n");
+    if lines.len() > DIFF_LINES {
+        shown += &format!("\n… {} more diff lines", lines.len() - DIFF_LINES);
+    }
+    shown
+}
+
 /// The collectors of the foundation fixtures (they hold no files for the others).
 const FOUNDATION: &str = "--collectors=cpu,memory,load,system";
 
@@ -71,20 +90,12 @@ fn golden_requests_match_expected() {
         }
         let expected = std::fs::read_to_string(&path).unwrap_or_default();
         if expected != pretty {
-            let diff: Vec<String> = expected
-                .lines()
-                .zip(pretty.lines())
-                .enumerate()
-                .filter(|(_, (e, a))| e != a)
-                .take(10)
-                .map(|(i, (e, a))| format!("  line {}:\n    expected {e}\n    actual   {a}", i + 1))
-                .collect();
             mismatches.push(format!(
                 "{} differs ({} vs {} lines):\n{}",
                 path.display(),
                 expected.lines().count(),
                 pretty.lines().count(),
-                diff.join("\n")
+                diff(&expected, &pretty)
             ));
         }
     }
@@ -92,6 +103,22 @@ fn golden_requests_match_expected() {
         mismatches.is_empty(),
         "{}\n(run `make bless` and review the diff)",
         mismatches.join("\n")
+    );
+}
+
+#[test]
+fn a_golden_diff_shows_an_inserted_line_once() {
+    let expected: String = (1..=30).map(|n| format!("line {n}\n")).collect();
+    let actual = expected.replace("line 10\n", "line 10\ninserted\n");
+    let shown = diff(&expected, &actual);
+    let changed: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.starts_with(['+', '-']) && !l.starts_with("+++") && !l.starts_with("---"))
+        .collect();
+    assert_eq!(changed, ["+inserted"], "{shown}");
+    assert!(
+        shown.contains(" line 8\n line 9\n line 10\n+inserted\n line 11\n line 12\n line 13"),
+        "three lines of context either side:\n{shown}"
     );
 }
 
