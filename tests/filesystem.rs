@@ -5,7 +5,7 @@
 use crate::util::agent::request_for;
 use crate::util::agent::{Agent, at_level, lines_of, signal};
 use crate::util::otlp::{Point, find, points};
-use crate::util::scratch;
+use crate::util::{scratch, skip_or_fail};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -218,8 +218,7 @@ fn cannot_mount_fuse() -> Option<String> {
 #[test]
 fn real_hung_fuse_mount_never_stops_the_ticks() {
     if let Some(reason) = cannot_mount_fuse() {
-        println!("skipping the real hung-mount test: {reason}");
-        return;
+        return skip_or_fail(&format!("a real FUSE mount: {reason}"));
     }
     let deadline = Instant::now() + Duration::from_secs(25);
     let left = || deadline.saturating_duration_since(Instant::now());
@@ -249,8 +248,10 @@ fn real_hung_fuse_mount_never_stops_the_ticks() {
     match server_out.recv_timeout(left()) {
         Ok(line) if line == "READY" => {}
         Ok(line) if line.starts_with("SKIP: ") => {
-            println!("skipping the real hung-mount test: {}", &line[6..]);
-            return;
+            return skip_or_fail(&format!(
+                "a real FUSE mount: tests/fuse/hangfs.py says {}",
+                &line[6..]
+            ));
         }
         other => {
             let err: Vec<String> = server_err.try_iter().collect();

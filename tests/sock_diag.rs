@@ -9,6 +9,7 @@
 
 use crate::util::agent::Agent;
 use crate::util::otlp::points;
+use crate::util::skip_or_fail;
 use rustix::net::{
     AddressFamily, SocketAddrV4, SocketFlags, SocketType, bind, connect, listen, socket_with,
 };
@@ -58,8 +59,8 @@ fn pair(listener: &TcpListener, to: SocketAddr) -> (TcpStream, TcpStream) {
 /// Python's `TCP_DEFER_ACCEPT` listener with one connected client: the kernel drops the
 /// client's bare ACK, so the server side stays a request socket (NEW_SYN_RECV) that
 /// `/proc` prints as 03. Rust has no safe `setsockopt` for it. The helper exits when its
-/// stdin closes (the `Child` dropped). `None` (with the reason on stderr) when python3 cannot
-/// run here.
+/// stdin closes (the `Child` dropped). `None` when python3 cannot run here (a visible skip
+/// by hand, a failure under `CI=true`).
 fn defer_accept_request() -> Option<Child> {
     const SCRIPT: &str = "import socket, sys
 l = socket.socket()
@@ -78,7 +79,9 @@ sys.stdin.read()
     {
         Ok(child) => child,
         Err(e) => {
-            eprintln!("SKIP the NEW_SYN_RECV socket: python3 not runnable: {e}");
+            skip_or_fail(&format!(
+                "the NEW_SYN_RECV socket: python3 not runnable: {e} (see tests/fuse/setup.sh)"
+            ));
             return None;
         }
     };
@@ -97,7 +100,7 @@ fn netlink_counts_equal_the_proc_files_with_sockets_in_many_states() {
     let at4 = listener4.local_addr().unwrap();
     // ::1 is missing with IPv6 disabled (ipv6.disable=1, a container without it).
     let listener6 = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, 0)))
-        .inspect_err(|e| eprintln!("SKIP the IPv6 sockets: bind [::1]:0: {e}"))
+        .inspect_err(|e| skip_or_fail(&format!("the IPv6 sockets: bind [::1]:0: {e}")))
         .ok();
     let mut min = [0u64; STATES];
 
@@ -271,15 +274,15 @@ fn netlink_refused_by_seccomp_falls_back_to_the_files_with_one_info() {
     {
         Ok(out) if out.status.success() => {}
         Ok(out) => {
-            eprintln!(
-                "SKIP: cannot refuse netlink here: {}",
+            return skip_or_fail(&format!(
+                "cannot refuse netlink here (tests/netlink/deny_netlink.py): {}",
                 String::from_utf8_lossy(&out.stderr).trim()
-            );
-            return;
+            ));
         }
         Err(e) => {
-            eprintln!("SKIP: python3 not runnable: {e}");
-            return;
+            return skip_or_fail(&format!(
+                "python3 not runnable for tests/netlink/deny_netlink.py: {e} (see tests/fuse/setup.sh)"
+            ));
         }
     }
     let stderr = three_ticks(&["python3", helper], &["--log-level", "debug"]);

@@ -1,11 +1,13 @@
 //! Shared test plumbing: running the binary with a clean environment (`agent`), reading its
-//! requests (`otlp`), fixture paths, and a loopback OTLP/HTTP receiver.
+//! requests (`otlp`), fixture paths, a loopback OTLP/HTTP receiver, and what a test does when
+//! this machine lacks a tool it needs (`skip_or_fail`).
 
 pub mod agent;
 pub mod otlp;
 pub mod receiver;
 pub mod ticks;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,4 +52,18 @@ pub fn stderr_of(output: &Output) -> String {
 
 pub fn stdout_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// This machine cannot run (part of) a test: `reason` names what is missing and how to get
+/// it. Under `CI=true` the test fails with it, so a green CI means every test ran; by hand
+/// it prints `SKIP <test>: <reason>` to the terminal (past the test harness's capture) and
+/// returns, for the caller to skip that part (STYLE.md §4).
+pub fn skip_or_fail(reason: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("test");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test} cannot run here (CI=true, so this fails rather than skips): {reason}");
+    }
+    // Straight to the process's stderr: eprintln! output is captured by the test harness.
+    let _ = writeln!(std::io::stderr().lock(), "SKIP {test}: {reason}");
 }
