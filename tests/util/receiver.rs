@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use sysotlp::otlp::{ExportMetricsServiceRequest, Status};
 
 /// One request as received.
@@ -21,8 +21,7 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// When the request was read, and the status it was answered with (0: unanswered).
-    pub received_at: Instant,
+    /// The status it was answered with (0: unanswered).
     pub answered: u16,
 }
 
@@ -226,7 +225,6 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         path,
         headers,
         body,
-        received_at: Instant::now(),
         answered: 0,
     })
 }
