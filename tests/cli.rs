@@ -1,9 +1,8 @@
 //! Start-up errors, exit codes and signals of the real binary.
 
-use crate::util::{bin, fixture, run, stderr_of, stdout_of, terminate, wait_exit};
-use std::io::{BufRead, BufReader};
+use crate::util::agent::{Agent, at_level, print_once};
+use crate::util::{fixture, run, stderr_of, stdout_of};
 use std::net::TcpListener;
-use std::process::Stdio;
 use std::time::Duration;
 
 fn one_line(text: &str) -> &str {
@@ -81,24 +80,18 @@ fn unusable_values_exit_2() {
 #[test]
 fn invalid_otel_timeout_warns_and_the_run_succeeds() {
     let root = fixture("offline-cpu");
-    let out = run(
+    let (stdout, stderr) = print_once(
         &[
-            "--once",
-            "--exporter",
-            "stdout",
             "--root-path",
             root.to_str().unwrap(),
             "--collectors=cpu,memory,load,system",
         ],
         &[("OTEL_EXPORTER_OTLP_TIMEOUT", "abc")],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("WARN ignoring OTEL_EXPORTER_OTLP_TIMEOUT=\"abc\""),
-        "{}",
-        stderr_of(&out)
+        stderr.contains("WARN ignoring OTEL_EXPORTER_OTLP_TIMEOUT=\"abc\""),
+        "{stderr}"
     );
-    let stdout = stdout_of(&out);
     let line = one_line(&stdout);
     let parsed: serde_json::Value = serde_json::from_str(line).unwrap();
     assert!(parsed["resourceMetrics"].is_array());
@@ -161,105 +154,66 @@ fn once_against_a_closed_port_exits_1_and_says_why() {
 fn loop_mode_keeps_running_and_logs_each_failed_attempt_once() {
     let root = fixture("offline-cpu");
     let endpoint = format!("http://127.0.0.1:{}", closed_port());
-    let mut child = bin()
-        .args([
-            "--interval",
-            "100ms",
-            "--endpoint",
-            &endpoint,
-            "--log-level",
-            "debug",
-            "--collectors=cpu,memory,load,system",
-        ])
-        .arg("--root-path")
-        .arg(&root)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let mut agent = Agent::start(&[
+        "--interval",
+        "100ms",
+        "--endpoint",
+        &endpoint,
+        "--log-level",
+        "debug",
+        "--collectors=cpu,memory,load,system",
+        "--root-path",
+        root.to_str().unwrap(),
+    ]);
     // The first failed attempt is one WARN; retries (1 s backoff, jittered) are one DEBUG
     // line each; ticks keep coming meanwhile (queued behind the backlog).
-    let mut lines = Vec::new();
-    let end = std::time::Instant::now() + Duration::from_secs(15);
-    while lines
-        .iter()
-        .filter(|l: &&String| l.contains("export attempt failed"))
-        .count()
-        < 2
-    {
-        let left = end.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => lines.push(line),
-            Err(_) => panic!("fewer than 3 attempts within 15 s: {lines:#?}"),
-        }
-    }
-    assert!(child.try_wait().unwrap().is_none(), "still running");
-    terminate(&child);
-    assert_eq!(
-        wait_exit(&mut child, Duration::from_secs(15)).code(),
-        Some(0)
-    );
-    let warns: Vec<&String> = lines.iter().filter(|l| l.contains(" WARN ")).collect();
+    agent.wait_for("export attempt failed", 2, Duration::from_secs(15));
+    assert!(agent.is_running(), "still running");
+    // What it logged up to the third attempt (the shutdown's own lines come after).
+    let lines = agent.log().to_vec();
+    let (code, _) = agent.stop();
+    assert_eq!(code, Some(0));
+    let warns = at_level(&lines, "WARN");
     assert_eq!(warns.len(), 1, "{lines:#?}");
     assert!(
         warns[0].contains(" WARN export: ") && warns[0].contains("connection refused"),
         "{lines:#?}"
     );
     assert!(
-        !lines.iter().any(|l| l.contains(" ERROR ")),
+        at_level(&lines, "ERROR").is_empty(),
         "nothing dropped: {lines:#?}"
     );
 }
 
-/// The agent on the offline-cpu fixture printing to a pipe, and that pipe after the first
-/// request line (already read).
-fn stdout_agent(interval: &str) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+/// The agent on the offline-cpu fixture printing to a pipe, its first request line read.
+fn stdout_agent(interval: &str) -> Agent {
     let root = fixture("offline-cpu");
-    let mut child = bin()
-        .args([
-            "--interval",
-            interval,
-            "--exporter",
-            "stdout",
-            "--collectors=cpu,memory,load,system",
-        ])
-        .arg("--root-path")
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    reader.read_line(&mut first).unwrap();
+    let mut agent = Agent::command(&[
+        "--interval",
+        interval,
+        "--exporter",
+        "stdout",
+        "--collectors=cpu,memory,load,system",
+        "--root-path",
+        root.to_str().unwrap(),
+    ])
+    .stdout()
+    .spawn();
+    let first = agent.line(Duration::from_secs(10));
     assert!(first.starts_with("{\"resourceMetrics\""));
-    (child, reader)
+    agent
 }
 
 #[test]
 fn sigterm_ends_an_idle_loop() {
-    let (mut child, _stdout) = stdout_agent("1h");
-    terminate(&child);
-    assert_eq!(
-        wait_exit(&mut child, Duration::from_secs(10)).code(),
-        Some(0)
-    );
+    let mut agent = stdout_agent("1h");
+    agent.terminate();
+    assert_eq!(agent.wait(Duration::from_secs(10)).code(), Some(0));
 }
 
 #[test]
 fn closed_stdout_ends_the_agent_with_0() {
-    let (mut child, reader) = stdout_agent("100ms");
-    drop(reader); // like `| head -1`
-    assert_eq!(
-        wait_exit(&mut child, Duration::from_secs(10)).code(),
-        Some(0)
-    );
+    let mut agent = stdout_agent("100ms");
+    agent.close_stdout(); // like `| head -1`
+    assert_eq!(agent.wait(Duration::from_secs(10)).code(), Some(0));
 }

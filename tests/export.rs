@@ -1,12 +1,11 @@
 //! The OTLP/HTTP exporter against a real loopback receiver.
 
+use crate::util::agent::{print_once, send_once};
 use crate::util::receiver::{Receiver, Reply, Request};
-use crate::util::{fixture, run, stderr_of, stdout_of};
+use crate::util::{fixture, run, stderr_of};
 use prost::Message;
 use std::time::Duration;
-use sysotlp::otlp::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse, Status,
-};
+use sysotlp::otlp::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -17,20 +16,12 @@ fn once(
     extra: &[&str],
     vars: &[(&str, &str)],
 ) -> (Option<i32>, String, Option<Request>) {
-    let root = fixture(name);
-    let endpoint = receiver.base_url();
-    let mut args = vec![
-        "--once",
-        "--endpoint",
-        endpoint.as_str(),
-        "--root-path",
-        root.to_str().unwrap(),
-    ];
+    let mut flags = Vec::new();
     if name == "offline-cpu" {
-        args.push("--collectors=cpu,memory,load,system");
+        flags.push("--collectors=cpu,memory,load,system");
     }
-    args.extend_from_slice(extra);
-    let out = run(&args, vars);
+    flags.extend_from_slice(extra);
+    let out = send_once(&receiver.base_url(), name, &flags, vars);
     (
         out.status.code(),
         stderr_of(&out),
@@ -41,18 +32,7 @@ fn once(
 /// What the stdout exporter prints for the same fixture.
 pub fn stdout_line(name: &str) -> String {
     let root = fixture(name);
-    let out = run(
-        &[
-            "--once",
-            "--exporter",
-            "stdout",
-            "--root-path",
-            root.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0));
-    stdout_of(&out).trim_end().to_string()
+    print_once(&["--root-path", root.to_str().unwrap()], &[]).0
 }
 
 #[test]
@@ -88,9 +68,8 @@ fn posts_protobuf_that_decodes_to_the_stdout_request() {
         "header values never reach the log"
     );
 
-    let decoded = ExportMetricsServiceRequest::decode(&request.body[..]).expect("valid protobuf");
     let mut json = String::new();
-    sysotlp::otlp::json::write_request(&decoded, &mut json);
+    sysotlp::otlp::json::write_request(&request.message(), &mut json);
     assert_eq!(json, stdout_line("x86_64-vm"));
 }
 
@@ -118,15 +97,7 @@ fn partial_success_is_delivered_and_logged() {
 
 #[test]
 fn error_status_is_logged_with_its_message_and_exits_1() {
-    let status = Status {
-        code: 3,
-        message: "bad metric".into(),
-    };
-    let receiver = Receiver::start(vec![Reply::Answer(
-        400,
-        "application/x-protobuf",
-        status.encode_to_vec(),
-    )]);
+    let receiver = Receiver::start(vec![Reply::status(400, 3, "bad metric")]);
     let (code, stderr, request) = once(&receiver, "offline-cpu", &[], &[]);
     assert_eq!(code, Some(1));
     assert!(request.is_some());

@@ -2,7 +2,9 @@
 //! `expected*.json` (pretty OTLP/JSON). `make bless` (UPDATE_GOLDEN=1) rewrites them and
 //! fails, so every change shows in `git diff` for review.
 
-use crate::util::{fixture, run, stderr_of, stdout_of};
+use crate::util::agent::request_for;
+use crate::util::fixture;
+use crate::util::otlp::{Point, get, points};
 use serde_json::Value;
 
 /// Every golden case: for each `fixtures/<name>/` with a `sysotlp-fixture.json`, the lines of
@@ -46,30 +48,27 @@ fn normalise(mut request: Value) -> Value {
     request
 }
 
+/// The longest diff shown for one file (a missing golden is all `+` lines).
+const DIFF_LINES: usize = 80;
+
+/// A unified diff of `expected` against `actual` with three lines of context, aligned by
+/// content: a line inserted or removed is one `+` or `-` line, not a shift of all below it.
+fn diff(expected: &str, actual: &str) -> String {
+    let text = similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut shown = lines[..lines.len().min(DIFF_LINES)].join("\n");
+    if lines.len() > DIFF_LINES {
+        shown += &format!("\n… {} more diff lines", lines.len() - DIFF_LINES);
+    }
+    shown
+}
+
 /// The collectors of the foundation fixtures (they hold no files for the others).
 const FOUNDATION: &str = "--collectors=cpu,memory,load,system";
-
-/// The request the binary prints for `name` with `flags`, and its stderr.
-pub fn request_for(name: &str, flags: &[&str]) -> (Value, String) {
-    let root = fixture(name);
-    let mut args = vec![
-        "--once",
-        "--exporter",
-        "stdout",
-        "--root-path",
-        root.to_str().unwrap(),
-    ];
-    args.extend_from_slice(flags);
-    let out = run(&args, &[]);
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(0), "{name} {flags:?}: {stderr}");
-    let stdout = stdout_of(&out);
-    assert_eq!(stdout.lines().count(), 1, "{name}: one request per line");
-    (
-        serde_json::from_str(&stdout).expect("stdout is JSON"),
-        stderr,
-    )
-}
 
 #[test]
 fn golden_requests_match_expected() {
@@ -91,20 +90,12 @@ fn golden_requests_match_expected() {
         }
         let expected = std::fs::read_to_string(&path).unwrap_or_default();
         if expected != pretty {
-            let diff: Vec<String> = expected
-                .lines()
-                .zip(pretty.lines())
-                .enumerate()
-                .filter(|(_, (e, a))| e != a)
-                .take(10)
-                .map(|(i, (e, a))| format!("  line {}:\n    expected {e}\n    actual   {a}", i + 1))
-                .collect();
             mismatches.push(format!(
                 "{} differs ({} vs {} lines):\n{}",
                 path.display(),
                 expected.lines().count(),
                 pretty.lines().count(),
-                diff.join("\n")
+                diff(&expected, &pretty)
             ));
         }
     }
@@ -115,53 +106,24 @@ fn golden_requests_match_expected() {
     );
 }
 
-/// Collects (metric name, attributes as "k=v,…", value) of a request.
-pub fn points(request: &Value) -> Vec<(String, String, Value)> {
-    let mut out = Vec::new();
-    for rm in request["resourceMetrics"].as_array().into_iter().flatten() {
-        for sm in rm["scopeMetrics"].as_array().into_iter().flatten() {
-            for m in sm["metrics"].as_array().into_iter().flatten() {
-                let data = if m["sum"].is_object() {
-                    &m["sum"]
-                } else {
-                    &m["gauge"]
-                };
-                for p in data["dataPoints"].as_array().into_iter().flatten() {
-                    let attrs: Vec<String> = p["attributes"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|kv| {
-                            format!(
-                                "{}={}",
-                                kv["key"].as_str().unwrap(),
-                                kv["value"]["stringValue"].as_str().unwrap()
-                            )
-                        })
-                        .collect();
-                    let value = p
-                        .get("asDouble")
-                        .or(p.get("asInt"))
-                        .cloned()
-                        .unwrap_or(Value::Null);
-                    out.push((
-                        m["name"].as_str().unwrap().to_string(),
-                        attrs.join(","),
-                        value,
-                    ));
-                }
-            }
-        }
-    }
-    out
+#[test]
+fn a_golden_diff_shows_an_inserted_line_once() {
+    let expected: String = (1..=30).map(|n| format!("line {n}\n")).collect();
+    let actual = expected.replace("line 10\n", "line 10\ninserted\n");
+    let shown = diff(&expected, &actual);
+    let changed: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.starts_with(['+', '-']) && !l.starts_with("+++") && !l.starts_with("---"))
+        .collect();
+    assert_eq!(changed, ["+inserted"], "{shown}");
+    assert!(
+        shown.contains(" line 8\n line 9\n line 10\n+inserted\n line 11\n line 12\n line 13"),
+        "three lines of context either side:\n{shown}"
+    );
 }
 
-fn value_of(points: &[(String, String, Value)], name: &str, attrs: &str) -> Value {
-    points
-        .iter()
-        .find(|(n, a, _)| n == name && a == attrs)
-        .map(|(_, _, v)| v.clone())
-        .unwrap_or_else(|| panic!("no point {name}{{{attrs}}}"))
+fn value_of(points: &[Point], name: &str, attrs: &str) -> Value {
+    get(points, name, attrs).value.clone()
 }
 
 #[test]
@@ -208,8 +170,8 @@ fn offline_cpu_keeps_its_number_per_cpu() {
     let (request, _) = request_for("offline-cpu", &[FOUNDATION, "--per-cpu"]);
     let cpus: Vec<String> = points(&request)
         .into_iter()
-        .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=user"))
-        .map(|(_, a, _)| a)
+        .filter(|p| p.name == "system.cpu.time" && p.attrs.ends_with("state=user"))
+        .map(|p| p.attrs)
         .collect();
     assert_eq!(
         cpus,
@@ -253,8 +215,8 @@ fn truncated_stat_keeps_the_aggregate_and_reports_the_cut_line() {
     let (request, stderr) = request_for("truncated-stat", &[FOUNDATION, "--per-cpu"]);
     let cpus: Vec<String> = points(&request)
         .into_iter()
-        .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=idle"))
-        .map(|(_, a, _)| a)
+        .filter(|p| p.name == "system.cpu.time" && p.attrs.ends_with("state=idle"))
+        .map(|p| p.attrs)
         .collect();
     assert_eq!(
         cpus,
@@ -270,7 +232,7 @@ fn truncated_stat_keeps_the_aggregate_and_reports_the_cut_line() {
 #[test]
 fn empty_loadavg_skips_load_only() {
     let (request, stderr) = request_for("empty-loadavg", &[FOUNDATION]);
-    let names: Vec<String> = points(&request).into_iter().map(|(n, _, _)| n).collect();
+    let names: Vec<String> = points(&request).into_iter().map(|p| p.name).collect();
     assert!(
         !names
             .iter()

@@ -2,11 +2,12 @@
 //! from PyPI) read our protobuf body and our OTLP/JSON line, and must find the same request
 //! with the names, kinds and value types of spec/metrics.md. `make test` installs the
 //! package into `.venv` and sets SYSOTLP_INTEROP_PYTHON; a bare `cargo test` without it
-//! prints why it skips.
+//! prints why it skips, and fails under `CI=true`.
 
 use crate::export::stdout_line;
+use crate::util::agent::send_once;
 use crate::util::receiver::{Receiver, Reply};
-use crate::util::{fixture, run, scratch, stderr_of};
+use crate::util::{scratch, skip_or_fail, stderr_of};
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
@@ -48,23 +49,13 @@ const EXPECTED: &[(&str, &str, &str, bool)] = &[
 #[test]
 fn official_decoders_agree_with_our_bytes_and_json() {
     let Some(python) = std::env::var_os("SYSOTLP_INTEROP_PYTHON") else {
-        eprintln!(
-            "interop skipped: SYSOTLP_INTEROP_PYTHON is not set (run `make test`, which installs opentelemetry-proto)"
+        return skip_or_fail(
+            "the official decoders: SYSOTLP_INTEROP_PYTHON is not set (run `make test`, which \
+             installs opentelemetry-proto into .venv and sets it)",
         );
-        return;
     };
     let receiver = Receiver::start(vec![Reply::ok()]);
-    let root = fixture("x86_64-vm");
-    let out = run(
-        &[
-            "--once",
-            "--endpoint",
-            &receiver.base_url(),
-            "--root-path",
-            root.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let out = send_once(&receiver.base_url(), "x86_64-vm", &[], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let body = receiver.next(Duration::from_secs(5)).expect("request").body;
 

@@ -1,24 +1,14 @@
 //! Platform smoke run on this machine's own `/proc` and `/sys`: checks structure and
 //! invariants only (values belong to the fixtures).
 
-use crate::golden::points;
-use crate::util::{run, stderr_of, stdout_of};
+use crate::util::agent::request_once;
+use crate::util::otlp::points;
 
 #[test]
 fn live_once_emits_every_foundation_metric() {
-    let out = run(
-        &[
-            "--once",
-            "--exporter",
-            "stdout",
-            "--collectors=cpu,memory,load,system",
-        ],
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let request: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let (request, _) = request_once(&["--collectors=cpu,memory,load,system"]);
     let p = points(&request);
-    let mut names: Vec<&str> = p.iter().map(|(n, _, _)| n.as_str()).collect();
+    let mut names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
     names.dedup();
     assert_eq!(
         names,
@@ -39,19 +29,19 @@ fn live_once_emits_every_foundation_metric() {
     let int = |v: &serde_json::Value| v.as_str().unwrap().parse::<u64>().unwrap();
     let usage: u64 = p
         .iter()
-        .filter(|(n, _, _)| n == "system.memory.usage")
-        .map(|(_, _, v)| int(v))
+        .filter(|p| p.name == "system.memory.usage")
+        .map(|p| int(&p.value))
         .sum();
     let limit = p
         .iter()
-        .find(|(n, _, _)| n == "system.memory.limit")
-        .map(|(_, _, v)| int(v))
+        .find(|p| p.name == "system.memory.limit")
+        .map(|p| int(&p.value))
         .unwrap();
     assert_eq!(usage, limit, "memory states partition MemTotal");
     let states: Vec<&str> = p
         .iter()
-        .filter(|(n, _, _)| n == "system.cpu.time")
-        .map(|(_, a, _)| a.as_str())
+        .filter(|p| p.name == "system.cpu.time")
+        .map(|p| p.attrs.as_str())
         .collect();
     assert_eq!(
         states,

@@ -2,14 +2,13 @@
 //! vanish or are re-created, the veth filter, the namespace fallback, damaged input, and the
 //! TCP state table of a host with 100k sockets (generated at test time, never stored).
 
-use crate::golden::{points, request_for};
+use crate::util::agent::{Agent, at_level, request_for, request_once};
+use crate::util::otlp::{find, points};
+use crate::util::scratch;
 use crate::util::ticks::run_ticks;
-use crate::util::{bin, run, scratch, stderr_of, stdout_of};
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 const NETWORK: &str = "--collectors=network";
@@ -19,37 +18,11 @@ const BOOT: &str = "1767220000000000000";
 const T0: &str = "1767225600000000000";
 const T1: &str = "1767225660000000000";
 
-/// (value, start time) of the point of `name` with attributes `attrs` (`k=v,…`).
+/// (`asInt`, start time) of the point of `name` with attributes `attrs` (`k=v,…`).
 fn sample(request: &Value, name: &str, attrs: &str) -> Option<(String, String)> {
-    let metrics = request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array()?;
-    let metric = metrics.iter().find(|m| m["name"] == name)?;
-    let data = if metric["sum"].is_object() {
-        &metric["sum"]
-    } else {
-        &metric["gauge"]
-    };
-    data["dataPoints"].as_array()?.iter().find_map(|p| {
-        let key: Vec<String> = p["attributes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|kv| {
-                format!(
-                    "{}={}",
-                    kv["key"].as_str().unwrap_or_default(),
-                    kv["value"]["stringValue"].as_str().unwrap_or_default()
-                )
-            })
-            .collect();
-        (key.join(",") == attrs).then(|| {
-            (
-                p["asInt"].as_str().unwrap_or_default().to_string(),
-                p["startTimeUnixNano"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
+    find(&points(request), name, attrs).map(|p| {
+        let value = p.value.as_str().unwrap_or_default();
+        (value.to_string(), p.start.clone())
     })
 }
 
@@ -65,9 +38,10 @@ fn pair(value: &str, start: &str) -> (String, String) {
 fn devices(request: &Value) -> Vec<String> {
     points(request)
         .into_iter()
-        .filter(|(n, a, _)| n == "system.network.io" && a.ends_with("direction=receive"))
-        .map(|(_, a, _)| {
-            a.trim_start_matches("device=")
+        .filter(|p| p.name == "system.network.io" && p.attrs.ends_with("direction=receive"))
+        .map(|p| {
+            p.attrs
+                .trim_start_matches("device=")
                 .trim_end_matches(",direction=receive")
                 .to_string()
         })
@@ -159,8 +133,8 @@ fn issue_9_4_tcp_states_use_hostmetrics_names_all_twelve() {
     let (request, _) = request_for("net-tcp-states", &[NETWORK]);
     let states: Vec<(String, String)> = points(&request)
         .into_iter()
-        .filter(|(n, _, _)| n == "system.network.connections")
-        .map(|(_, a, v)| (a, v.as_str().unwrap_or_default().to_string()))
+        .filter(|p| p.name == "system.network.connections")
+        .map(|p| (p.attrs, p.value.as_str().unwrap_or_default().to_string()))
         .collect();
     let expected = [
         ("ESTABLISHED", "0"),
@@ -215,32 +189,23 @@ fn damaged_lines_skip_one_interface_and_one_socket_and_are_reported() {
 #[test]
 fn without_pid_1_the_own_namespace_is_read_with_one_warning_per_process() {
     let root = crate::util::fixture("net-fallback");
-    let mut child = bin()
-        .args([
-            "--interval",
-            "100ms",
-            "--exporter",
-            "stdout",
-            "--root-path",
-            root.to_str().unwrap(),
-            NETWORK,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut requests = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        requests.push(serde_json::from_str::<Value>(&line.unwrap()).unwrap());
-        if requests.len() == 3 {
-            break;
-        }
-    }
-    crate::util::terminate(&child);
-    crate::util::wait_exit(&mut child, Duration::from_secs(10));
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains(" WARN ")).collect();
+    let mut agent = Agent::command(&[
+        "--interval",
+        "100ms",
+        "--exporter",
+        "stdout",
+        "--root-path",
+        root.to_str().unwrap(),
+        NETWORK,
+    ])
+    .stdout()
+    .spawn();
+    let requests: Vec<Value> = (0..3)
+        .map(|_| agent.request(Duration::from_secs(10)))
+        .collect();
+    let (_, log) = agent.stop();
+    let stderr = log.join("\n");
+    let warnings = at_level(&log, "WARN");
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(
         warnings[0].contains("net-fallback/proc/1/net/dev: not found; reading ")
@@ -288,22 +253,7 @@ fn make_root(name: &str, tcp: Option<&str>, tcp6: Option<&str>) -> std::path::Pa
 }
 
 fn once(root: &Path) -> (Value, String) {
-    let out = run(
-        &[
-            "--once",
-            "--exporter",
-            "stdout",
-            "--root-path",
-            root.to_str().unwrap(),
-            NETWORK,
-        ],
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    (
-        serde_json::from_str(&stdout_of(&out)).unwrap(),
-        stderr_of(&out),
-    )
+    request_once(&["--root-path", root.to_str().unwrap(), NETWORK])
 }
 
 #[test]
@@ -369,11 +319,9 @@ fn a_hundred_thousand_sockets_are_streamed_not_read_whole() {
 #[test]
 fn live_once_emits_every_network_metric_in_table_order() {
     // Platform smoke run on this machine's /proc: structure only (values are the fixtures').
-    let out = run(&["--once", "--exporter", "stdout", NETWORK], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let request: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let (request, _) = request_once(&[NETWORK]);
     let p = points(&request);
-    let mut names: Vec<&str> = p.iter().map(|(n, _, _)| n.as_str()).collect();
+    let mut names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
     names.dedup();
     assert_eq!(
         names,
@@ -387,7 +335,7 @@ fn live_once_emits_every_network_metric_in_table_order() {
     );
     let states = p
         .iter()
-        .filter(|(n, _, _)| n == "system.network.connections")
+        .filter(|p| p.name == "system.network.connections")
         .count();
     assert_eq!(states, 12, "all 12 TCP states");
     let dev = std::fs::read_to_string("/proc/net/dev").unwrap();
@@ -413,7 +361,7 @@ fn conntrack_without_nf_conntrack_is_silent() {
     assert!(
         points(&request)
             .iter()
-            .all(|(n, _, _)| !n.starts_with("system.network.conntrack")),
+            .all(|p| !p.name.starts_with("system.network.conntrack")),
         "absent, not 0"
     );
     // Enabling either metric turns the pair on (NetworkOptions::conntrack); --disable drops one.

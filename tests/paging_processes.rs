@@ -1,50 +1,34 @@
 //! The `paging` and `processes` collectors and OOM kills on fixture trees: spec/metrics.md
 //! §9.1, §9.3, §9.11, the 32-bit pgfault wrap, and the values each fixture's README computes.
 
-use crate::golden::{points, request_for};
+use crate::util::agent::{request_for, request_once};
+use crate::util::otlp::{Point, get, points};
 use crate::util::ticks::run_ticks;
-use crate::util::{fixture, run, scratch, stderr_of, stdout_of};
+use crate::util::{fixture, scratch};
 use serde_json::{Value, json};
 
-type Points = Vec<(String, String, Value)>;
-
-fn value<'a>(points: &'a Points, name: &str, attrs: &str) -> &'a Value {
-    &points
-        .iter()
-        .find(|(n, a, _)| n == name && a == attrs)
-        .unwrap_or_else(|| panic!("no point {name}{{{attrs}}} in {points:?}"))
-        .2
+fn value<'a>(points: &'a [Point], name: &str, attrs: &str) -> &'a Value {
+    &get(points, name, attrs).value
 }
 
 /// The attribute sets of `name`'s points, in output order.
-fn series(points: &Points, name: &str) -> Vec<String> {
+fn series(points: &[Point], name: &str) -> Vec<String> {
     points
         .iter()
-        .filter(|(n, _, _)| n == name)
-        .map(|(_, a, _)| a.clone())
+        .filter(|p| p.name == name)
+        .map(|p| p.attrs.clone())
         .collect()
 }
 
 /// `startTimeUnixNano` of every point of `name`.
 fn starts(request: &Value, name: &str) -> Vec<String> {
-    let metrics = request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
-        .as_array()
-        .unwrap();
-    let m = metrics
-        .iter()
-        .find(|m| m["name"] == name)
-        .unwrap_or_else(|| panic!("no {name}"));
-    let data = if m["sum"].is_object() {
-        &m["sum"]
-    } else {
-        &m["gauge"]
-    };
-    data["dataPoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["startTimeUnixNano"].as_str().unwrap().to_string())
-        .collect()
+    let starts: Vec<String> = points(request)
+        .into_iter()
+        .filter(|p| p.name == name)
+        .map(|p| p.start)
+        .collect();
+    assert!(!starts.is_empty(), "no {name}");
+    starts
 }
 
 #[test]
@@ -260,7 +244,7 @@ fn every_state_letter_and_a_vanished_pid() {
 fn oom_kills_follow_memory_limit_and_are_omitted_before_4_13() {
     let (request, _) = request_for("x86_64-vm", &["--collectors=memory"]);
     let p = points(&request);
-    let names: Vec<&str> = p.iter().map(|(n, _, _)| n.as_str()).collect();
+    let names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
         names.last().copied(),
         Some("system.memory.linux.oom_kills"),
@@ -282,23 +266,15 @@ fn oom_kills_follow_memory_limit_and_are_omitted_before_4_13() {
     .unwrap();
     let root = root.to_str().unwrap();
     for (level, debug_line) in [("info", false), ("debug", true)] {
-        let out = run(
-            &[
-                "--once",
-                "--exporter=stdout",
-                "--collectors=memory",
-                "--log-level",
-                level,
-                "--root-path",
-                root,
-            ],
-            &[],
-        );
-        let stderr = stderr_of(&out);
-        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let (request, stderr) = request_once(&[
+            "--collectors=memory",
+            "--log-level",
+            level,
+            "--root-path",
+            root,
+        ]);
         assert!(!stderr.contains("WARN"), "{stderr}");
         assert_eq!(stderr.contains("no oom_kill line"), debug_line, "{stderr}");
-        let request: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
         let p = points(&request);
         assert!(series(&p, "system.memory.linux.oom_kills").is_empty());
         assert_eq!(series(&p, "system.memory.limit"), [""]);

@@ -7,12 +7,14 @@
 //! sockets are counted too, so whole tables are compared, never absolute numbers, and
 //! lower bounds only check that this test's own sockets were seen.
 
-use crate::util::bin;
+use crate::util::agent::Agent;
+use crate::util::otlp::points;
+use crate::util::skip_or_fail;
 use rustix::net::{
     AddressFamily, SocketAddrV4, SocketFlags, SocketType, bind, connect, listen, socket_with,
 };
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
@@ -57,8 +59,8 @@ fn pair(listener: &TcpListener, to: SocketAddr) -> (TcpStream, TcpStream) {
 /// Python's `TCP_DEFER_ACCEPT` listener with one connected client: the kernel drops the
 /// client's bare ACK, so the server side stays a request socket (NEW_SYN_RECV) that
 /// `/proc` prints as 03. Rust has no safe `setsockopt` for it. The helper exits when its
-/// stdin closes (the `Child` dropped). `None` (with the reason on stderr) when python3 cannot
-/// run here.
+/// stdin closes (the `Child` dropped). `None` when python3 cannot run here (a visible skip
+/// by hand, a failure under `CI=true`).
 fn defer_accept_request() -> Option<Child> {
     const SCRIPT: &str = "import socket, sys
 l = socket.socket()
@@ -77,7 +79,9 @@ sys.stdin.read()
     {
         Ok(child) => child,
         Err(e) => {
-            eprintln!("SKIP the NEW_SYN_RECV socket: python3 not runnable: {e}");
+            skip_or_fail(&format!(
+                "the NEW_SYN_RECV socket: python3 not runnable: {e} (see tests/fuse/setup.sh)"
+            ));
             return None;
         }
     };
@@ -96,7 +100,7 @@ fn netlink_counts_equal_the_proc_files_with_sockets_in_many_states() {
     let at4 = listener4.local_addr().unwrap();
     // ::1 is missing with IPv6 disabled (ipv6.disable=1, a container without it).
     let listener6 = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, 0)))
-        .inspect_err(|e| eprintln!("SKIP the IPv6 sockets: bind [::1]:0: {e}"))
+        .inspect_err(|e| skip_or_fail(&format!("the IPv6 sockets: bind [::1]:0: {e}")))
         .ok();
     let mut min = [0u64; STATES];
 
@@ -202,55 +206,33 @@ fn netlink_counts_equal_the_proc_files_with_sockets_in_many_states() {
     drop((open, half_closed, queued, full, syn_sent, bound));
 }
 
-/// Runs the binary for three ticks of the network collector with `extra` arguments in front
-/// (a wrapper) or not; returns its stderr.
+/// Runs the binary for three ticks of the network collector with `args`, under `wrapper`
+/// (a program that execs it) or not; returns its stderr.
 fn three_ticks(wrapper: &[&str], args: &[&str]) -> String {
-    let mut command = match wrapper.split_first() {
-        Some((program, rest)) => {
-            let mut command = Command::new(program);
-            command.args(rest).arg(env!("CARGO_BIN_EXE_sysotlp"));
-            command.env_clear().stdin(Stdio::null());
-            command
-        }
-        None => bin(),
+    let mut all = vec![
+        "--interval",
+        "100ms",
+        "--exporter",
+        "stdout",
+        "--collectors=network",
+    ];
+    all.extend_from_slice(args);
+    let start = if wrapper.is_empty() {
+        Agent::command(&all)
+    } else {
+        Agent::wrapped(wrapper, &all)
     };
-    let mut child = command
-        .args([
-            "--interval",
-            "100ms",
-            "--exporter",
-            "stdout",
-            "--collectors=network",
-        ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ticks = 0;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let request: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        let states = crate::golden::points(&request)
+    let mut agent = start.stdout().spawn();
+    for tick in 0..3 {
+        let request = agent.request(Duration::from_secs(10));
+        let states = points(&request)
             .into_iter()
-            .filter(|(n, _, _)| n == "system.network.connections")
+            .filter(|p| p.name == "system.network.connections")
             .count();
-        assert_eq!(states, 12, "tick {ticks}: all 12 TCP states");
-        ticks += 1;
-        if ticks == 3 {
-            break;
-        }
+        assert_eq!(states, 12, "tick {tick}: all 12 TCP states");
     }
-    crate::util::terminate(&child);
-    crate::util::wait_exit(&mut child, Duration::from_secs(10));
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert_eq!(ticks, 3, "{stderr}");
-    stderr
+    let (_, log) = agent.stop();
+    log.join("\n")
 }
 
 const NETLINK_IN_USE: &str = "DEBUG network: counting TCP states over netlink sock_diag";
@@ -292,15 +274,15 @@ fn netlink_refused_by_seccomp_falls_back_to_the_files_with_one_info() {
     {
         Ok(out) if out.status.success() => {}
         Ok(out) => {
-            eprintln!(
-                "SKIP: cannot refuse netlink here: {}",
+            return skip_or_fail(&format!(
+                "cannot refuse netlink here (tests/netlink/deny_netlink.py): {}",
                 String::from_utf8_lossy(&out.stderr).trim()
-            );
-            return;
+            ));
         }
         Err(e) => {
-            eprintln!("SKIP: python3 not runnable: {e}");
-            return;
+            return skip_or_fail(&format!(
+                "python3 not runnable for tests/netlink/deny_netlink.py: {e} (see tests/fuse/setup.sh)"
+            ));
         }
     }
     let stderr = three_ticks(&["python3", helper], &["--log-level", "debug"]);

@@ -5,8 +5,9 @@
 //! tunnel that reports each request line and forwards bytes to the target. ureq 3 reaches an
 //! http proxy with `CONNECT` for http and https endpoints alike, so both are tunnelled.
 
+use crate::util::agent::send_once;
 use crate::util::receiver::{Receiver, Reply, Request, read_request};
-use crate::util::{fixture, run, stderr_of};
+use crate::util::stderr_of;
 use std::io::{BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -17,16 +18,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// Runs `--once` on a fixture against `endpoint` with `extra` flags and `vars`.
 fn once(endpoint: &str, extra: &[&str], vars: &[(&str, &str)]) -> (Option<i32>, String) {
-    let root = fixture("x86_64-vm");
-    let mut args = vec![
-        "--once",
-        "--endpoint",
-        endpoint,
-        "--root-path",
-        root.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let out = run(&args, vars);
+    let out = send_once(endpoint, "x86_64-vm", extra, vars);
     (out.status.code(), stderr_of(&out))
 }
 

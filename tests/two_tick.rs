@@ -1,32 +1,20 @@
 //! Two-cycle tests: the collectors' state across ticks over `t0/`, `t1/` fixture trees.
 
-use crate::golden::points;
+use crate::util::otlp::{Point, get, points};
 use crate::util::ticks::run_ticks;
 use serde_json::{Value, json};
 
-fn point<'a>(points: &'a [(String, String, Value)], name: &str, attrs: &str) -> &'a Value {
-    &points
-        .iter()
-        .find(|(n, a, _)| n == name && a == attrs)
-        .unwrap_or_else(|| panic!("no {name}{{{attrs}}}"))
-        .2
+fn point<'a>(points: &'a [Point], name: &str, attrs: &str) -> &'a Value {
+    &get(points, name, attrs).value
 }
 
 /// The start time of the first point of `name`.
 fn start_of(request: &Value, name: &str) -> String {
-    let metrics = request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
-        .as_array()
-        .unwrap();
-    let m = metrics.iter().find(|m| m["name"] == name).unwrap();
-    let data = if m["sum"].is_object() {
-        &m["sum"]
-    } else {
-        &m["gauge"]
-    };
-    data["dataPoints"][0]["startTimeUnixNano"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    points(request)
+        .into_iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .start
 }
 
 #[test]
@@ -87,8 +75,8 @@ fn per_cpu_series_of_an_offline_cpu_pauses() {
     let cpus = |request: &Value| {
         let mut cpus: Vec<String> = points(request)
             .into_iter()
-            .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=idle"))
-            .map(|(_, a, _)| a)
+            .filter(|p| p.name == "system.cpu.time" && p.attrs.ends_with("state=idle"))
+            .map(|p| p.attrs)
             .collect();
         cpus.dedup();
         cpus

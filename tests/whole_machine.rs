@@ -3,7 +3,8 @@
 //! checked by `golden.rs`; here a few points of each are pinned to the values computed by
 //! hand in the fixture's README, and every run must be quiet (no WARN).
 
-use crate::golden::{points, request_for};
+use crate::util::agent::request_for;
+use crate::util::otlp::{Point, get, points, resource};
 use serde_json::{Value, json};
 
 /// The collectors these fixtures carry files for (filesystem joins when it lands).
@@ -17,37 +18,15 @@ const FIXTURES: [&str; 4] = [
 ];
 
 /// The value of the one point of `name` with exactly `attrs` ("k=v,…").
-fn value(points: &[(String, String, Value)], name: &str, attrs: &str) -> Value {
-    let found: Vec<&Value> = points
-        .iter()
-        .filter(|(n, a, _)| n == name && a == attrs)
-        .map(|(_, _, v)| v)
-        .collect();
-    assert_eq!(found.len(), 1, "{name}{{{attrs}}}: {found:?}");
-    found[0].clone()
+fn value(points: &[Point], name: &str, attrs: &str) -> Value {
+    get(points, name, attrs).value.clone()
 }
 
 /// The `asDouble` of the one point of `name` with `attrs` (JSON prints 800.0 as 800).
-fn double(points: &[(String, String, Value)], name: &str, attrs: &str) -> f64 {
+fn double(points: &[Point], name: &str, attrs: &str) -> f64 {
     value(points, name, attrs)
         .as_f64()
         .unwrap_or_else(|| panic!("{name}{{{attrs}}} is not a number"))
-}
-
-/// The resource attributes of the (single) resource, as "k=v".
-fn resource(request: &Value) -> Vec<String> {
-    request["resourceMetrics"][0]["resource"]["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|kv| {
-            format!(
-                "{}={}",
-                kv["key"].as_str().unwrap(),
-                kv["value"]["stringValue"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -149,7 +128,7 @@ fn raspberry_pi_4_values_computed_by_hand() {
         double(&p, "system.disk.weighted_io_time", "device=mmcblk0"),
         11189.041
     );
-    assert!(!p.iter().any(|(_, a, _)| a.contains("device=ram")));
+    assert!(!p.iter().any(|p| p.attrs.contains("device=ram")));
     assert_eq!(
         value(&p, "system.network.io", "device=eth0,direction=receive"),
         json!("12345678901")
@@ -217,17 +196,14 @@ fn cpu_100_values_computed_by_hand() {
     assert_eq!(double(&p, "system.cpu.time", "state=user"), 9399990.5);
     assert_eq!(double(&p, "system.cpu.time", "state=idle"), 22121975.0);
     assert_eq!(double(&p, "system.cpu.time", "state=steal"), 105945.5);
-    assert_eq!(
-        p.iter().filter(|(n, _, _)| n == "system.cpu.time").count(),
-        8
-    );
+    assert_eq!(p.iter().filter(|p| p.name == "system.cpu.time").count(), 8);
 
     let (request, _) = request_for("cpu-100", &[PINNED, "--per-cpu"]);
     let p = points(&request);
     let cpus: Vec<&str> = p
         .iter()
-        .filter(|(n, a, _)| n == "system.cpu.time" && a.ends_with("state=user"))
-        .map(|(_, a, _)| a.as_str())
+        .filter(|p| p.name == "system.cpu.time" && p.attrs.ends_with("state=user"))
+        .map(|p| p.attrs.as_str())
         .collect();
     assert_eq!(cpus.len(), 100);
     assert_eq!(cpus[0], "cpu=cpu0,state=user");

@@ -8,7 +8,8 @@
 #   - umount (util-linux) to detach the mount afterwards,
 #   - the fuse kernel module and /dev/fuse.
 # What cannot be provided (not root, no module in a container) is reported; the test then
-# prints the reason and skips.
+# skips with the reason when run by hand, and fails naming it under CI=true. The same python3
+# runs the sock_diag tests' helpers (tests/netlink/deny_netlink.py, a TCP_DEFER_ACCEPT socket).
 set -euo pipefail
 
 missing=()
@@ -31,5 +32,5 @@ fi
 if [[ -c /dev/fuse ]]; then
     echo "tests/fuse/setup.sh: ready (python3, umount, /dev/fuse)"
 else
-    echo "tests/fuse/setup.sh: no /dev/fuse (no fuse module, or a container without the device); the hung-mount test will skip" >&2
+    echo "tests/fuse/setup.sh: no /dev/fuse (no fuse module, or a container without the device); the hung-mount test skips by hand and fails under CI=true" >&2
 fi

@@ -4,13 +4,15 @@
 //! channel, and answered with the next scripted `Reply` (the last one repeats). `Hang`
 //! holds the connection open without answering until the receiver is dropped.
 
-use std::io::{BufRead, BufReader, Write};
+use prost::Message;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use sysotlp::otlp::{ExportMetricsServiceRequest, Status};
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -19,8 +21,7 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// When the request was read, and the status it was answered with (0: unanswered).
-    pub received_at: Instant,
+    /// The status it was answered with (0: unanswered).
     pub answered: u16,
 }
 
@@ -30,6 +31,20 @@ impl Request {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as a protobuf request (gunzipped first when `content-encoding: gzip`).
+    pub fn message(&self) -> ExportMetricsServiceRequest {
+        let body = if self.header("content-encoding") == Some("gzip") {
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&self.body[..])
+                .read_to_end(&mut plain)
+                .expect("gunzip");
+            plain
+        } else {
+            self.body.clone()
+        };
+        ExportMetricsServiceRequest::decode(&body[..]).expect("valid protobuf")
     }
 }
 
@@ -49,6 +64,15 @@ pub enum Reply {
 impl Reply {
     pub fn ok() -> Reply {
         Reply::Answer(200, "application/x-protobuf", Vec::new())
+    }
+
+    /// HTTP `status` with a protobuf `google.rpc.Status` body of `code` and `message`.
+    pub fn status(status: u16, code: i32, message: &str) -> Reply {
+        let body = Status {
+            code,
+            message: message.into(),
+        };
+        Reply::Answer(status, "application/x-protobuf", body.encode_to_vec())
     }
 }
 
@@ -201,7 +225,6 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         path,
         headers,
         body,
-        received_at: Instant::now(),
         answered: 0,
     })
 }
