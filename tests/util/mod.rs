@@ -67,3 +67,24 @@ pub fn skip_or_fail(reason: &str) {
     // Straight to the process's stderr: eprintln! output is captured by the test harness.
     let _ = writeln!(std::io::stderr().lock(), "SKIP {test}: {reason}");
 }
+
+/// The metrics a run of `collectors` emits by default, in emission order: from the registry
+/// (each row's `METRICS`, on-by-default ones), never a hand-kept list.
+pub fn default_metrics(collectors: &[&str]) -> Vec<&'static sysotlp::semconv::Info> {
+    sysotlp::collect::REGISTRY
+        .iter()
+        .filter(|row| collectors.contains(&row.name))
+        .flat_map(|row| row.metrics.iter().copied())
+        .filter(|metric| metric.on_by_default)
+        .collect()
+}
+
+/// The collectors that run by default against a fixture root (`agent` reports the live
+/// process, so it runs there only when named).
+pub fn fixture_default_collectors() -> Vec<&'static str> {
+    sysotlp::collect::REGISTRY
+        .iter()
+        .filter(|row| row.on_by_default && row.name != "agent")
+        .map(|row| row.name)
+        .collect()
+}
