@@ -45,7 +45,7 @@ pub fn run(config: &Config, src: Source) -> u8 {
                 return 2;
             }
         },
-        ExporterKind::Stdout => Sink::Stdout(StdoutExporter),
+        ExporterKind::Stdout => Sink::Stdout(StdoutExporter::default()),
         ExporterKind::None => return idle(config, &mut schedule),
     };
     let mut collection = Collection::new(config, src, telemetry);
@@ -96,14 +96,15 @@ pub fn run(config: &Config, src: Source) -> u8 {
         match &mut sink {
             Sink::Stdout(stdout) => {
                 otlp::json::write(builder, &mut line);
-                match stdout.write_line(&line) {
+                log::debug!(
+                    "tick: {points} points, {} bytes of JSON, collected in {} µs",
+                    line.len(),
+                    collected.as_micros()
+                );
+                let points = u32::try_from(points).unwrap_or(u32::MAX);
+                match stdout.write_line(&line, points) {
                     Outcome::Closed => return 0,
-                    Outcome::Failed { detail, .. } => {
-                        log::error!("{points} data points dropped: {detail}");
-                        if config.once {
-                            return 1;
-                        }
-                    }
+                    Outcome::Failed { .. } if config.once => return 1,
                     _ if config.once => return 0,
                     _ => {}
                 }

@@ -2,13 +2,17 @@
 //! pushes OpenTelemetry metrics over OTLP/HTTP.
 //!
 //! One synchronous loop, front to back:
-//! `schedule` wakes on the tick deadline (or a signal) → `cycle` fixes the tick's times
-//! (`boot`) and runs each `collect` module, which reads its files through `source` and
-//! appends points to an `otlp::Builder` using names from `semconv` → `otlp::encode` (or `otlp::json`) turns the
-//! request into bytes → an `export` backend sends them and returns an `Outcome` → `report`
-//! turns failures into rate-limited log lines. `config` (from `cli` and `OTEL_*`) and
-//! `resource` are built once at start. Nothing points back up: collectors never see prost
-//! types or the network; exporters never see a metric.
+//! `schedule` wakes on the tick deadline (or a signal) and stamps the tick with the wall
+//! clock → `cycle` fixes the tick's start times (`boot`) and runs each collector of the
+//! `collect` registry, which reads its files through `source` and appends points to an
+//! `otlp::Builder` using names from `semconv` → `otlp::encode` (or `otlp::json`) turns the
+//! request into bytes → an `export` backend sends them and returns an `Outcome`. `report`
+//! turns every failure, a collector's, a mount's or an export's, into rate-limited log
+//! lines; `telemetry` counts outcomes for the `agent` collector. `config` (from `cli` and
+//! `OTEL_*`) and `resource` are built once at start. Dependencies point one way, `cli` →
+//! `config` → `collect` → `otlp`, with leaf types (`filter`, `units`, `semconv`) below:
+//! collectors never see prost types, the configuration or the network; exporters never see
+//! a metric.
 
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]

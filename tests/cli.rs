@@ -217,3 +217,36 @@ fn closed_stdout_ends_the_agent_with_0() {
     agent.close_stdout(); // like `| head -1`
     assert_eq!(agent.wait(Duration::from_secs(10)).code(), Some(0));
 }
+
+#[test]
+fn issue_10_stdout_full_is_one_error_for_the_whole_run() {
+    // stdout redirected to /dev/full: every write fails with ENOSPC. The points of each tick
+    // are dropped; the log says so once, not once per tick.
+    let root = crate::util::fixture("offline-cpu");
+    let mut agent = Agent::wrapped(
+        &["sh", "-c", "exec \"$0\" \"$@\" > /dev/full"],
+        &[
+            "--exporter",
+            "stdout",
+            "--collectors=cpu,memory,load,system",
+            "--interval",
+            "100ms",
+            "--log-level",
+            "debug",
+            "--root-path",
+            root.to_str().unwrap(),
+        ],
+    )
+    .spawn();
+    agent.wait_for(" DEBUG tick: ", 5, Duration::from_secs(30));
+    let (code, log) = agent.stop();
+    assert_eq!(code, Some(0), "{log:#?}");
+    let errors = at_level(&log, "ERROR");
+    assert_eq!(errors.len(), 1, "{log:#?}");
+    assert!(
+        errors[0].contains("stdout: ")
+            && errors[0].contains("data points dropped")
+            && errors[0].contains("No space left on device"),
+        "{errors:#?}"
+    );
+}

@@ -280,4 +280,37 @@ mod tests {
         );
         assert!(metric("system.gpu.time").is_none());
     }
+
+    #[test]
+    fn readme_lists_every_collector_with_its_default() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let table = readme
+            .split("## What it collects")
+            .nth(1)
+            .expect("README has \"## What it collects\"");
+        let rows: Vec<(&str, &str)> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("| `"))
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let name = cells.get(1)?.trim_matches('`');
+                Some((name, *cells.get(cells.len().checked_sub(2)?)?))
+            })
+            .collect();
+        let names: Vec<&str> = rows.iter().map(|(n, _)| *n).collect();
+        let registry: Vec<&str> = REGISTRY.iter().map(|r| r.name).collect();
+        assert_eq!(
+            names, registry,
+            "README table rows vs the registry, in order"
+        );
+        for ((name, default), row) in rows.iter().zip(REGISTRY) {
+            let on = if row.on_by_default { "on" } else { "off" };
+            assert!(
+                default.starts_with(on),
+                "README says {name} is \"{default}\", the registry says {on}"
+            );
+        }
+    }
 }

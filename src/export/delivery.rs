@@ -16,13 +16,12 @@ use super::backoff::{Backoff, MAX_RETRY_AFTER};
 use super::gzip::Gzip;
 use super::http::HttpExporter;
 use super::queue::{Dropped, Queue};
-use super::{ErrorType, Outcome};
-use crate::report::{Failure, Report};
+use super::{ErrorType, ExportFailure, Outcome};
+use crate::report::Report;
 use crate::schedule::wall_clock_unix_nano;
 use crate::telemetry::{DropReason, RequestOutcome, Telemetry};
 use crate::units;
 use std::cell::RefCell;
-use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,59 +40,6 @@ pub struct DeliveryOptions {
     pub max_age: Duration,
     /// Do not start an attempt with less time than this left before the deadline.
     pub min_attempt: Duration,
-}
-
-/// An export failure as `report` sees it: of one class per error type (a 503 outage turning
-/// into refused connections is news; the next 503 is not).
-#[derive(Debug)]
-enum ExportFailure {
-    /// Retryable: queued and tried again after `delay`.
-    Retry {
-        error: ErrorType,
-        detail: String,
-        delay: Duration,
-        queued: usize,
-    },
-    /// Not retryable: the batch of `points` was dropped.
-    Dropped {
-        error: ErrorType,
-        detail: String,
-        points: u32,
-    },
-}
-
-impl ExportFailure {
-    fn error(&self) -> ErrorType {
-        match self {
-            ExportFailure::Retry { error, .. } | ExportFailure::Dropped { error, .. } => *error,
-        }
-    }
-}
-
-impl fmt::Display for ExportFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExportFailure::Retry {
-                detail,
-                delay,
-                queued,
-                ..
-            } => write!(
-                f,
-                "{detail}; retrying in {:.1} s ({queued} batches queued)",
-                delay.as_secs_f64()
-            ),
-            ExportFailure::Dropped { detail, points, .. } => {
-                write!(f, "{points} data points dropped (not retryable): {detail}")
-            }
-        }
-    }
-}
-
-impl Failure for ExportFailure {
-    fn same_class(&self, other: &ExportFailure) -> bool {
-        self.error() == other.error()
-    }
 }
 
 /// The delivery path of the OTLP exporter.

@@ -1,7 +1,8 @@
 //! Exporters: bytes to the wire (or stdout). They never see a metric.
 //!
 //! Reads: an encoded request from the agent. Emits: an `Outcome` per attempt, which decides
-//! whether the batch is done, retried later, or dropped (exporter spec §2.2).
+//! whether the batch is done, retried later, or dropped (exporter spec §2.2), and
+//! `ExportFailure`s for `report`.
 
 pub mod backoff;
 pub mod delivery;
@@ -13,7 +14,9 @@ pub mod stdout;
 #[cfg(feature = "tls")]
 pub mod tls;
 
+use crate::report::Failure;
 pub use crate::telemetry::ErrorType;
+use std::fmt;
 use std::time::Duration;
 
 /// What happened to one attempt.
@@ -33,4 +36,57 @@ pub enum Outcome {
     Failed { error: ErrorType, detail: String },
     /// The output is gone for good (stdout closed by the reader): stop quietly, exit 0.
     Closed,
+}
+
+/// An export failure as `report` sees it: of one class per error type (a 503 outage turning
+/// into refused connections is news; the next 503 is not).
+#[derive(Debug)]
+pub enum ExportFailure {
+    /// Retryable: queued and tried again after `delay`.
+    Retry {
+        error: ErrorType,
+        detail: String,
+        delay: Duration,
+        queued: usize,
+    },
+    /// Not retryable: the batch of `points` was dropped.
+    Dropped {
+        error: ErrorType,
+        detail: String,
+        points: u32,
+    },
+}
+
+impl ExportFailure {
+    pub fn error(&self) -> ErrorType {
+        match self {
+            ExportFailure::Retry { error, .. } | ExportFailure::Dropped { error, .. } => *error,
+        }
+    }
+}
+
+impl fmt::Display for ExportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportFailure::Retry {
+                detail,
+                delay,
+                queued,
+                ..
+            } => write!(
+                f,
+                "{detail}; retrying in {:.1} s ({queued} batches queued)",
+                delay.as_secs_f64()
+            ),
+            ExportFailure::Dropped { detail, points, .. } => {
+                write!(f, "{points} data points dropped (not retryable): {detail}")
+            }
+        }
+    }
+}
+
+impl Failure for ExportFailure {
+    fn same_class(&self, other: &ExportFailure) -> bool {
+        self.error() == other.error()
+    }
 }
