@@ -13,6 +13,7 @@ pub mod counter;
 pub mod cpu;
 pub mod disk;
 pub mod error;
+pub mod filefd;
 pub mod filesystem;
 #[cfg(test)]
 pub mod garbage;
@@ -144,6 +145,13 @@ pub const REGISTRY: &[Row] = &[
         about: "uptime",
         metrics: system::METRICS,
         build: |c| Some(Box::new(system::System::new(c.src))),
+    },
+    Row {
+        name: "filefd",
+        on_by_default: true,
+        about: "open file handles and their limit",
+        metrics: filefd::METRICS,
+        build: |c| Some(Box::new(filefd::Filefd::new(c.src))),
     },
     Row {
         name: "agent",

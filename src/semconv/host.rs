@@ -98,6 +98,20 @@ pub const SYSTEM_MEMORY_LINUX_OOM_KILLS: Metric<i64> = Metric::new(
     "Processes killed by the kernel's out-of-memory killer since boot.",
 );
 
+// filefd (§5.4): sysotlp-defined names
+pub const SYSTEM_LINUX_FILE_DESCRIPTOR_COUNT: Metric<i64> = Metric::new(
+    "system.linux.file_descriptor.count",
+    "{file_descriptor}",
+    Kind::UpDownCounter,
+    "File handles in use, system-wide.",
+);
+pub const SYSTEM_LINUX_FILE_DESCRIPTOR_LIMIT: Metric<i64> = Metric::new(
+    "system.linux.file_descriptor.limit",
+    "{file_descriptor}",
+    Kind::UpDownCounter,
+    "Largest number of file handles the kernel allocates (file-max).",
+);
+
 // disk (§3.4)
 pub const SYSTEM_DISK_IO: Metric<i64> = Metric::new(
     "system.disk.io",
