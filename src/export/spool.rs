@@ -9,6 +9,7 @@
 //! then the body. A write is `tmp/<seq>.tmp`, fsync, rename, fsync of the directory; a
 //! file is unlinked after acknowledgement (one resurrected by power loss is a duplicate).
 
+use crate::report::Once;
 use flate2::Crc;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -81,7 +82,7 @@ pub struct Spool {
     corrupt: PathBuf,
     _lock: File,
     bytes: u64,
-    unlink_warned: bool,
+    unlink_warned: Once,
 }
 
 impl Spool {
@@ -119,7 +120,7 @@ impl Spool {
             corrupt: dir.join("corrupt"),
             _lock: lock,
             bytes: 0,
-            unlink_warned: false,
+            unlink_warned: Once::default(),
         };
         let mut seqs: Vec<u64> = fs::read_dir(dir)
             .map_err(unusable)?
@@ -220,8 +221,7 @@ impl Spool {
             .bytes
             .saturating_sub(HEADER_LEN as u64 + u64::from(entry.len));
         if let Err(e) = fs::remove_file(self.path(entry.seq)) {
-            if !self.unlink_warned {
-                self.unlink_warned = true;
+            if self.unlink_warned.first() {
                 log::warn!(
                     "cannot delete delivered spool file {} ({e}); it will be sent again after a restart",
                     self.path(entry.seq).display()

@@ -54,7 +54,7 @@ pub use space::{FsValues, Space, fs_values};
 use self::mountinfo::{cut_root, parse_mountinfo_line};
 use self::statfs_worker::{Answer, MAX_ABANDONED, MountFailure, StatfsWorker};
 use super::text::unescape_octal;
-use super::{Collect, CollectError};
+use super::{Collect, CollectError, read_required};
 use crate::filter::{Filter, Pattern};
 use crate::otlp::Builder;
 use crate::report::{Once, Report};
@@ -171,8 +171,7 @@ impl Filesystem {
             Ok(()) => return Ok(false),
             Err(e) => e,
         };
-        src.read_into(&self.own_table, &mut self.table)
-            .map_err(|e| CollectError::read(&self.own_table, e))?;
+        read_required(src, &self.own_table, &mut self.table)?;
         if self.fallback_noted.first() {
             self.report.notes.note(
                 log::Level::Debug,

@@ -31,7 +31,7 @@ pub mod sock_diag;
 pub mod tcp;
 
 use super::counter::{Counters, Width, kernel_word_bits, to_int};
-use super::{Collect, CollectError};
+use super::{Collect, CollectError, read_required};
 use crate::filter::{Filter, Pattern};
 use crate::otlp::{Builder, Open};
 use crate::report::Once;
@@ -202,11 +202,8 @@ impl Network {
     /// readable, else from the own one; returns the namespace chosen for this cycle.
     fn read_dev(&mut self, src: &Source) -> (Namespace, Result<(), CollectError>) {
         let Some(host) = &self.host else {
-            let read = src.read_into(&self.own.dev, &mut self.buf);
-            return (
-                Namespace::Own,
-                read.map_err(|e| CollectError::read(&self.own.dev, e)),
-            );
+            let read = read_required(src, &self.own.dev, &mut self.buf);
+            return (Namespace::Own, read);
         };
         match src.read_into(&host.dev, &mut self.buf) {
             Ok(()) => (Namespace::Host, Ok(())),
@@ -219,11 +216,8 @@ impl Network {
                         self.own.dev.display()
                     );
                 }
-                let read = src.read_into(&self.own.dev, &mut self.buf);
-                (
-                    Namespace::Own,
-                    read.map_err(|e| CollectError::read(&self.own.dev, e)),
-                )
+                let read = read_required(src, &self.own.dev, &mut self.buf);
+                (Namespace::Own, read)
             }
             Err(e) => (Namespace::Host, Err(CollectError::read(&host.dev, e))),
         }
