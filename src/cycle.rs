@@ -75,6 +75,7 @@ impl Collection {
         self.previous_unix_nano = now_unix_nano;
         self.builder.begin(tick.now_unix_nano, tick.boot_unix_nano);
         for (name, collector) in &mut self.collectors {
+            self.builder.host();
             let (before, run_started) = (self.builder.point_count(), Instant::now());
             let result = collector.collect(&self.src, &tick, &mut self.builder);
             let points = self.builder.point_count().saturating_sub(before) as u64;

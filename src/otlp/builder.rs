@@ -3,13 +3,16 @@
 //! Reads: points from collectors: `open(&semconv::X)` gives a handle, `point(handle, attrs,
 //! value)` writes through it; several metrics may be open at once, so a collector emits
 //! every metric of a device as it parses the device's line. `metric(&semconv::X)` is the
-//! same for one metric at a time.
-//! Emits: the resource, scope and metrics of one `ExportMetricsServiceRequest`, which
-//! `encode` and `json` serialise after `finish`. Every slot (metric, point, attribute,
-//! string) is kept and overwritten in place on the next tick, so a host whose set of series
-//! is stable allocates nothing here in steady state. Metrics appear in the order they were
-//! opened; a metric that got no point is not emitted; one switched off (`Switches`) takes
-//! no points.
+//! same for one metric at a time. Points go to the host resource and the `sysotlp` scope
+//! unless a collector starts another resource (`resource`: a process, the agent's
+//! container; it carries the host attributes too, spec/metrics.md §1.2) or another scope
+//! (`scope`); each collector starts on the host's own scope.
+//! Emits: the resources, scopes and metrics of one `ExportMetricsServiceRequest`, which
+//! `encode` and `json` serialise after `finish`. Every slot (resource, scope, metric, point,
+//! attribute, string) is kept and overwritten in place on the next tick, so a host whose set
+//! of series is stable allocates nothing here in steady state. Metrics appear in the order
+//! they were opened; a metric that got no point is not emitted, nor is a scope or resource
+//! without metrics; a metric switched off (`Switches`) takes no points.
 
 use super::{
     AggregationTemporality, AnyValue, Gauge, InstrumentationScope, KeyValue, Metric,
@@ -42,10 +45,17 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
+/// A resource attribute's value: most are strings, some are ints (`process.pid`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AttrValue<'a> {
+    Str(&'a str),
+    Int(i64),
+}
+
 /// An open metric of this tick: where its points go. `None` when the metric is switched
 /// off; its points are then dropped. Valid until `finish`.
 pub struct Open<V> {
-    slot: Option<usize>,
+    slot: Option<(usize, usize, usize)>,
     value: PhantomData<fn(V)>,
 }
 
@@ -57,26 +67,114 @@ impl<V> Clone for Open<V> {
 
 impl<V> Copy for Open<V> {}
 
-/// One resource with one scope, and this tick's metrics.
-#[derive(Debug)]
-pub struct Builder {
-    resource: Resource,
+/// One scope of a resource and its metrics.
+#[derive(Debug, Default)]
+pub struct ScopeSlot {
     scope: InstrumentationScope,
-    /// Metric slots; `..used` were opened this tick (after `finish`: the emitted ones).
     metrics: Vec<Metric>,
-    /// Points written this tick into each slot.
+    /// Points written this tick into each metric slot.
     lens: Vec<usize>,
     used: usize,
+}
+
+impl ScopeSlot {
+    pub fn scope(&self) -> &InstrumentationScope {
+        &self.scope
+    }
+
+    /// This tick's metrics, in the order opened (after `Builder::finish`).
+    pub fn metrics(&self) -> &[Metric] {
+        self.metrics.get(..self.used).unwrap_or_default()
+    }
+
+    /// Puts the metrics that got points first (in open order), cut to this tick's points;
+    /// returns how many there are.
+    fn compact(&mut self) -> usize {
+        let mut kept = 0;
+        for index in 0..self.used.min(self.metrics.len()) {
+            let len = self.lens.get(index).copied().unwrap_or(0);
+            if len == 0 {
+                continue;
+            }
+            if let Some(points) = self.metrics.get_mut(index).and_then(points_of) {
+                points.truncate(len);
+            }
+            self.metrics.swap(kept, index);
+            self.lens.swap(kept, index);
+            kept += 1;
+        }
+        self.used = kept;
+        kept
+    }
+}
+
+/// One resource and its scopes.
+#[derive(Debug, Default)]
+pub struct ResourceSlot {
+    resource: Resource,
+    scopes: Vec<ScopeSlot>,
+    used: usize,
+    /// The scope being written.
+    current: usize,
+}
+
+impl ResourceSlot {
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+
+    /// This tick's scopes (after `Builder::finish`).
+    pub fn scopes(&self) -> &[ScopeSlot] {
+        self.scopes.get(..self.used).unwrap_or_default()
+    }
+
+    /// Starts the tick with the one default scope.
+    fn reset(&mut self) {
+        let scope = slot(&mut self.scopes, 0);
+        set_str(&mut scope.scope.name, semconv::SCOPE_NAME);
+        set_str(&mut scope.scope.version, env!("CARGO_PKG_VERSION"));
+        scope.used = 0;
+        self.used = 1;
+        self.current = 0;
+    }
+
+    fn compact(&mut self) -> usize {
+        let mut kept = 0;
+        for index in 0..self.used.min(self.scopes.len()) {
+            let Some(scope) = self.scopes.get_mut(index) else {
+                continue;
+            };
+            if scope.compact() == 0 {
+                continue;
+            }
+            self.scopes.swap(kept, index);
+            kept += 1;
+        }
+        self.used = kept;
+        kept
+    }
+}
+
+/// The host resource, the other resources of this tick, their scopes and metrics.
+#[derive(Debug)]
+pub struct Builder {
+    /// Host attributes, in emission order.
+    host: Vec<KeyValue>,
+    /// Resource slots; `..used` are this tick's (slot 0 is the host's until `finish`).
+    resources: Vec<ResourceSlot>,
+    used: usize,
+    /// The resource being written.
+    current: usize,
     points: usize,
     now_unix_nano: u64,
     start_unix_nano: u64,
     switches: Switches,
-    /// `finish` ran since `begin`: `metrics` is the request.
+    /// `finish` ran since `begin`: `resources` is the request.
     finished: bool,
 }
 
 impl Builder {
-    /// A builder for one resource; `attributes` in the order they are emitted. Every metric
+    /// A builder whose host resource has `attributes`, in emission order. Every metric
     /// follows its default (on or off).
     pub fn new(attributes: &[(String, String)]) -> Builder {
         Self::with_switches(attributes, Switches::default())
@@ -84,36 +182,43 @@ impl Builder {
 
     /// Like `new`, with the metrics `--enable` and `--disable` switched.
     pub fn with_switches(attributes: &[(String, String)], switches: Switches) -> Builder {
-        let mut resource = Resource::default();
-        for (key, value) in attributes {
-            resource.attributes.push(string_attribute(key, value));
-        }
-        Builder {
-            resource,
-            scope: InstrumentationScope {
-                name: semconv::SCOPE_NAME.to_string(),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                ..Default::default()
-            },
-            metrics: Vec::new(),
-            lens: Vec::new(),
+        let host = attributes
+            .iter()
+            .map(|(key, value)| KeyValue {
+                key: key.clone(),
+                value: Some(AnyValue {
+                    value: Some(any_value::Value::StringValue(value.clone())),
+                }),
+            })
+            .collect();
+        let mut builder = Builder {
+            host,
+            resources: Vec::new(),
             used: 0,
+            current: 0,
             points: 0,
             now_unix_nano: 0,
             start_unix_nano: 0,
             switches,
             finished: true,
-        }
+        };
+        builder.begin(0, 0);
+        builder.finished = true;
+        builder
     }
 
     /// Starts a tick: forgets the previous points (keeping their memory), sets the tick's
     /// time and the default start time (boot time) of every point.
     pub fn begin(&mut self, now_unix_nano: u64, start_unix_nano: u64) {
-        self.used = 0;
+        let host = slot(&mut self.resources, 0);
+        set_attributes(&mut host.resource.attributes, &[], &self.host);
+        host.reset();
+        self.used = 1;
+        self.current = 0;
         self.points = 0;
-        self.finished = false;
         self.now_unix_nano = now_unix_nano;
         self.start_unix_nano = start_unix_nano;
+        self.finished = false;
     }
 
     /// True when `desc` is on (its default, or switched by `--enable`/`--disable`):
@@ -122,18 +227,76 @@ impl Builder {
         self.switches.is_on(desc)
     }
 
-    /// Opens `desc` for this tick's points. Open each metric once per tick.
-    pub fn open<V: PointValue>(&mut self, desc: &'static semconv::Metric<V>) -> Open<V> {
-        if !self.enabled(desc) {
-            return Open {
-                slot: None,
-                value: PhantomData,
-            };
+    /// Writes to the host resource's `sysotlp` scope from here on (each collector starts
+    /// there).
+    pub fn host(&mut self) {
+        self.current = 0;
+        if let Some(host) = self.resources.get_mut(0) {
+            host.current = 0;
         }
+    }
+
+    /// Starts another resource for this tick: `own` attributes (a process's, a container's;
+    /// they win over a host attribute of the same key), then the host's. Metrics opened from
+    /// here on go to its `sysotlp` scope, until the next `resource` or `host`.
+    pub fn resource(&mut self, own: &[(&'static str, AttrValue<'_>)]) {
         let index = self.used;
         self.used += 1;
-        *slot(&mut self.lens, index) = 0;
-        let metric = slot(&mut self.metrics, index);
+        self.current = index;
+        let resource = slot(&mut self.resources, index);
+        set_attributes(&mut resource.resource.attributes, own, &self.host);
+        resource.reset();
+    }
+
+    /// Writes to the scope `name` (version `version`) of the current resource from here
+    /// on, created on first use this tick.
+    pub fn scope(&mut self, name: &str, version: &str) {
+        let Some(resource) = self.resources.get_mut(self.current) else {
+            return;
+        };
+        let found = resource
+            .scopes
+            .get(..resource.used)
+            .unwrap_or_default()
+            .iter()
+            .position(|s| s.scope.name == name);
+        let index = found.unwrap_or_else(|| {
+            let index = resource.used;
+            resource.used += 1;
+            let scope = slot(&mut resource.scopes, index);
+            set_str(&mut scope.scope.name, name);
+            set_str(&mut scope.scope.version, version);
+            scope.used = 0;
+            index
+        });
+        resource.current = index;
+    }
+
+    /// Opens `desc` for this tick's points in the current resource and scope. Open each
+    /// metric once per tick and scope.
+    pub fn open<V: PointValue>(&mut self, desc: &'static semconv::Metric<V>) -> Open<V> {
+        let closed = Open {
+            slot: None,
+            value: PhantomData,
+        };
+        if !self.enabled(desc) {
+            return closed;
+        }
+        let (r, s) = match self.resources.get(self.current) {
+            Some(resource) => (self.current, resource.current),
+            None => return closed,
+        };
+        let Some(scope) = self
+            .resources
+            .get_mut(r)
+            .and_then(|resource| resource.scopes.get_mut(s))
+        else {
+            return closed;
+        };
+        let index = scope.used;
+        scope.used += 1;
+        *slot(&mut scope.lens, index) = 0;
+        let metric = slot(&mut scope.metrics, index);
         set_str(&mut metric.name, desc.name);
         set_str(&mut metric.description, desc.description);
         set_str(&mut metric.unit, desc.unit);
@@ -153,7 +316,7 @@ impl Builder {
             }
         }
         Open {
-            slot: Some(index),
+            slot: Some((r, s, index)),
             value: PhantomData,
         }
     }
@@ -178,14 +341,21 @@ impl Builder {
         attributes: &[(&'static str, &str)],
         value: V,
     ) {
-        let Some(index) = metric.slot else {
+        let Some((r, s, m)) = metric.slot else {
             return;
         };
         let now = self.now_unix_nano;
-        let Some(len) = self.lens.get_mut(index) else {
+        let Some(scope) = self
+            .resources
+            .get_mut(r)
+            .and_then(|resource| resource.scopes.get_mut(s))
+        else {
             return;
         };
-        let Some(points) = self.metrics.get_mut(index).and_then(points_of) else {
+        let Some(len) = scope.lens.get_mut(m) else {
+            return;
+        };
+        let Some(points) = scope.metrics.get_mut(m).and_then(points_of) else {
             return;
         };
         let point = slot(points, *len);
@@ -193,7 +363,7 @@ impl Builder {
         point.time_unix_nano = now;
         point.value = Some(value.to_value());
         point.flags = 0;
-        set_attributes(&mut point.attributes, attributes);
+        set_point_attributes(&mut point.attributes, attributes);
         *len += 1;
         self.points += 1;
     }
@@ -210,39 +380,44 @@ impl Builder {
         }
     }
 
-    /// Ends the tick: drops the points left over from a bigger earlier tick, and moves the
-    /// metrics that got points to the front (in open order), so `metrics` is the request.
+    /// Ends the tick: drops the points left over from a bigger earlier tick, and keeps the
+    /// metrics, scopes and resources that got points, in order, so `resources` is the
+    /// request.
     pub fn finish(&mut self) {
         let mut kept = 0;
-        for index in 0..self.used.min(self.metrics.len()) {
-            let len = self.lens.get(index).copied().unwrap_or(0);
-            if len == 0 {
+        for index in 0..self.used.min(self.resources.len()) {
+            let Some(resource) = self.resources.get_mut(index) else {
+                continue;
+            };
+            if resource.compact() == 0 {
                 continue;
             }
-            if let Some(points) = self.metrics.get_mut(index).and_then(points_of) {
-                points.truncate(len);
-            }
-            self.metrics.swap(kept, index);
-            self.lens.swap(kept, index);
+            self.resources.swap(kept, index);
             kept += 1;
         }
         self.used = kept;
+        self.current = 0;
         self.finished = true;
     }
 
-    pub fn resource(&self) -> &Resource {
-        &self.resource
+    /// This tick's resources (after `finish`).
+    pub fn resources(&self) -> &[ResourceSlot] {
+        debug_assert!(self.finished, "Builder::resources before finish");
+        self.resources.get(..self.used).unwrap_or_default()
     }
 
-    pub fn scope(&self) -> &InstrumentationScope {
-        &self.scope
-    }
-
-    /// This tick's metrics, in the order opened; only after `finish` (before it, slots may
-    /// hold points of an earlier, bigger tick).
+    /// The host's own metrics (the `sysotlp` scope of the host resource), after `finish`:
+    /// what a collector's unit test looks at.
     pub fn metrics(&self) -> &[Metric] {
-        debug_assert!(self.finished, "Builder::metrics before finish");
-        self.metrics.get(..self.used).unwrap_or_default()
+        self.resources()
+            .iter()
+            .find(|r| r.resource.attributes == self.host)
+            .and_then(|r| {
+                r.scopes()
+                    .iter()
+                    .find(|s| s.scope.name == semconv::SCOPE_NAME)
+            })
+            .map_or(&[], ScopeSlot::metrics)
     }
 
     /// Data points written this tick.
@@ -298,25 +473,58 @@ fn set_str(target: &mut String, value: &str) {
     }
 }
 
-fn set_attributes(target: &mut Vec<KeyValue>, attributes: &[(&'static str, &str)]) {
+fn set_point_attributes(target: &mut Vec<KeyValue>, attributes: &[(&'static str, &str)]) {
     target.truncate(attributes.len());
     for (index, (key, value)) in attributes.iter().enumerate() {
         let kv = slot(target, index);
         set_str(&mut kv.key, key);
-        let any = kv.value.get_or_insert_with(AnyValue::default);
-        match &mut any.value {
-            Some(any_value::Value::StringValue(s)) => set_str(s, value),
-            other => *other = Some(any_value::Value::StringValue((*value).to_string())),
-        }
+        set_string_value(kv, value);
     }
 }
 
-fn string_attribute(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_string())),
-        }),
+/// A resource's attributes: `own` first, then those of `host` whose key `own` lacks.
+fn set_attributes(
+    target: &mut Vec<KeyValue>,
+    own: &[(&'static str, AttrValue<'_>)],
+    host: &[KeyValue],
+) {
+    let mut index = 0;
+    for (key, value) in own {
+        let kv = slot(target, index);
+        set_str(&mut kv.key, key);
+        match value {
+            AttrValue::Str(text) => set_string_value(kv, text),
+            AttrValue::Int(number) => {
+                kv.value.get_or_insert_with(AnyValue::default).value =
+                    Some(any_value::Value::IntValue(*number));
+            }
+        }
+        index += 1;
+    }
+    for kv in host {
+        if own.iter().any(|(key, _)| *key == kv.key) {
+            continue;
+        }
+        let target_kv = slot(target, index);
+        set_str(&mut target_kv.key, &kv.key);
+        match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+            Some(any_value::Value::StringValue(text)) => set_string_value(target_kv, text),
+            other => {
+                target_kv.value = Some(AnyValue {
+                    value: other.cloned(),
+                })
+            }
+        }
+        index += 1;
+    }
+    target.truncate(index);
+}
+
+fn set_string_value(kv: &mut KeyValue, value: &str) {
+    let any = kv.value.get_or_insert_with(AnyValue::default);
+    match &mut any.value {
+        Some(any_value::Value::StringValue(s)) => set_str(s, value),
+        other => *other = Some(any_value::Value::StringValue(value.to_string())),
     }
 }
 
@@ -468,5 +676,95 @@ mod tests {
             off: vec![],
         };
         assert!(Builder::with_switches(&[], on).enabled(&SYSTEM_PAGING_UTILIZATION));
+    }
+
+    fn attrs(r: &ResourceSlot) -> Vec<String> {
+        r.resource()
+            .attributes
+            .iter()
+            .map(
+                |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                    Some(any_value::Value::StringValue(s)) => format!("{}={s}", kv.key),
+                    Some(any_value::Value::IntValue(i)) => format!("{}={i}", kv.key),
+                    other => format!("{}={other:?}", kv.key),
+                },
+            )
+            .collect()
+    }
+
+    #[test]
+    fn other_resources_carry_the_host_attributes_after_their_own() {
+        let host = [
+            ("host.name".to_string(), "pi".to_string()),
+            ("process.pid".to_string(), "user-set".to_string()),
+        ];
+        let mut b = Builder::new(&host);
+        b.begin(10, 1);
+        b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
+        b.resource(&[
+            ("process.pid", AttrValue::Int(42)),
+            ("process.owner", AttrValue::Str("root")),
+        ]);
+        b.metric(&SYSTEM_UPTIME).point(&[], 2.0);
+        b.host();
+        b.metric(&SYSTEM_CPU_LOGICAL_COUNT).point(&[], 4);
+        b.finish();
+        let r = b.resources();
+        assert_eq!(r.len(), 2);
+        assert_eq!(attrs(&r[0]), ["host.name=pi", "process.pid=user-set"]);
+        assert_eq!(
+            attrs(&r[1]),
+            ["process.pid=42", "process.owner=root", "host.name=pi"],
+            "own attributes first; the user's process.pid never replaces the real one"
+        );
+        let names: Vec<&str> = b.metrics().iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["system.uptime", "system.cpu.logical.count"]);
+        assert_eq!(points(&r[1].scopes()[0].metrics()[0])[0].time_unix_nano, 10);
+    }
+
+    #[test]
+    fn empty_resources_and_scopes_are_not_emitted_and_slots_are_reused() {
+        let mut b = Builder::new(&[("host.name".into(), "h".into())]);
+        for tick in 1..=3 {
+            b.begin(tick, 0);
+            b.resource(&[("process.pid", AttrValue::Int(1))]);
+            b.scope("textfile", "");
+            let _nothing = b.open(&SYSTEM_UPTIME);
+            b.resource(&[("process.pid", AttrValue::Int(2))]);
+            b.metric(&SYSTEM_UPTIME).point(&[], tick as f64);
+            b.finish();
+            let r = b.resources();
+            assert_eq!(r.len(), 1, "tick {tick}: only pid 2 has points");
+            assert_eq!(attrs(&r[0])[0], "process.pid=2");
+            assert_eq!(r[0].scopes().len(), 1);
+            assert_eq!(r[0].scopes()[0].scope().name, "sysotlp");
+        }
+        b.begin(4, 0);
+        b.metric(&SYSTEM_UPTIME).point(&[], 4.0);
+        b.finish();
+        assert_eq!(
+            attrs(&b.resources()[0]),
+            ["host.name=h"],
+            "the host slot is the host's again after a tick without host points"
+        );
+    }
+
+    #[test]
+    fn a_scope_is_created_once_per_tick_and_named() {
+        let mut b = Builder::new(&[]);
+        b.begin(1, 0);
+        b.scope("textfile", "");
+        b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
+        b.host();
+        b.metric(&SYSTEM_CPU_LOGICAL_COUNT).point(&[], 1);
+        b.scope("textfile", "");
+        b.metric(&SYSTEM_CPU_TIME).point(&[], 1.0);
+        b.finish();
+        let scopes = b.resources()[0].scopes();
+        let names: Vec<(&str, usize)> = scopes
+            .iter()
+            .map(|s| (s.scope().name.as_str(), s.metrics().len()))
+            .collect();
+        assert_eq!(names, [("sysotlp", 1), ("textfile", 2)]);
     }
 }

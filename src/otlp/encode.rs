@@ -1,13 +1,13 @@
 //! Protobuf bytes of one `ExportMetricsServiceRequest`, written into a reused buffer.
 //!
 //! Reads: a `Builder`. Emits: the request body for OTLP/HTTP (`application/x-protobuf`).
-//! The builder keeps resource, scope and metrics as separate prost messages (so they are
+//! The builder keeps resources, scopes and metrics as separate prost messages (so they are
 //! reused without unwrapping a nested tree); this module writes the two wrapping messages
 //! (`ResourceMetrics`, `ScopeMetrics`) around them with prost's length-delimiter functions
 //! and `Message::encode_length_delimited` for everything inside. The bytes are exactly what
 //! `Message::encode` of the assembled request gives (tested below).
 
-use super::Builder;
+use super::{Builder, ResourceSlot, ScopeSlot};
 use crate::semconv;
 use prost::Message;
 
@@ -16,45 +16,54 @@ const FIELD_1: u8 = 1 << 3 | 2;
 const FIELD_2: u8 = 2 << 3 | 2;
 const FIELD_3: u8 = 3 << 3 | 2;
 
-/// Replaces `buf` with the encoded request. Nothing is written beyond `buf`'s capacity
-/// needs: the length is computed first, so the buffer grows at most once per new size.
+/// Replaces `buf` with the encoded request. Lengths are computed before each message is
+/// written, so the buffer grows at most once per new size.
 pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
     buf.clear();
     let schema = semconv::SCHEMA_URL;
-    let scope_len = field_len(builder.scope().encoded_len())
-        + builder
-            .metrics()
-            .iter()
-            .map(|m| field_len(m.encoded_len()))
-            .sum::<usize>()
-        + field_len(schema.len());
-    let resource_len = field_len(builder.resource().encoded_len())
-        + field_len(scope_len)
-        + field_len(schema.len());
-    buf.reserve(field_len(resource_len));
-
-    // ExportMetricsServiceRequest.resource_metrics (1)
-    start_field(buf, FIELD_1, resource_len);
-    // ResourceMetrics.resource (1), scope_metrics (2)
-    buf.push(FIELD_1);
-    builder
-        .resource()
-        .encode_length_delimited(buf)
-        .unwrap_or_default();
-    start_field(buf, FIELD_2, scope_len);
-    // ScopeMetrics.scope (1), metrics (2), schema_url (3)
-    buf.push(FIELD_1);
-    builder
-        .scope()
-        .encode_length_delimited(buf)
-        .unwrap_or_default();
-    for metric in builder.metrics() {
-        buf.push(FIELD_2);
-        metric.encode_length_delimited(buf).unwrap_or_default();
+    let scope_len = |scope: &ScopeSlot| {
+        field_len(scope.scope().encoded_len())
+            + scope
+                .metrics()
+                .iter()
+                .map(|m| field_len(m.encoded_len()))
+                .sum::<usize>()
+            + field_len(schema.len())
+    };
+    let resource_len = |resource: &ResourceSlot| {
+        field_len(resource.resource().encoded_len())
+            + resource
+                .scopes()
+                .iter()
+                .map(|s| field_len(scope_len(s)))
+                .sum::<usize>()
+            + field_len(schema.len())
+    };
+    for resource in builder.resources() {
+        // ExportMetricsServiceRequest.resource_metrics (1)
+        start_field(buf, FIELD_1, resource_len(resource));
+        // ResourceMetrics.resource (1), scope_metrics (2), schema_url (3)
+        buf.push(FIELD_1);
+        resource
+            .resource()
+            .encode_length_delimited(buf)
+            .unwrap_or_default();
+        for scope in resource.scopes() {
+            start_field(buf, FIELD_2, scope_len(scope));
+            // ScopeMetrics.scope (1), metrics (2), schema_url (3)
+            buf.push(FIELD_1);
+            scope
+                .scope()
+                .encode_length_delimited(buf)
+                .unwrap_or_default();
+            for metric in scope.metrics() {
+                buf.push(FIELD_2);
+                metric.encode_length_delimited(buf).unwrap_or_default();
+            }
+            write_string(buf, FIELD_3, schema);
+        }
+        write_string(buf, FIELD_3, schema);
     }
-    write_string(buf, FIELD_3, schema);
-    // ResourceMetrics.schema_url (3)
-    write_string(buf, FIELD_3, schema);
 }
 
 /// Bytes of a length-delimited field with a one-byte key and `len` bytes of content.
@@ -79,6 +88,29 @@ mod tests {
     use crate::otlp::{ExportMetricsServiceRequest, ResourceMetrics, ScopeMetrics};
     use crate::semconv::{SYSTEM_CPU_TIME, SYSTEM_MEMORY_LIMIT};
 
+    /// The request as prost would build it from the builder's messages.
+    fn assembled(b: &Builder) -> ExportMetricsServiceRequest {
+        ExportMetricsServiceRequest {
+            resource_metrics: b
+                .resources()
+                .iter()
+                .map(|r| ResourceMetrics {
+                    resource: Some(r.resource().clone()),
+                    scope_metrics: r
+                        .scopes()
+                        .iter()
+                        .map(|s| ScopeMetrics {
+                            scope: Some(s.scope().clone()),
+                            metrics: s.metrics().to_vec(),
+                            schema_url: semconv::SCHEMA_URL.into(),
+                        })
+                        .collect(),
+                    schema_url: semconv::SCHEMA_URL.into(),
+                })
+                .collect(),
+        }
+    }
+
     #[test]
     fn bytes_equal_prost_encoding_of_the_assembled_request() {
         let mut b = Builder::new(&[
@@ -97,17 +129,7 @@ mod tests {
         let mut ours = vec![0xde, 0xad];
         encode(&b, &mut ours);
 
-        let request = ExportMetricsServiceRequest {
-            resource_metrics: vec![ResourceMetrics {
-                resource: Some(b.resource().clone()),
-                scope_metrics: vec![ScopeMetrics {
-                    scope: Some(b.scope().clone()),
-                    metrics: b.metrics().to_vec(),
-                    schema_url: semconv::SCHEMA_URL.into(),
-                }],
-                schema_url: semconv::SCHEMA_URL.into(),
-            }],
-        };
+        let request = assembled(&b);
         assert_eq!(ours, request.encode_to_vec());
         assert_eq!(
             ExportMetricsServiceRequest::decode(&ours[..]).unwrap(),
@@ -139,5 +161,27 @@ mod tests {
             "lengths above 2^14 need three varint bytes: {}",
             ours.len()
         );
+    }
+
+    #[test]
+    fn several_resources_and_scopes_encode_as_prost_would() {
+        use crate::otlp::AttrValue;
+        let mut b = Builder::new(&[("host.name".into(), "pi".into())]);
+        b.begin(10, 1);
+        b.metric(&SYSTEM_MEMORY_LIMIT).point(&[], 1);
+        b.resource(&[
+            ("process.pid", AttrValue::Int(42)),
+            ("process.executable.name", AttrValue::Str("sshd")),
+        ]);
+        b.metric(&SYSTEM_MEMORY_LIMIT).point(&[], 2);
+        b.scope("textfile", "");
+        b.metric(&SYSTEM_MEMORY_LIMIT).point(&[], 3);
+        b.finish();
+        let mut ours = Vec::new();
+        encode(&b, &mut ours);
+        let request = assembled(&b);
+        assert_eq!(ours, request.encode_to_vec());
+        assert_eq!(request.resource_metrics.len(), 2);
+        assert_eq!(request.resource_metrics[1].scope_metrics.len(), 2);
     }
 }

@@ -20,17 +20,14 @@ use std::fmt::Write;
 pub fn write(builder: &Builder, out: &mut String) {
     out.clear();
     out.push_str("{\"resourceMetrics\":[");
-    write_resource_metrics(
-        out,
-        Some(builder.resource()),
-        [(
-            Some(builder.scope()),
-            builder.metrics(),
-            semconv::SCHEMA_URL,
-        )]
-        .into_iter(),
-        semconv::SCHEMA_URL,
-    );
+    for (i, resource) in builder.resources().iter().enumerate() {
+        comma(out, i);
+        let scopes = resource
+            .scopes()
+            .iter()
+            .map(|s| (Some(s.scope()), s.metrics(), semconv::SCHEMA_URL));
+        write_resource_metrics(out, Some(resource.resource()), scopes, semconv::SCHEMA_URL);
+    }
     out.push_str("]}");
 }
 
