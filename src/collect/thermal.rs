@@ -8,7 +8,8 @@
 //! `hw.parent`, `hw.sensor_location`) and, off by default, `hw.temperature.limit` (+
 //! `hw.limit_type`): `_crit` high.critical, `_max` high.degraded, `_lcrit` low.critical,
 //! `_min` low.degraded; zone trips critical, hot, passive → high.critical, high.degraded,
-//! throttled (the first trip of each kind; `active` trips start fans and are no limit).
+//! throttled (the first trip of each kind that reads a plausible value; `active` trips
+//! start fans and are no limit).
 //! Input: `47712` (`temp`), `cpu-thermal` (`type`), `Package id 0` (`temp1_label`).
 //!
 //! A hwmon chip is named by the basename of its resolved `device` link (`coretemp.0`), or
@@ -259,14 +260,19 @@ fn zone_sensors(src: &Source, dir: &Path, sensors: &mut Vec<Sensor>) {
             .filter_map(|name| trip_type(name))
             .collect();
         trips.sort_unstable();
-        let mut limits: Vec<(PathBuf, &'static str)> = Vec::new();
-        for k in trips {
-            let limit = read_text(src, &zone.join(format!("trip_point_{k}_type")))
-                .and_then(|t| trip_limit(&t));
-            if let Some(limit) = limit.filter(|l| !limits.iter().any(|(_, seen)| seen == l)) {
-                limits.push((zone.join(format!("trip_point_{k}_temp")), limit));
-            }
-        }
+        // Every trip of a kind is kept: the first that reads a plausible value each tick is
+        // the zone's limit (iwlwifi and x86_pkg_temp print -274000, THERMAL_TEMP_INVALID, for
+        // trips nobody set).
+        let limits = trips
+            .into_iter()
+            .filter_map(|k| {
+                let kind = read_text(src, &zone.join(format!("trip_point_{k}_type")))?;
+                Some((
+                    zone.join(format!("trip_point_{k}_temp")),
+                    trip_limit(&kind)?,
+                ))
+            })
+            .collect();
         sensors.push(Sensor {
             input: zone.join("temp"),
             id,
@@ -343,10 +349,20 @@ impl Collect for Thermal {
                 let n = sensor.attributes(None, &mut attrs);
                 out.point(temperature, &attrs[..n], celsius);
             }
+            // One point per limit type: the first plausible reading among its trips.
+            let mut done: [&str; 5] = [""; 5];
+            let mut n_done = 0;
             for (path, kind) in sensor.limits.iter().filter(|_| want_limits) {
+                if done[..n_done].contains(kind) {
+                    continue;
+                }
                 if let Some(celsius) = Self::read(src, path, &mut self.buf) {
                     let n = sensor.attributes(Some(kind), &mut attrs);
                     out.point(limits, &attrs[..n], celsius);
+                    if let Some(slot) = done.get_mut(n_done) {
+                        *slot = kind;
+                        n_done += 1;
+                    }
                 }
             }
         }
@@ -461,6 +477,37 @@ mod tests {
             chip_ids(&chips),
             ["phy0:ath12k_hwmon:0", "phy0:ath12k_hwmon:1", "coretemp.0"]
         );
+    }
+
+    #[test]
+    fn a_chip_without_a_name_file_is_named_by_its_chip_id() {
+        // spec §5.1: hw.name = "<name|chip> <label|temp<N>>".
+        let root = std::env::temp_dir().join(format!("sysotlp-thermal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let hwmon = root.join("sys/class/hwmon");
+        let device = root.join("sys/devices/platform/foo.0");
+        std::fs::create_dir_all(hwmon.join("hwmon7")).unwrap();
+        std::fs::create_dir_all(hwmon.join("hwmon8")).unwrap();
+        std::fs::create_dir_all(&device).unwrap();
+        std::fs::write(hwmon.join("hwmon7/temp1_input"), "40000\n").unwrap();
+        std::fs::write(hwmon.join("hwmon8/temp2_input"), "41000\n").unwrap();
+        std::os::unix::fs::symlink(&device, hwmon.join("hwmon8/device")).unwrap();
+        let src = Source::open(&root).unwrap();
+        let mut sensors = Vec::new();
+        hwmon_sensors(&src, &hwmon, &mut sensors);
+        let names: Vec<(&str, &str)> = sensors
+            .iter()
+            .map(|s| (s.id.as_str(), s.name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("hwmon/hwmon7/temp1", "hwmon7 temp1"),
+                ("hwmon/foo.0/temp2", "foo.0 temp2")
+            ]
+        );
+        assert_eq!(sensors[0].parent.as_deref(), Some("hwmon/hwmon7"));
+        assert_eq!(sensors[0].location, None);
     }
 
     #[test]
