@@ -93,9 +93,23 @@ pub fn charge(capacity: Option<u64>, now: Option<u64>, full: Option<u64>) -> Opt
     }
 }
 
+/// What one supply said this tick; every metric is then emitted in table order, and opened
+/// only when some supply has a value for it (an opened metric without points would
+/// reshuffle the builder's reused slots every tick).
+#[derive(Debug, Default, Clone, Copy)]
+struct Reading {
+    charge: Option<f64>,
+    /// (`hw.battery.state`, seconds).
+    time_left: Option<(&'static str, f64)>,
+    watts: Option<f64>,
+    states: Option<[bool; 5]>,
+    online: Option<i64>,
+}
+
 /// One supply as found when the directory last changed.
 #[derive(Debug)]
 struct Supply {
+    reading: Reading,
     /// `<root>/sys/class/power_supply/<name>`, extended by a file name and cut back.
     dir: PathBuf,
     role: Role,
@@ -138,6 +152,7 @@ fn supplies(src: &Source, dir: &Path) -> Vec<Supply> {
             }
         }
         found.push(Supply {
+            reading: Reading::default(),
             dir: supply,
             role,
             id: format!("power_supply/{name}"),
@@ -189,15 +204,6 @@ fn value(src: &Source, dir: &mut PathBuf, file: &str, buf: &mut String) -> Optio
         .flatten()
 }
 
-/// The open metrics of a tick.
-struct Open {
-    charge: crate::otlp::Open<f64>,
-    time_left: crate::otlp::Open<f64>,
-    power: crate::otlp::Open<f64>,
-    status: crate::otlp::Open<i64>,
-    online: crate::otlp::Open<i64>,
-}
-
 /// Appends `extra` to the supply's attributes in `attrs`; returns how many there are.
 fn attributes<'a>(
     supply: &'a Supply,
@@ -227,12 +233,11 @@ struct Buffers {
     health: String,
 }
 
-/// One battery's points.
-fn battery(src: &Source, supply: &mut Supply, open: &Open, bufs: &mut Buffers, out: &mut Builder) {
-    let dir = &mut supply.dir;
+/// One battery's reading.
+fn battery(src: &Source, dir: &mut PathBuf, bufs: &mut Buffers) -> Reading {
     let buf = &mut bufs.value;
     let capacity = value(src, dir, "capacity", buf);
-    let fraction = charge(
+    let charge_fraction = charge(
         capacity,
         value(src, dir, "energy_now", buf),
         value(src, dir, "energy_full", buf),
@@ -250,41 +255,43 @@ fn battery(src: &Source, supply: &mut Supply, open: &Open, bufs: &mut Buffers, o
     let states = named_states(status, health);
     // The driver's estimate towards empty while discharging, towards full while charging.
     let time_left = if states[1] {
-        value(src, dir, "time_to_full_now", buf).map(|s| (semconv::HW_STATE_CHARGING, s))
+        value(src, dir, "time_to_full_now", buf).map(|s| (semconv::HW_STATE_CHARGING, s as f64))
     } else if states[2] {
-        value(src, dir, "time_to_empty_now", buf).map(|s| (semconv::HW_STATE_DISCHARGING, s))
+        value(src, dir, "time_to_empty_now", buf).map(|s| (semconv::HW_STATE_DISCHARGING, s as f64))
     } else {
         None
     };
-    let supply = &*supply;
-    let mut attrs = [("", ""); 7];
-    if let Some(fraction) = fraction {
-        let n = attributes(supply, &[], &mut attrs);
-        out.point(open.charge, &attrs[..n], fraction);
+    Reading {
+        charge: charge_fraction,
+        time_left,
+        watts: microwatts.map(|uw| uw as f64 / 1e6),
+        // A fixed state set carries real zeros, but only when the kernel said something.
+        states: (status.is_some() || health.is_some()).then_some(states),
+        online: None,
     }
-    if let Some((state, seconds)) = time_left {
-        let extra = [
-            (semconv::HW_STATE, semconv::HW_STATE_OK),
-            (semconv::HW_BATTERY_STATE, state),
-        ];
-        let n = attributes(supply, &extra, &mut attrs);
-        out.point(open.time_left, &attrs[..n], seconds as f64);
+}
+
+/// Opens `desc` if some supply has a value for it, and writes one point per such supply.
+fn emit<V: crate::otlp::PointValue>(
+    out: &mut Builder,
+    desc: &'static semconv::Metric<V>,
+    supplies: &[Supply],
+    each: impl Fn(&Supply, &mut dyn FnMut(&[(&'static str, &'static str)], V)),
+) {
+    let mut any = false;
+    for supply in supplies {
+        each(supply, &mut |_, _| any = true);
     }
-    if let Some(microwatts) = microwatts {
-        let extra = [(semconv::HW_TYPE, semconv::HW_TYPE_BATTERY)];
-        let n = attributes(supply, &extra, &mut attrs);
-        out.point(open.power, &attrs[..n], microwatts as f64 / 1e6);
+    if !any {
+        return;
     }
-    // A fixed state set carries real zeros, but only when the kernel said something.
-    if status.is_some() || health.is_some() {
-        for (state, on) in semconv::BATTERY_STATES.iter().zip(states) {
-            let extra = [
-                (semconv::HW_TYPE, semconv::HW_TYPE_BATTERY),
-                (semconv::HW_STATE, *state),
-            ];
-            let n = attributes(supply, &extra, &mut attrs);
-            out.point(open.status, &attrs[..n], i64::from(on));
-        }
+    let open = out.open(desc);
+    for supply in supplies {
+        each(supply, &mut |extra, value| {
+            let mut attrs = [("", ""); 7];
+            let n = attributes(supply, extra, &mut attrs);
+            out.point(open, &attrs[..n], value);
+        });
     }
 }
 
@@ -298,27 +305,57 @@ impl Collect for Power {
         if self.listing.changed(&self.dir) {
             self.supplies = supplies(src, &self.dir);
         }
-        let open = Open {
-            charge: out.open(&semconv::HW_BATTERY_CHARGE),
-            time_left: out.open(&semconv::HW_BATTERY_TIME_LEFT),
-            power: out.open(&semconv::HW_POWER),
-            status: out.open(&semconv::HW_STATUS),
-            online: out.open(&semconv::SYSTEM_LINUX_POWER_SUPPLY_ONLINE),
-        };
         for supply in &mut self.supplies {
-            match supply.role {
-                Role::Battery => battery(src, supply, &open, &mut self.bufs, out),
-                Role::Line => {
-                    let online = value(src, &mut supply.dir, "online", &mut self.bufs.value);
-                    if let Some(online) = online {
-                        let mut attrs = [("", ""); 7];
-                        let extra = [(semconv::HW_TYPE, semconv::HW_TYPE_POWER_SUPPLY)];
-                        let n = attributes(supply, &extra, &mut attrs);
-                        out.point(open.online, &attrs[..n], to_int(online));
-                    }
-                }
-            }
+            supply.reading = match supply.role {
+                Role::Battery => battery(src, &mut supply.dir, &mut self.bufs),
+                Role::Line => Reading {
+                    online: value(src, &mut supply.dir, "online", &mut self.bufs.value).map(to_int),
+                    ..Reading::default()
+                },
+            };
         }
+        let supplies = &self.supplies;
+        emit(out, &semconv::HW_BATTERY_CHARGE, supplies, |s, point| {
+            if let Some(fraction) = s.reading.charge {
+                point(&[], fraction);
+            }
+        });
+        emit(out, &semconv::HW_BATTERY_TIME_LEFT, supplies, |s, point| {
+            if let Some((state, seconds)) = s.reading.time_left {
+                let extra = [
+                    (semconv::HW_STATE, semconv::HW_STATE_OK),
+                    (semconv::HW_BATTERY_STATE, state),
+                ];
+                point(&extra, seconds);
+            }
+        });
+        emit(out, &semconv::HW_POWER, supplies, |s, point| {
+            if let Some(watts) = s.reading.watts {
+                point(&[(semconv::HW_TYPE, semconv::HW_TYPE_BATTERY)], watts);
+            }
+        });
+        emit(out, &semconv::HW_STATUS, supplies, |s, point| {
+            for (state, on) in semconv::BATTERY_STATES
+                .iter()
+                .zip(s.reading.states.iter().flatten())
+            {
+                let extra = [
+                    (semconv::HW_TYPE, semconv::HW_TYPE_BATTERY),
+                    (semconv::HW_STATE, *state),
+                ];
+                point(&extra, i64::from(*on));
+            }
+        });
+        emit(
+            out,
+            &semconv::SYSTEM_LINUX_POWER_SUPPLY_ONLINE,
+            supplies,
+            |s, point| {
+                if let Some(online) = s.reading.online {
+                    point(&[(semconv::HW_TYPE, semconv::HW_TYPE_POWER_SUPPLY)], online);
+                }
+            },
+        );
         Ok(())
     }
 }

@@ -138,7 +138,9 @@ pub fn zone_ids(zones: &[(u32, String)]) -> Vec<String> {
         .collect()
 }
 
-/// One temperature to read every tick, with its attributes and limits.
+/// One temperature to read every tick, with its attributes and limits, and this tick's
+/// readings (kept in place: a metric is opened only when some sensor has a point for it, as
+/// an opened metric without points would reshuffle the builder's reused slots every tick).
 #[derive(Debug)]
 struct Sensor {
     input: PathBuf,
@@ -147,6 +149,9 @@ struct Sensor {
     parent: Option<String>,
     location: Option<String>,
     limits: Vec<(PathBuf, &'static str)>,
+    value: Option<f64>,
+    /// One per `limits` entry; at most one `Some` per limit type.
+    limit_values: Vec<Option<f64>>,
 }
 
 impl Sensor {
@@ -224,12 +229,14 @@ fn hwmon_sensors(src: &Source, dir: &Path, sensors: &mut Vec<Sensor>) {
         let display = chip.name.as_deref().unwrap_or(&id);
         for n in inputs {
             let location = read_text(src, &chip_dir.join(format!("temp{n}_label")));
-            let limits = HWMON_LIMITS
+            let limits: Vec<_> = HWMON_LIMITS
                 .iter()
                 .map(|(suffix, kind)| (chip_dir.join(format!("temp{n}_{suffix}")), *kind))
                 .filter(|(path, _)| path.is_file())
                 .collect();
             sensors.push(Sensor {
+                value: None,
+                limit_values: vec![None; limits.len()],
                 input: chip_dir.join(format!("temp{n}_input")),
                 name: format!(
                     "{display} {}",
@@ -263,7 +270,7 @@ fn zone_sensors(src: &Source, dir: &Path, sensors: &mut Vec<Sensor>) {
         // Every trip of a kind is kept: the first that reads a plausible value each tick is
         // the zone's limit (iwlwifi and x86_pkg_temp print -274000, THERMAL_TEMP_INVALID, for
         // trips nobody set).
-        let limits = trips
+        let limits: Vec<_> = trips
             .into_iter()
             .filter_map(|k| {
                 let kind = read_text(src, &zone.join(format!("trip_point_{k}_type")))?;
@@ -274,6 +281,8 @@ fn zone_sensors(src: &Source, dir: &Path, sensors: &mut Vec<Sensor>) {
             })
             .collect();
         sensors.push(Sensor {
+            value: None,
+            limit_values: vec![None; limits.len()],
             input: zone.join("temp"),
             id,
             name: kind,
@@ -340,28 +349,44 @@ impl Collect for Thermal {
         out: &mut Builder,
     ) -> Result<(), CollectError> {
         self.refresh(src);
-        let temperature = out.open(&semconv::HW_TEMPERATURE);
-        let limits = out.open(&semconv::HW_TEMPERATURE_LIMIT);
         let want_limits = out.enabled(&semconv::HW_TEMPERATURE_LIMIT);
-        let mut attrs = [("", ""); 5];
-        for sensor in &self.sensors {
-            if let Some(celsius) = Self::read(src, &sensor.input, &mut self.buf) {
-                let n = sensor.attributes(None, &mut attrs);
-                out.point(temperature, &attrs[..n], celsius);
-            }
-            // One point per limit type: the first plausible reading among its trips.
+        for sensor in &mut self.sensors {
+            sensor.value = Self::read(src, &sensor.input, &mut self.buf);
+            // One value per limit type: the first plausible reading among its trips.
             let mut done: [&str; 5] = [""; 5];
             let mut n_done = 0;
-            for (path, kind) in sensor.limits.iter().filter(|_| want_limits) {
-                if done[..n_done].contains(kind) {
+            for ((path, kind), value) in sensor.limits.iter().zip(&mut sensor.limit_values) {
+                *value = None;
+                if !want_limits || done[..n_done].contains(kind) {
                     continue;
                 }
-                if let Some(celsius) = Self::read(src, path, &mut self.buf) {
-                    let n = sensor.attributes(Some(kind), &mut attrs);
-                    out.point(limits, &attrs[..n], celsius);
+                *value = Self::read(src, path, &mut self.buf);
+                if value.is_some() {
                     if let Some(slot) = done.get_mut(n_done) {
                         *slot = kind;
                         n_done += 1;
+                    }
+                }
+            }
+        }
+        let mut attrs = [("", ""); 5];
+        if self.sensors.iter().any(|s| s.value.is_some()) {
+            let temperature = out.open(&semconv::HW_TEMPERATURE);
+            for sensor in &self.sensors {
+                if let Some(celsius) = sensor.value {
+                    let n = sensor.attributes(None, &mut attrs);
+                    out.point(temperature, &attrs[..n], celsius);
+                }
+            }
+        }
+        let has_limit = |s: &Sensor| s.limit_values.iter().any(Option::is_some);
+        if self.sensors.iter().any(has_limit) {
+            let limits = out.open(&semconv::HW_TEMPERATURE_LIMIT);
+            for sensor in &self.sensors {
+                for ((_, kind), value) in sensor.limits.iter().zip(&sensor.limit_values) {
+                    if let Some(celsius) = value {
+                        let n = sensor.attributes(Some(kind), &mut attrs);
+                        out.point(limits, &attrs[..n], *celsius);
                     }
                 }
             }

@@ -280,11 +280,14 @@ impl Cpu {
             }
         }
         if frequency {
-            let hz = out.open(&semconv::SYSTEM_CPU_FREQUENCY);
+            // Opened with its first point: a CPU without a source has none.
+            let mut hz = None;
             for index in 0..self.files.online.len() {
                 let cpu = self.files.online[index];
                 if let Some(value) = self.files.frequency(src, cpu) {
-                    out.point(hz, &[(semconv::CPU, &self.files.label)], value);
+                    let metric =
+                        *hz.get_or_insert_with(|| out.open(&semconv::SYSTEM_CPU_FREQUENCY));
+                    out.point(metric, &[(semconv::CPU, &self.files.label)], value);
                 }
             }
         }
@@ -303,7 +306,9 @@ impl Collect for Cpu {
         {
             let stat = required_stat(src)?;
             let time = out.open(&semconv::SYSTEM_CPU_TIME);
-            let shares_metric = out.open(&semconv::SYSTEM_CPU_UTILIZATION);
+            // Opened with its first point: none on the first tick, and an opened metric without
+            // points would reshuffle the builder's reused slots every tick.
+            let mut shares_metric = None;
             let want_utilization = out.enabled(&semconv::SYSTEM_CPU_UTILIZATION);
             for (index, line) in stat.lines().enumerate() {
                 let parsed = match parse_stat_cpu_line(line) {
@@ -333,7 +338,9 @@ impl Collect for Cpu {
                     .filter(|_| want_utilization)
                     .and_then(|before| utilization(&before, &ticks));
                 for (state, share) in semconv::CPU_STATES.iter().zip(shares.iter().flatten()) {
-                    point_with_cpu(out, shares_metric, cpu, state, *share);
+                    let metric = *shares_metric
+                        .get_or_insert_with(|| out.open(&semconv::SYSTEM_CPU_UTILIZATION));
+                    point_with_cpu(out, metric, cpu, state, *share);
                 }
             }
         }
