@@ -165,6 +165,16 @@ pub struct Cli {
     #[argh(option)]
     pub log_level: Option<String>,
 
+    /// counters as cumulative (default), delta (increase since the previous collection;
+    /// a series' first collection sends nothing) or lowmemory (= cumulative here)
+    #[argh(option)]
+    pub temporality: Option<String>,
+
+    /// metric names and attributes of hostmetrics (default) or semconv (semantic
+    /// conventions v1.44.0)
+    #[argh(option)]
+    pub names: Option<String>,
+
     /// print the version and exit
     #[argh(switch)]
     pub version: bool,

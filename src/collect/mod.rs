@@ -33,7 +33,7 @@ pub use error::{CollectError, Problem, read_required, required_stat, required_vm
 
 use crate::otlp::Builder;
 use crate::schedule::Tick;
-use crate::semconv::{Info, Switches};
+use crate::semconv::{self, Info, Switches};
 use crate::source::Source;
 use crate::telemetry::Telemetry;
 use std::cell::RefCell;
@@ -199,12 +199,19 @@ pub fn row(name: &str) -> Option<&'static Row> {
     REGISTRY.iter().find(|r| r.name == name)
 }
 
-/// The metric named `name`, from any collector.
+/// The metric named `name` (its hostmetrics or its semconv name), from any collector.
 pub fn metric(name: &str) -> Option<&'static Info> {
-    REGISTRY
-        .iter()
-        .flat_map(|r| r.metrics.iter().copied())
-        .find(|m| m.name == name)
+    let by_name = |name: &str| {
+        REGISTRY
+            .iter()
+            .flat_map(|r| r.metrics.iter().copied())
+            .find(|m| m.name == name)
+    };
+    // `--enable system.network.connection.count` means the metric whatever `--names`.
+    by_name(name).or_else(|| {
+        let renamed = semconv::current::RENAMES.iter().find(|r| r.name == name)?;
+        by_name(renamed.from)
+    })
 }
 
 /// What runs: the collectors chosen, those named explicitly, which metrics are switched, and

@@ -8,7 +8,6 @@
 //! `Message::encode` of the assembled request gives (tested below).
 
 use super::{Builder, ResourceSlot, ScopeSlot};
-use crate::semconv;
 use prost::Message;
 
 // Field keys (field number << 3 | wire type 2, length-delimited); all fields used are 1..=3.
@@ -20,7 +19,7 @@ const FIELD_3: u8 = 3 << 3 | 2;
 /// written, so the buffer grows at most once per new size.
 pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
     buf.clear();
-    let schema = semconv::SCHEMA_URL;
+    let schema = builder.schema_url();
     let scope_len = |scope: &ScopeSlot| {
         field_len(scope.scope().encoded_len())
             + scope
@@ -98,7 +97,7 @@ fn write_string(buf: &mut Vec<u8>, key: u8, value: &str) {
 mod tests {
     use super::*;
     use crate::otlp::{ExportMetricsServiceRequest, ResourceMetrics, ScopeMetrics};
-    use crate::semconv::{SYSTEM_CPU_TIME, SYSTEM_MEMORY_LIMIT};
+    use crate::semconv::{self, SYSTEM_CPU_TIME, SYSTEM_MEMORY_LIMIT};
 
     /// The request as prost would build it from the builder's messages.
     fn assembled(b: &Builder) -> ExportMetricsServiceRequest {

@@ -14,7 +14,6 @@ use super::{
     KeyValue, Metric, NumberDataPoint, Resource, SummaryDataPoint, any_value, metric,
     number_data_point,
 };
-use crate::semconv;
 use std::fmt::Write;
 
 /// Replaces `out` with the JSON of the builder's request (no trailing newline).
@@ -27,7 +26,7 @@ pub fn write(builder: &Builder, out: &mut String) {
             .scopes()
             .iter()
             .map(|s| (Some(s.scope()), s.metrics(), s.schema_url()));
-        write_resource_metrics(out, Some(resource.resource()), scopes, semconv::SCHEMA_URL);
+        write_resource_metrics(out, Some(resource.resource()), scopes, builder.schema_url());
     }
     out.push_str("]}");
 }
