@@ -4,6 +4,7 @@
 mod boards;
 mod cli;
 mod delivery;
+mod delta;
 mod disk;
 mod export;
 mod filesystem;
