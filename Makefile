@@ -5,7 +5,7 @@ CARGO   ?= cargo
 VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 # The official OpenTelemetry protobuf classes the interop test decodes our bytes with.
-PY_PKGS := opentelemetry-proto==1.45.2 protobuf==7.36.2
+PY_PKGS := opentelemetry-proto==1.45.2 protobuf==7.36.2 opentelemetry-semantic-conventions==0.66b2 opentelemetry-api==1.45.2
 BIN     := target/release/sysotlp
 
 .PHONY: run test lint bless fixture bench release clean
@@ -16,7 +16,7 @@ run:
 	$(BIN) --exporter stdout --interval 10s
 
 ## test: unit, golden, CLI, loopback-export and interop tests
-test: $(PYTHON)
+test: $(VENV)/installed
 	SYSOTLP_INTEROP_PYTHON=$(abspath $(PYTHON)) $(CARGO) test
 
 ## lint: formatting, clippy, one-way module dependencies and file sizes, as CI runs them
@@ -25,9 +25,9 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 	bash .ci/lint-layout.sh
 
-## bless: rewrite fixtures/*/expected*.json from the current output (then review git diff)
+## bless: rewrite fixtures/*/expected*.json and README's names table from the current output (then review git diff)
 bless:
-	UPDATE_GOLDEN=1 $(CARGO) test --test main golden; git --no-pager diff --stat -- fixtures
+	UPDATE_GOLDEN=1 $(CARGO) test --test main golden; UPDATE_GOLDEN=1 $(CARGO) test --lib names_table_in_readme; git --no-pager diff --stat -- fixtures README.md
 
 ## fixture NAME=x: capture this machine's /proc, /sys and /etc files into fixtures/x (as root)
 fixture:
@@ -42,9 +42,11 @@ bench: release
 release:
 	$(CARGO) build --release
 
-$(PYTHON):
-	python3 -m venv $(VENV)
+# Reinstalled when PY_PKGS (this Makefile) changes.
+$(VENV)/installed: Makefile
+	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PKGS)
+	touch $@
 
 clean:
 	$(CARGO) clean

@@ -28,7 +28,9 @@ fn kinds(request: &Value) -> Vec<(String, Option<(bool, i64)>)> {
         .map(|m| {
             let sum = m["sum"].as_object().map(|s| {
                 (
-                    s.get("isMonotonic").and_then(Value::as_bool).unwrap_or(false),
+                    s.get("isMonotonic")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                     s["aggregationTemporality"].as_i64().expect("temporality"),
                 )
             });
@@ -77,30 +79,59 @@ fn the_first_collection_sends_no_counter_and_later_ones_send_increases() {
         let point = find(p, "system.cpu.time", &format!("state={state}"));
         (point.start.clone(), point.value.as_f64().expect("asDouble"))
     };
-    for (state, seconds) in [("user", 0.6), ("system", 0.3), ("idle", 10.0), ("wait", 0.02)] {
+    for (state, seconds) in [
+        ("user", 0.6),
+        ("system", 0.3),
+        ("idle", 10.0),
+        ("wait", 0.02),
+    ] {
         let (start, value) = cpu(&t1, state);
         assert_eq!(start, T0, "{state}: start = the previous collection");
-        assert!((value - seconds).abs() < 1e-9, "{state}: {value} ≠ {seconds}");
+        assert!(
+            (value - seconds).abs() < 1e-9,
+            "{state}: {value} ≠ {seconds}"
+        );
     }
     let io = "system.network.io";
-    assert_eq!(int(&t1, io, "device=eth0,direction=receive"), (T0.into(), 600_000));
-    assert_eq!(int(&t1, io, "device=eth0,direction=transmit"), (T0.into(), 100_000));
-    assert_eq!(int(&t1, io, "device=lo,direction=receive"), (T0.into(), 100));
+    assert_eq!(
+        int(&t1, io, "device=eth0,direction=receive"),
+        (T0.into(), 600_000)
+    );
+    assert_eq!(
+        int(&t1, io, "device=eth0,direction=transmit"),
+        (T0.into(), 100_000)
+    );
+    assert_eq!(
+        int(&t1, io, "device=lo,direction=receive"),
+        (T0.into(), 100)
+    );
     assert_eq!(
         int(&t1, io, "device=wlan0,direction=receive"),
         (T0.into(), 3000),
         "plugged in since t0: its whole count is this interval's"
     );
     assert_eq!(
-        int(&t1, "system.network.packets", "device=eth0,direction=receive"),
+        int(
+            &t1,
+            "system.network.packets",
+            "device=eth0,direction=receive"
+        ),
         (T0.into(), 1000)
     );
     assert_eq!(
-        int(&t1, "system.network.dropped", "device=eth0,direction=receive"),
+        int(
+            &t1,
+            "system.network.dropped",
+            "device=eth0,direction=receive"
+        ),
         (T0.into(), 0)
     );
     assert_eq!(
-        int(&t1, "system.network.connections", "protocol=tcp,state=ESTABLISHED"),
+        int(
+            &t1,
+            "system.network.connections",
+            "protocol=tcp,state=ESTABLISHED"
+        ),
         (BOOT.into(), 1),
         "UpDownCounters stay cumulative from boot"
     );
@@ -111,10 +142,22 @@ fn the_first_collection_sends_no_counter_and_later_ones_send_increases() {
         (T1.into(), 4000),
         "driver reload: the new count since the reset, from t1"
     );
-    assert_eq!(int(&t2, io, "device=eth0,direction=transmit"), (T1.into(), 3000));
-    assert_eq!(int(&t2, io, "device=wlan0,direction=receive"), (T1.into(), 500));
-    assert_eq!(int(&t2, io, "device=wlan0,direction=transmit"), (T1.into(), 600));
-    assert_eq!(int(&t2, io, "device=lo,direction=transmit"), (T1.into(), 100));
+    assert_eq!(
+        int(&t2, io, "device=eth0,direction=transmit"),
+        (T1.into(), 3000)
+    );
+    assert_eq!(
+        int(&t2, io, "device=wlan0,direction=receive"),
+        (T1.into(), 500)
+    );
+    assert_eq!(
+        int(&t2, io, "device=wlan0,direction=transmit"),
+        (T1.into(), 600)
+    );
+    assert_eq!(
+        int(&t2, io, "device=lo,direction=transmit"),
+        (T1.into(), 100)
+    );
     let (start, user) = cpu(&t2, "user");
     assert_eq!(start, T1);
     assert!((user - 0.6).abs() < 1e-9, "{user}");

@@ -220,10 +220,34 @@ pub static RENAMES: &[Rename] = &[
         &[CPU_MODE, CPU_NUMBER],
     ),
     renamed(
+        "system.cpu.utilization",
+        "system.cpu.utilization",
+        "1",
+        &[CPU_MODE, CPU_NUMBER],
+    ),
+    renamed(
+        "system.cpu.frequency",
+        "system.cpu.frequency",
+        "Hz",
+        &[CPU_NUMBER],
+    ),
+    renamed(
         "system.memory.usage",
         "system.memory.usage",
         "By",
         &[MEMORY_STATE],
+    ),
+    renamed(
+        "system.memory.utilization",
+        "system.memory.utilization",
+        "1",
+        &[MEMORY_STATE],
+    ),
+    renamed(
+        "system.linux.memory.available",
+        "system.memory.linux.available",
+        "By",
+        &[],
     ),
     renamed(
         "system.disk.io",
@@ -396,5 +420,71 @@ mod tests {
             );
             assert!(rename.defined || rename.name == rename.from);
         }
+    }
+
+    /// README's table row of `rename`.
+    fn row(rename: &Rename) -> String {
+        let code = |text: &str| format!("`{text}`");
+        let name = if rename.defined {
+            code(rename.name)
+        } else {
+            format!("{} (not in semconv)", code(rename.name))
+        };
+        let attributes: Vec<String> = rename
+            .attributes
+            .iter()
+            .map(|a| {
+                let values = match &a.values {
+                    Values::Same => String::new(),
+                    Values::LogicalNumber => " (`cpuN` → int N)".to_string(),
+                    Values::Map(pairs) => {
+                        let pairs: Vec<String> = pairs
+                            .iter()
+                            .map(|(from, to)| match to {
+                                Some(to) => format!("{} → {}", code(from), code(to)),
+                                None => format!("{} not sent", code(from)),
+                            })
+                            .collect();
+                        format!(" ({})", pairs.join(", "))
+                    }
+                };
+                format!("{} → {}{values}", code(a.from), code(a.to))
+            })
+            .collect();
+        format!(
+            "| {} | {name} | {} | {} |",
+            code(rename.from),
+            code(rename.unit),
+            attributes.join("; ")
+        )
+    }
+
+    #[test]
+    fn names_table_in_readme() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let begin = readme
+            .find("<!-- names-table:begin")
+            .and_then(|at| readme[at..].find('\n').map(|n| at + n + 1))
+            .expect("README has the names table's begin marker");
+        let end = readme
+            .find("<!-- names-table:end -->")
+            .expect("README has the names table's end marker");
+        let mut table = String::from(
+            "| hostmetrics | `--names semconv` | unit | attributes (values) |\n|---|---|---|---|\n",
+        );
+        for rename in RENAMES {
+            table.push_str(&row(rename));
+            table.push('\n');
+        }
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            let updated = format!("{}{table}{}", &readme[..begin], &readme[end..]);
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"), updated).unwrap();
+        }
+        assert_eq!(
+            readme[begin..end],
+            table,
+            "README's names table differs from RENAMES (UPDATE_GOLDEN=1 rewrites it)"
+        );
     }
 }
