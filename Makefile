@@ -10,10 +10,10 @@ BIN     := target/release/sysotlp
 
 .PHONY: run test lint bless fixture bench release clean
 
-## run: build and run the agent on this machine, printing OTLP/JSON every 10 s (no collector needed)
+## run: build and run the agent on this machine, showing what it sees every 10 s as text (no collector needed)
 run:
 	$(CARGO) build --release
-	$(BIN) --exporter stdout --interval 10s
+	$(BIN) --exporter text --interval 10s
 
 ## test: unit, golden, CLI, loopback-export and interop tests
 test: $(VENV)/installed

@@ -24,7 +24,11 @@ use std::time::{Duration, Instant};
 /// Where encoded requests go.
 enum Sink {
     Otlp(Box<Delivery>),
-    Stdout(StdoutExporter),
+    /// OTLP/JSON lines, or text for people when `text`.
+    Stdout {
+        out: StdoutExporter,
+        text: bool,
+    },
 }
 
 /// Runs until a stop signal (or once); returns the exit code.
@@ -45,7 +49,10 @@ pub fn run(config: &Config, src: Source) -> u8 {
                 return 2;
             }
         },
-        ExporterKind::Stdout => Sink::Stdout(StdoutExporter::default()),
+        ExporterKind::Stdout | ExporterKind::Text => Sink::Stdout {
+            out: StdoutExporter::default(),
+            text: config.exporter == ExporterKind::Text,
+        },
         ExporterKind::None => return idle(config, &mut schedule),
     };
     let mut collection = Collection::new(config, src, telemetry);
@@ -59,7 +66,7 @@ pub fn run(config: &Config, src: Source) -> u8 {
     loop {
         let retry_at = match &sink {
             Sink::Otlp(delivery) => delivery.retry_at(),
-            Sink::Stdout(_) => None,
+            Sink::Stdout { .. } => None,
         };
         match schedule.wait(retry_at) {
             Wake::Stop => {
@@ -94,8 +101,13 @@ pub fn run(config: &Config, src: Source) -> u8 {
         }
         let collected = started.elapsed();
         match &mut sink {
-            Sink::Stdout(stdout) => {
-                otlp::json::write(builder, &mut line);
+            Sink::Stdout { out: stdout, text } => {
+                if *text {
+                    otlp::text::write(builder, &mut line);
+                    line.pop();
+                } else {
+                    otlp::json::write(builder, &mut line);
+                }
                 log::debug!(
                     "tick: {points} points, {} bytes of JSON, collected in {} µs",
                     line.len(),

@@ -599,3 +599,12 @@ fn temporality_and_names() {
     let c = config(&["--disable", "system.network.connection.count"], &[]).unwrap();
     assert_eq!(c.collect.metrics.off, ["system.network.connections"]);
 }
+
+#[test]
+fn text_exporter_is_chosen_by_flag() {
+    let c = config(&["--exporter", "text"], &[]).unwrap();
+    assert_eq!(c.exporter, ExporterKind::Text);
+    assert!(c.describe().starts_with("exporter=text "), "{}", c.describe());
+    let e = config(&["--exporter", "txt"], &[]).unwrap_err().to_string();
+    assert!(e.contains("otlp, stdout, text or none"), "{e}");
+}

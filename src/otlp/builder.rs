@@ -473,6 +473,16 @@ impl Builder {
             .map_or(&[], ScopeSlot::metrics)
     }
 
+    /// The host resource's attributes, in emission order.
+    pub fn host_attributes(&self) -> &[KeyValue] {
+        &self.host
+    }
+
+    /// The tick's time (`begin`).
+    pub fn now_unix_nano(&self) -> u64 {
+        self.now_unix_nano
+    }
+
     /// Data points written this tick.
     pub fn point_count(&self) -> usize {
         self.points

@@ -1,11 +1,12 @@
 //! OTLP messages: the prost types generated from `proto/` and the only code that touches them.
 //!
 //! Reads: nothing. Emits: `Builder` (the door collectors write points through), protobuf
-//! bytes (`encode`) and OTLP/JSON lines (`json`). Collectors never see a prost type.
+//! bytes (`encode`), OTLP/JSON lines (`json`) and lines for people (`text`). Collectors never see a prost type.
 
 mod builder;
 pub mod encode;
 pub mod json;
+pub mod text;
 
 pub use builder::{
     AttrValue, Builder, HistogramValues, Named, Open, OpenHistogram, OpenSummary, Output,
