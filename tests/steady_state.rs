@@ -50,14 +50,17 @@ static GLOBAL: Counting = Counting;
 /// Allocations allowed in 200 steady-state ticks.
 const ALLOWED: u64 = 0;
 
-/// One fixture: (allocations in 200 ticks, live-heap samples over 2,000 ticks).
-fn run(name: &str, textfile_dir: Option<&Path>) -> (u64, Vec<u64>) {
+/// One fixture: (allocations in 200 ticks, live-heap samples over 2,000 ticks); `converted`
+/// adds `--temporality delta --names semconv`.
+fn run(name: &str, textfile_dir: Option<&Path>, converted: bool) -> (u64, Vec<u64>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name);
     let cli = Cli {
         root_path: Some(root.to_string_lossy().into_owned()),
         textfile_dir: textfile_dir.map(|d| d.to_string_lossy().into_owned()),
+        temporality: converted.then(|| "delta".to_string()),
+        names: converted.then(|| "semconv".to_string()),
         ..Cli::default()
     };
     let config = Config::from_cli(cli, &|_| None).expect("config");
@@ -120,18 +123,20 @@ fn main() {
     let mut failures = Vec::new();
     let textfile = textfile_dir();
     // A captured VM, a 32-bit board (word-size wraps), a container view; the VM again with a
-    // --textfile-dir of 10 files × 100 series.
-    for (name, dir) in [
-        ("x86_64-vm", None),
-        ("raspberry-pi-3-armv7", None),
-        ("container-v2", None),
-        ("x86_64-vm", Some(textfile.as_path())),
+    // --textfile-dir of 10 files × 100 series, and then also with delta temporality and
+    // semconv names (the builder's state map and renames).
+    for (name, dir, converted) in [
+        ("x86_64-vm", None, false),
+        ("raspberry-pi-3-armv7", None, false),
+        ("container-v2", None, false),
+        ("x86_64-vm", Some(textfile.as_path()), false),
+        ("x86_64-vm", Some(textfile.as_path()), true),
     ] {
-        let (allocations, samples) = run(name, dir);
-        let name = if dir.is_some() {
-            "x86_64-vm + textfile"
-        } else {
-            name
+        let (allocations, samples) = run(name, dir, converted);
+        let name = match (dir.is_some(), converted) {
+            (true, true) => "x86_64-vm + textfile, delta, semconv",
+            (true, false) => "x86_64-vm + textfile",
+            _ => name,
         };
         println!(
             "steady_state {name}: {allocations} allocations in 200 ticks, live heap {samples:?}"

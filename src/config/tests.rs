@@ -604,7 +604,11 @@ fn temporality_and_names() {
 fn text_exporter_is_chosen_by_flag() {
     let c = config(&["--exporter", "text"], &[]).unwrap();
     assert_eq!(c.exporter, ExporterKind::Text);
-    assert!(c.describe().starts_with("exporter=text "), "{}", c.describe());
+    assert!(
+        c.describe().starts_with("exporter=text "),
+        "{}",
+        c.describe()
+    );
     let e = config(&["--exporter", "txt"], &[]).unwrap_err().to_string();
     assert!(e.contains("otlp, stdout, text or none"), "{e}");
 }

@@ -368,12 +368,22 @@ impl Builder {
         &mut self,
         metric: Open<V>,
         start_unix_nano: u64,
-        attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+        attributes: impl IntoIterator<Item = (&'a str, &'a str), IntoIter: Clone>,
         value: V,
     ) {
         let Some((r, s, m)) = metric.slot else {
             return;
         };
+        let attributes = attributes.into_iter();
+        // A value renamed to nothing (DELETE) drops the point before it takes a slot: a slot
+        // written and left unused would be cut at `finish` and allocated again next tick.
+        if let Some(rename) = metric.rename
+            && attributes
+                .clone()
+                .any(|(key, value)| rename.attribute(key, value).is_none())
+        {
+            return;
+        }
         let now = self.now_unix_nano;
         let Some(scope) = self
             .resources
@@ -389,19 +399,12 @@ impl Builder {
             return;
         };
         let point = slot(points, *len);
-        let attributes = attributes.into_iter();
-        let written = match metric.rename {
-            None => {
-                set_string_attributes(&mut point.attributes, attributes);
-                true
-            }
+        match metric.rename {
+            None => set_string_attributes(&mut point.attributes, attributes),
             Some(rename) => set_point_attributes(
                 &mut point.attributes,
-                attributes.map(|(key, value)| rename.attribute(key, value)),
+                attributes.filter_map(|(key, value)| rename.attribute(key, value)),
             ),
-        };
-        if !written {
-            return;
         }
         point.start_time_unix_nano = start_unix_nano;
         point.time_unix_nano = now;

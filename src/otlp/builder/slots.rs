@@ -140,24 +140,19 @@ pub(super) fn set_str(target: &mut String, value: &str) {
     }
 }
 
-/// Writes a point's attributes; false (and the point is not to be emitted) at the first
-/// `None`.
+/// Writes a point's attributes.
 pub(super) fn set_point_attributes<'a>(
     target: &mut Vec<KeyValue>,
-    attributes: impl IntoIterator<Item = Option<(&'a str, AttrValue<'a>)>>,
-) -> bool {
+    attributes: impl IntoIterator<Item = (&'a str, AttrValue<'a>)>,
+) {
     let mut used = 0;
-    for attribute in attributes {
-        let Some((key, value)) = attribute else {
-            return false;
-        };
+    for (key, value) in attributes {
         let kv = slot(target, used);
         set_str(&mut kv.key, key);
         set_value(kv, value);
         used += 1;
     }
     target.truncate(used);
-    true
 }
 
 /// Writes string attributes, all of them.
@@ -166,10 +161,7 @@ pub(super) fn set_string_attributes<'a>(
     attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) {
     let all = attributes.into_iter();
-    set_point_attributes(
-        target,
-        all.map(|(key, value)| Some((key, AttrValue::Str(value)))),
-    );
+    set_point_attributes(target, all.map(|(key, value)| (key, AttrValue::Str(value))));
 }
 
 /// Adds the point at `index` to the one before it when both are of the same series (two
