@@ -153,6 +153,12 @@ pub struct Cli {
     #[argh(switch)]
     pub load_cpu_average: bool,
 
+    /// emit the hostmetrics receiver's values where they differ from ours (x4096 paging,
+    /// cached + slab memory states, thread-based process counts, FIN_WAIT1/FIN_WAIT2), to
+    /// compare the two side by side
+    #[argh(switch)]
+    pub hostmetrics_quirks: bool,
+
     /// collect and export once, then exit: 0 if delivered, 1 if not
     #[argh(switch)]
     pub once: bool,

@@ -22,6 +22,10 @@
 //! min(MemTotal, MemFree + Buffers + Cached + SReclaimable), logged once; so is a
 //! MemAvailable above MemTotal (a distorted container view).
 //!
+//! `--hostmetrics-quirks` (spec D12) emits the Collector's six states instead (see
+//! [`hostmetrics_memory_states`]): `cached` = Cached + SReclaimable, plus `slab_reclaimable`
+//! and `slab_unreclaimable`; their sum exceeds MemTotal (contrib #45413).
+//!
 //! Own parser, not procfs' `Meminfo`: that one builds a `HashMap<String, u64>` on every parse
 //! and fails the whole file on one malformed line.
 
@@ -163,9 +167,48 @@ pub fn memory_states(total: u64, free: u64, info: &Meminfo) -> (MemoryStates, bo
     (states, estimated)
 }
 
+/// `system.memory.usage` in KiB as the Collector's memory scraper emits it on Linux, state by
+/// state (`--hostmetrics-quirks`, spec D12). From gopsutil v4 `fillFromMeminfoWithContext`
+/// (mem/mem_linux.go): Cached = `Cached:` + `SReclaimable:` (`ret.Cached += ret.Sreclaimable`);
+/// Available = `MemAvailable:`, or on kernels < 3.14 an estimate: Free + that Cached (gopsutil
+/// refines it from the low watermarks of `/proc/zoneinfo` in `calculateAvailVmem` when
+/// `Active(file)`, `Inactive(file)` and `SReclaimable` exist; not reproduced). From the
+/// Collector's `recordMemoryUsageMetric` (receiver/hostmetricsreceiver/internal/scraper/
+/// memoryscraper/memory_scraper_linux.go): used = Total − Available (feature gate
+/// `receiver.hostmetricsreceiver.UseLinuxMemAvailable`, beta, on by default since v0.137.0),
+/// free = MemFree, buffered = Buffers, cached = that Cached, `slab_reclaimable` =
+/// SReclaimable, `slab_unreclaimable` = SUnreclaim; a missing line is 0. SReclaimable is
+/// counted twice and tmpfs (Shmem, inside `Cached:`) sits in both used and cached, so the
+/// states exceed MemTotal (contrib #45413). Go's `uint64` would wrap `used` when Available >
+/// Total; it is 0 here.
+pub fn hostmetrics_memory_states(
+    total: u64,
+    free: u64,
+    info: &Meminfo,
+) -> [(&'static str, u64); 6] {
+    let s_reclaimable = info.s_reclaimable.unwrap_or(0);
+    let cached = info.cached.unwrap_or(0).saturating_add(s_reclaimable);
+    let available = info
+        .mem_available
+        .unwrap_or_else(|| free.saturating_add(cached));
+    [
+        (semconv::MEMORY_USED, total.saturating_sub(available)),
+        (semconv::MEMORY_FREE, free),
+        (semconv::MEMORY_BUFFERED, info.buffers.unwrap_or(0)),
+        (semconv::MEMORY_CACHED, cached),
+        (semconv::MEMORY_SLAB_RECLAIMABLE, s_reclaimable),
+        (
+            semconv::MEMORY_SLAB_UNRECLAIMABLE,
+            info.s_unreclaim.unwrap_or(0),
+        ),
+    ]
+}
+
 /// The `memory` collector.
 #[derive(Debug)]
 pub struct Memory {
+    /// `--hostmetrics-quirks`: the Collector's six states.
+    quirks: bool,
     path: PathBuf,
     buf: String,
     estimate_noted: Once,
@@ -175,8 +218,9 @@ pub struct Memory {
 }
 
 impl Memory {
-    pub fn new(src: &Source) -> Self {
+    pub fn new(src: &Source, quirks: bool) -> Self {
         Memory {
+            quirks,
             path: src.path("proc/meminfo"),
             buf: String::new(),
             estimate_noted: Once::default(),
@@ -249,44 +293,47 @@ impl Collect for Memory {
             }));
         };
 
-        let (states, estimated) = memory_states(total, free, &info);
-        if estimated && self.estimate_noted.first() {
+        let (ours, estimated) = memory_states(total, free, &info);
+        if self.quirks {
+            if info.mem_available.is_none() && self.estimate_noted.first() {
+                log::info!(
+                    "{}: no MemAvailable (kernel < 3.14); estimating it as gopsutil does without /proc/zoneinfo: MemFree + Cached + SReclaimable",
+                    self.path.display()
+                );
+            }
+        } else if estimated && self.estimate_noted.first() {
             log::info!(
                 "{}: MemAvailable is missing or above MemTotal; estimating it from MemFree + Buffers + Cached + SReclaimable",
                 self.path.display()
             );
         }
-        // Every value is at most MemTotal, which parse_kib proved fits an i64 in bytes.
+        let states = if self.quirks {
+            hostmetrics_memory_states(total, free, &info)
+        } else {
+            // The last two are not emitted.
+            [
+                (semconv::MEMORY_USED, ours.used),
+                (semconv::MEMORY_FREE, ours.free),
+                (semconv::MEMORY_BUFFERED, ours.buffered),
+                (semconv::MEMORY_CACHED, ours.cached),
+                (semconv::MEMORY_SLAB_RECLAIMABLE, 0),
+                (semconv::MEMORY_SLAB_UNRECLAIMABLE, 0),
+            ]
+        };
+        let states = &states[..if self.quirks { 6 } else { 4 }];
+        // Every value is at most MemTotal (or SReclaimable + Cached), which parse_kib proved
+        // fit an i64 in bytes; a sum beyond saturates.
         let bytes = |kib: u64| to_int(kib.saturating_mul(KIB));
         {
             let mut usage = out.metric(&semconv::SYSTEM_MEMORY_USAGE);
-            usage.point(
-                &[(semconv::STATE, semconv::MEMORY_USED)],
-                bytes(states.used),
-            );
-            usage.point(
-                &[(semconv::STATE, semconv::MEMORY_FREE)],
-                bytes(states.free),
-            );
-            usage.point(
-                &[(semconv::STATE, semconv::MEMORY_BUFFERED)],
-                bytes(states.buffered),
-            );
-            usage.point(
-                &[(semconv::STATE, semconv::MEMORY_CACHED)],
-                bytes(states.cached),
-            );
+            for (state, kib) in states {
+                usage.point(&[(semconv::STATE, state)], bytes(*kib));
+            }
         }
         if out.enabled(&semconv::SYSTEM_MEMORY_UTILIZATION) {
             let mut utilization = out.metric(&semconv::SYSTEM_MEMORY_UTILIZATION);
-            let states = [
-                (semconv::MEMORY_USED, states.used),
-                (semconv::MEMORY_FREE, states.free),
-                (semconv::MEMORY_BUFFERED, states.buffered),
-                (semconv::MEMORY_CACHED, states.cached),
-            ];
-            for (state, kib) in states.into_iter().filter(|_| total > 0) {
-                utilization.point(&[(semconv::STATE, state)], kib as f64 / total as f64);
+            for (state, kib) in states.iter().filter(|_| total > 0) {
+                utilization.point(&[(semconv::STATE, state)], *kib as f64 / total as f64);
             }
         }
         {
@@ -487,6 +534,70 @@ HugePages_Free:      480\nHugePages_Rsvd:       32\nHugePages_Surp:        0\nHu
         assert!(estimated);
         assert_eq!(s.used, 430_000);
         assert_eq!(s.used + s.free + s.buffered + s.cached, 1_000_000);
+    }
+
+    #[test]
+    fn hostmetrics_quirks_give_the_collectors_six_states() {
+        // spec/metrics.md §9.2 under --hostmetrics-quirks: T 1000000, F 100000, B 20000,
+        // Cached 400000, SReclaimable 50000, SUnreclaim 30000, A 500000 kB.
+        let info = Meminfo {
+            mem_total: Some(1_000_000),
+            mem_free: Some(100_000),
+            mem_available: Some(500_000),
+            buffers: Some(20_000),
+            cached: Some(400_000),
+            s_reclaimable: Some(50_000),
+            s_unreclaim: Some(30_000),
+            ..Meminfo::default()
+        };
+        let states = hostmetrics_memory_states(1_000_000, 100_000, &info);
+        assert_eq!(
+            states,
+            [
+                ("used", 500_000),
+                ("free", 100_000),
+                ("buffered", 20_000),
+                ("cached", 450_000),
+                ("slab_reclaimable", 50_000),
+                ("slab_unreclaimable", 30_000),
+            ]
+        );
+        // 1150000 kB of 1000000: SReclaimable twice, and slab beside it.
+        assert_eq!(states.iter().map(|(_, kib)| kib).sum::<u64>(), 1_150_000);
+        // No MemAvailable: gopsutil's Free + Cached + SReclaimable = 550000, used 450000.
+        let old = Meminfo {
+            mem_available: None,
+            ..info.clone()
+        };
+        assert_eq!(
+            hostmetrics_memory_states(1_000_000, 100_000, &old)[0],
+            ("used", 450_000)
+        );
+        // MemAvailable above MemTotal: Go would wrap; used is 0 here.
+        let above = Meminfo {
+            mem_available: Some(2_000_000),
+            ..info
+        };
+        assert_eq!(
+            hostmetrics_memory_states(1_000_000, 100_000, &above)[0],
+            ("used", 0)
+        );
+        // Missing lines count as 0, as gopsutil's zero-valued fields.
+        let bare = Meminfo {
+            mem_available: Some(700),
+            ..Meminfo::default()
+        };
+        assert_eq!(
+            hostmetrics_memory_states(1000, 400, &bare),
+            [
+                ("used", 300),
+                ("free", 400),
+                ("buffered", 0),
+                ("cached", 0),
+                ("slab_reclaimable", 0),
+                ("slab_unreclaimable", 0),
+            ]
+        );
     }
 
     #[test]

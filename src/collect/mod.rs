@@ -56,6 +56,10 @@ pub struct Options {
     pub filesystem: filesystem::Options,
     pub network: network::Options,
     pub textfile: textfile::Options,
+    /// `--hostmetrics-quirks` (spec/metrics.md D12): emit the values of the Collector's
+    /// hostmetrics receiver where they differ from ours. Read by `memory`, `network`,
+    /// `paging` and `processes` (README "Side by side with hostmetrics").
+    pub hostmetrics_quirks: bool,
 }
 
 /// What a collector is built from.
@@ -95,7 +99,12 @@ pub const REGISTRY: &[Row] = &[
         on_by_default: true,
         about: "memory by state, slab, total, OOM kills",
         metrics: memory::METRICS,
-        build: |c| Some(Box::new(memory::Memory::new(c.src))),
+        build: |c| {
+            Some(Box::new(memory::Memory::new(
+                c.src,
+                c.options.hostmetrics_quirks,
+            )))
+        },
     },
     Row {
         name: "load",
@@ -128,21 +137,37 @@ pub const REGISTRY: &[Row] = &[
         on_by_default: true,
         about: "interface traffic, TCP states, conntrack",
         metrics: network::METRICS,
-        build: |c| Some(Box::new(network::Network::new(c.src, &c.options.network))),
+        build: |c| {
+            Some(Box::new(network::Network::new(
+                c.src,
+                &c.options.network,
+                c.options.hostmetrics_quirks,
+            )))
+        },
     },
     Row {
         name: "paging",
         on_by_default: true,
         about: "swap space, paging and faults",
         metrics: paging::METRICS,
-        build: |c| Some(Box::new(paging::Paging::new(c.src))),
+        build: |c| {
+            Some(Box::new(paging::Paging::new(
+                c.src,
+                c.options.hostmetrics_quirks,
+            )))
+        },
     },
     Row {
         name: "processes",
         on_by_default: true,
         about: "processes by status, forks",
         metrics: processes::METRICS,
-        build: |c| Some(Box::new(processes::Processes::new(c.src))),
+        build: |c| {
+            Some(Box::new(processes::Processes::new(
+                c.src,
+                c.options.hostmetrics_quirks,
+            )))
+        },
     },
     Row {
         name: "system",

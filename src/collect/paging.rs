@@ -23,6 +23,10 @@
 //! as `vmstat -s` prints them. Faults: major = `pgmajfault`, minor = `pgfault − pgmajfault`.
 //! All six are `unsigned long` event counters (width word, spec/metrics.md §1.3): they are
 //! wrap-extended first, and minor faults are the difference of the extended values.
+//!
+//! `--hostmetrics-quirks` (spec D12) multiplies all six by 4096 when emitting, as the
+//! Collector does (see [`GOPSUTIL_PAGE`]); wraps are extended before, so the Counters still
+//! never step back.
 
 use super::counter::{Counters, Width, kernel_word_bits, to_int};
 use super::text::{keyed_counters, parse_counter, unescape_octal};
@@ -129,6 +133,21 @@ pub fn parse_vmstat(text: &str) -> (Vmstat, Option<(usize, String)>) {
     (stat, bad)
 }
 
+/// What gopsutil multiplies every vmstat count by, whatever the page size: v4
+/// `mem.SwapMemoryWithContext` (mem/mem_linux.go) sets `Sin`, `Sout`, `PgIn`, `PgOut`,
+/// `PgFault` and `PgMajFault` to `value * 4 * 1024` for `pswpin`, `pswpout`, `pgpgin`,
+/// `pgpgout`, `pgfault` and `pgmajfault`. The Collector's paging scraper
+/// (`recordPagingOperationsDataPoints`, `recordPageFaultsDataPoints`,
+/// receiver/hostmetricsreceiver/internal/scraper/pagingscraper/paging_scraper_others.go)
+/// emits them as they are, minor faults as `PgFault − PgMajFault`: (pgfault − pgmajfault) × 4096.
+pub const GOPSUTIL_PAGE: u64 = 4096;
+
+/// A vmstat count as `--hostmetrics-quirks` emits it: × [`GOPSUTIL_PAGE`], saturating where
+/// Go's `uint64` would wrap (a Counter never steps back, spec D12).
+pub fn hostmetrics_paging(count: u64) -> u64 {
+    count.saturating_mul(GOPSUTIL_PAGE)
+}
+
 /// Minor faults: `pgfault − pgmajfault` of wrap-extended values (0 if the kernel's per-CPU
 /// sums ever show more major than total faults).
 pub fn minor_faults(pgfault: u64, pgmajfault: u64) -> u64 {
@@ -160,6 +179,8 @@ impl LastMinor {
 /// The `paging` collector.
 #[derive(Debug)]
 pub struct Paging {
+    /// `--hostmetrics-quirks`: vmstat counts × 4096.
+    quirks: bool,
     swaps: PathBuf,
     buf: String,
     /// Scratch for the decoded device name.
@@ -175,8 +196,9 @@ pub struct Paging {
 }
 
 impl Paging {
-    pub fn new(src: &Source) -> Self {
+    pub fn new(src: &Source, quirks: bool) -> Self {
         Paging {
+            quirks,
             swaps: src.path("proc/swaps"),
             buf: String::new(),
             device: String::new(),
@@ -281,6 +303,14 @@ impl Paging {
         let ([pswpin, pswpout, pgpgin, pgpgout, pgfault, pgmajfault], start) =
             self.counters.update("vmstat", tick, raw, false);
         self.counters.prune(tick);
+        let quirks = self.quirks;
+        let emitted = |count: u64| {
+            to_int(if quirks {
+                hostmetrics_paging(count)
+            } else {
+                count
+            })
+        };
         {
             let mut operations = out.metric(&semconv::SYSTEM_PAGING_OPERATIONS);
             for (present, value, direction, kind) in [
@@ -293,7 +323,7 @@ impl Paging {
                     operations.point_since(
                         start,
                         &[(semconv::DIRECTION, direction), (semconv::TYPE, kind)],
-                        to_int(value),
+                        emitted(value),
                     );
                 }
             }
@@ -304,7 +334,7 @@ impl Paging {
                 faults.point_since(
                     start,
                     &[(semconv::TYPE, semconv::MAJOR)],
-                    to_int(pgmajfault),
+                    emitted(pgmajfault),
                 );
             }
             if stat.pgfault.is_some() && stat.pgmajfault.is_some() {
@@ -314,7 +344,7 @@ impl Paging {
                 faults.point_since(
                     start,
                     &[(semconv::TYPE, semconv::MINOR)],
-                    to_int(minor.value),
+                    emitted(minor.value),
                 );
             }
         }
@@ -422,6 +452,24 @@ pgfault 15934000\npgmajfault 4201\npgrefill 0\noom_kill 0\n";
         assert_eq!(stat.pswpin, Some(7), "operations major page_in");
         assert_eq!(stat.pgmajfault, Some(12), "faults major");
         assert_eq!(minor_faults(5000, 12), 4988, "faults minor");
+    }
+
+    #[test]
+    fn hostmetrics_quirks_multiply_every_count_by_4096() {
+        // spec/metrics.md §9.1 under --hostmetrics-quirks: pgpgin 1000 → 4096000, pswpin 7
+        // → 28672, pgmajfault 12 → 49152, minor (5000 − 12) × 4096 = 20430848, which is
+        // also 5000 × 4096 − 12 × 4096 (upstream's PgFault − PgMajFault).
+        assert_eq!(hostmetrics_paging(1000), 4_096_000);
+        assert_eq!(hostmetrics_paging(7), 28_672);
+        assert_eq!(hostmetrics_paging(12), 49_152);
+        assert_eq!(hostmetrics_paging(minor_faults(5000, 12)), 20_430_848);
+        assert_eq!(
+            hostmetrics_paging(5000) - hostmetrics_paging(12),
+            20_430_848
+        );
+        assert_eq!(hostmetrics_paging(0), 0);
+        // Where Go's uint64 wraps (and int64() goes negative), ours stays at the top.
+        assert_eq!(hostmetrics_paging(u64::MAX / 1000), u64::MAX);
     }
 
     #[test]

@@ -14,7 +14,10 @@
 //! The state is the first character after the last `)` (fs/proc/array.c
 //! `task_state_array`): R running, S sleeping, D blocked, T and t stopped, Z zombies,
 //! I idle (≥ 4.14); any other letter (X dead, P parked, old kernels' W, K, x) is `unknown`.
-//! `procs_running`/`procs_blocked` and loadavg are thread counts and never used (spec D5).
+//! `procs_running`/`procs_blocked` and loadavg are thread counts and never used (spec D5),
+//! except under `--hostmetrics-quirks` (spec D12), which gives the Collector's counts
+//! ([`hostmetrics_counts`]): running and blocked are `procs_running` and `procs_blocked` of
+//! `<root>/proc/stat`, a status is emitted only when counted, and W is `paging`.
 //!
 //! A PID that exits between `readdir` and the read of its `stat` (ENOENT, ESRCH) is counted
 //! nowhere and logged at debug only; so is an EACCES/EPERM one. A `stat` whose state cannot
@@ -25,7 +28,7 @@
 //! hundred processes that was the collector's only per-tick allocation.
 
 use super::counter::{Counters, Width, kernel_word_bits, to_int};
-use super::text::{keyed_counter, split_pid_stat};
+use super::text::{keyed_counter, keyed_counters, split_pid_stat};
 use super::{Collect, CollectError, required_stat};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
@@ -67,13 +70,70 @@ pub struct Census {
     pub counts: [u64; semconv::PROCESS_STATUSES.len()],
     /// PIDs gone (or unreadable) before their `stat` was read: counted nowhere.
     pub vanished: u64,
+    /// Of `unknown`, the state letter W (paging before 2.6, waking in 2.6.33–3.13), which
+    /// the Collector calls `paging`.
+    pub waiting: u64,
     /// The first `stat` whose state could not be read (it counts as `unknown`).
     pub damaged: Option<CollectError>,
+}
+
+/// `system.processes.count` statuses under `--hostmetrics-quirks`: ours, then `paging`.
+pub const HOSTMETRICS_STATUSES: [&str; 8] = [
+    semconv::PROCESS_STATUSES[0],
+    semconv::PROCESS_STATUSES[1],
+    semconv::PROCESS_STATUSES[2],
+    semconv::PROCESS_STATUSES[3],
+    semconv::PROCESS_STATUSES[4],
+    semconv::PROCESS_STATUSES[5],
+    semconv::PROCESS_STATUSES[6],
+    semconv::PROCESS_PAGING,
+];
+
+/// `system.processes.count` as the Collector computes it on Linux (`--hostmetrics-quirks`,
+/// spec D12), per [`HOSTMETRICS_STATUSES`]; `None` where it emits no point. From
+/// `getProcessesMetadata` (receiver/hostmetricsreceiver/internal/scraper/processesscraper/
+/// processes_scraper_unix.go): each process whose status gopsutil reads is counted under its
+/// letter (`charToState`; a letter it does not map, such as X or P, under `unknown`), so only
+/// statuses seen get a point; then `blocked` and `running` are overwritten with
+/// `procs_blocked` and `procs_running` of `/proc/stat` (gopsutil v4 `load.MiscWithContext`,
+/// load/load_linux.go): runnable and blocked *threads*, emitted even when 0; and when
+/// `ProcsTotal` (there `common.NumProcsWithContext`: the numeric entries of `/proc`) exceeds
+/// the sum, `unknown` becomes the difference. Older gopsutil (v3) took `ProcsTotal` from
+/// loadavg's thread count instead.
+pub fn hostmetrics_counts(
+    census: &Census,
+    procs_running: u64,
+    procs_blocked: u64,
+) -> [Option<u64>; 8] {
+    let seen = |n: u64| (n > 0).then_some(n);
+    let unknown = census.counts[UNKNOWN].saturating_sub(census.waiting);
+    let mut counts = [None; 8];
+    for (slot, n) in counts.iter_mut().zip(census.counts) {
+        *slot = seen(n);
+    }
+    counts[UNKNOWN] = seen(unknown);
+    counts[7] = seen(census.waiting);
+    counts[status_index('R')] = Some(procs_running);
+    counts[status_index('D')] = Some(procs_blocked);
+    let known = counts
+        .iter()
+        .flatten()
+        .fold(0u64, |sum, n| sum.saturating_add(*n));
+    let entries = census
+        .counts
+        .iter()
+        .fold(census.vanished, |sum, n| sum.saturating_add(*n));
+    if entries > known {
+        counts[UNKNOWN] = Some(entries - known);
+    }
+    counts
 }
 
 /// The `processes` collector.
 #[derive(Debug)]
 pub struct Processes {
+    /// `--hostmetrics-quirks`: the Collector's arithmetic.
+    quirks: bool,
     proc_dir: PathBuf,
     /// `<root>/proc/<pid>/stat`, rebuilt in place for each PID.
     pid_stat: PathBuf,
@@ -84,9 +144,10 @@ pub struct Processes {
 }
 
 impl Processes {
-    pub fn new(src: &Source) -> Self {
+    pub fn new(src: &Source, quirks: bool) -> Self {
         let proc_dir = src.path("proc");
         Processes {
+            quirks,
             pid_stat: proc_dir.clone(),
             proc_dir,
             buf: String::new(),
@@ -124,6 +185,7 @@ impl Processes {
                 Ok(()) => {
                     let state = split_pid_stat(&self.buf).and_then(|(_, fields)| fields.state());
                     census.counts[state.map_or(UNKNOWN, status_index)] += 1;
+                    census.waiting += u64::from(state == Some('W'));
                     if state.is_none() && census.damaged.is_none() {
                         census.damaged = Some(CollectError::malformed(
                             &self.pid_stat,
@@ -149,6 +211,23 @@ impl Processes {
     }
 }
 
+/// `procs_running` and `procs_blocked` of the cycle's `/proc/stat`; 0 where missing or
+/// malformed, as gopsutil's `load.MiscWithContext` leaves them (the error is reported).
+fn procs_running_blocked(src: &Source, first_error: &mut Option<CollectError>) -> (u64, u64) {
+    let parsed = required_stat(src).map(|stat| {
+        let ([running, blocked], bad) = keyed_counters(&stat, ["procs_running", "procs_blocked"]);
+        if let Some((line, what)) = bad {
+            first_error
+                .get_or_insert_with(|| CollectError::malformed(src.stat_path(), Some(line), what));
+        }
+        (running.unwrap_or(0), blocked.unwrap_or(0))
+    });
+    parsed.unwrap_or_else(|e| {
+        first_error.get_or_insert(e);
+        (0, 0)
+    })
+}
+
 /// `<proc_dir>/<pid>/stat` into `path`, reusing its capacity.
 fn set_pid_stat(path: &mut PathBuf, proc_dir: &Path, pid: &str) {
     path.as_mut_os_string().clear();
@@ -168,9 +247,22 @@ impl Collect for Processes {
         if out.enabled(&semconv::SYSTEM_PROCESSES_COUNT) {
             match self.census(src) {
                 Ok(census) => {
+                    let counts = if self.quirks {
+                        let (running, blocked) = procs_running_blocked(src, &mut first_error);
+                        hostmetrics_counts(&census, running, blocked)
+                    } else {
+                        let mut all = [Some(0); 8];
+                        for (slot, n) in all.iter_mut().zip(census.counts) {
+                            *slot = Some(n);
+                        }
+                        all[7] = None;
+                        all
+                    };
                     let mut count = out.metric(&semconv::SYSTEM_PROCESSES_COUNT);
-                    for (status, n) in semconv::PROCESS_STATUSES.iter().zip(census.counts) {
-                        count.point(&[(semconv::STATUS, status)], to_int(n));
+                    for (status, n) in HOSTMETRICS_STATUSES.iter().zip(counts) {
+                        if let Some(n) = n {
+                            count.point(&[(semconv::STATUS, status)], to_int(n));
+                        }
                     }
                     if census.vanished > 0 {
                         log::debug!(
@@ -179,7 +271,9 @@ impl Collect for Processes {
                             census.vanished
                         );
                     }
-                    first_error = census.damaged;
+                    if let Some(damaged) = census.damaged {
+                        first_error.get_or_insert(damaged);
+                    }
                 }
                 Err(e) => first_error = Some(e),
             }
@@ -346,6 +440,8 @@ processes 26442\nprocs_running 9\nprocs_blocked 1\n";
         pid(&root, "4242/task/4243", Some(b"4243 (t) D 1\n"));
         // Gone between readdir and read.
         pid(&root, "5000", None);
+        // W (waking, Linux 2.6.33–3.13): unknown, and `waiting` for --hostmetrics-quirks.
+        pid(&root, "5001", Some(b"5001 (w) W 1\n"));
         // Damaged: truncated before the state, and not text.
         pid(&root, "6000", Some(b"6000 (cut"));
         pid(&root, "6001", Some(&[0xff, 0xfe]));
@@ -356,10 +452,11 @@ processes 26442\nprocs_running 9\nprocs_blocked 1\n";
         std::fs::write(root.join("proc/42"), "not a directory").unwrap();
 
         let src = Source::open(&root).unwrap();
-        let mut processes = Processes::new(&src);
+        let mut processes = Processes::new(&src, false);
         let census = processes.census(&src).unwrap();
         // running sleeping blocked stopped zombies idle unknown
-        assert_eq!(census.counts, [1, 1, 0, 0, 0, 1, 2]);
+        assert_eq!(census.counts, [1, 1, 0, 0, 0, 1, 3]);
+        assert_eq!(census.waiting, 1);
         assert_eq!(
             census.vanished, 2,
             "5000 has no stat; 42 is a file (ENOTDIR)"
@@ -374,12 +471,82 @@ processes 26442\nprocs_running 9\nprocs_blocked 1\n";
         assert_eq!(processes.census(&src).unwrap().counts, census.counts);
     }
 
+    fn census(counts: [u64; 7], vanished: u64, waiting: u64) -> Census {
+        Census {
+            counts,
+            vanished,
+            waiting,
+            damaged: None,
+        }
+    }
+
+    #[test]
+    fn hostmetrics_quirks_overwrite_running_and_blocked_with_thread_counts() {
+        // fixtures/processes (spec/metrics.md §9.3): R, S, S, Z, D; procs_running 9,
+        // procs_blocked 1. Known 9 + 2 + 1 + 1 = 13 ≥ 5 entries: no unknown; stopped, idle,
+        // unknown and paging were never seen, so they get no point.
+        let walk = census([1, 2, 1, 0, 1, 0, 0], 0, 0);
+        assert_eq!(
+            hostmetrics_counts(&walk, 9, 1),
+            [Some(9), Some(2), Some(1), None, Some(1), None, None, None]
+        );
+        // fixtures/processes-states: R S S S D T t Z I P, and 5020 gone (11 entries);
+        // procs_running 2, procs_blocked 0. Known 2 + 3 + 0 + 2 + 1 + 1 + 1 (P) = 10 < 11:
+        // unknown = 11 − 10 = 1, blocked 0 still emitted.
+        let walk = census([1, 3, 1, 2, 1, 1, 1], 1, 0);
+        assert_eq!(
+            hostmetrics_counts(&walk, 2, 0),
+            [
+                Some(2),
+                Some(3),
+                Some(0),
+                Some(2),
+                Some(1),
+                Some(1),
+                Some(1),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn hostmetrics_quirks_fill_unknown_up_to_the_proc_entries() {
+        // 13 processes seen (3 R, 10 S) and 2 gone: 15 entries. One runnable thread:
+        // known 1 + 10 + 0 = 11, unknown = 15 − 11 = 4.
+        let walk = census([3, 10, 0, 0, 0, 0, 0], 2, 0);
+        assert_eq!(
+            hostmetrics_counts(&walk, 1, 0),
+            [Some(1), Some(10), Some(0), None, None, None, Some(4), None]
+        );
+    }
+
+    #[test]
+    fn hostmetrics_quirks_call_w_paging() {
+        // 5 S, one W and one X (both unknown to us): paging 1, unknown 1.
+        let walk = census([0, 5, 0, 0, 0, 0, 2], 0, 1);
+        assert_eq!(
+            hostmetrics_counts(&walk, 0, 0),
+            [
+                Some(0),
+                Some(5),
+                Some(0),
+                None,
+                None,
+                None,
+                Some(1),
+                Some(1)
+            ]
+        );
+        assert_eq!(HOSTMETRICS_STATUSES[7], "paging");
+        assert_eq!(status_index('W'), UNKNOWN, "ours stays unknown");
+    }
+
     #[test]
     fn a_missing_proc_directory_is_an_error() {
         let root = temp_root("noproc");
         std::fs::remove_dir_all(root.join("proc")).unwrap();
         let src = Source::open(&root).unwrap();
-        let err = Processes::new(&src).census(&src).unwrap_err();
+        let err = Processes::new(&src, false).census(&src).unwrap_err();
         assert_eq!(
             err.problem,
             super::super::Problem::Read(ReadError::NotFound)

@@ -2,8 +2,9 @@
 //!
 //! Reads: `--collectors`, `--enable`, `--disable` (names from the registry, metric names from
 //! its rows), the filter flags and their `SYSOTLP_<FLAG>` variables (spec/metrics.md §6),
-//! `--per-cpu`, `--load-cpu-average`, `--statfs-timeout`. Emits: a `collect::Selection`, or a
-//! `ConfigError` naming the flag and value (unknown names and bad patterns exit 2).
+//! `--per-cpu`, `--load-cpu-average`, `--hostmetrics-quirks`, `--statfs-timeout`. Emits: a
+//! `collect::Selection`, or a `ConfigError` naming the flag and value (unknown names and bad
+//! patterns exit 2).
 
 use super::{ConfigError, Env};
 use crate::cli::Cli;
@@ -145,6 +146,7 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
             statfs_timeout: statfs_timeout.min(interval / 2),
         },
         textfile: textfile(cli, env)?,
+        hostmetrics_quirks: cli.hostmetrics_quirks,
         network: network::Options {
             filter: filter(
                 env,
@@ -216,6 +218,9 @@ pub fn describe(selection: &Selection, text: &mut String) {
     }
     if selection.options.load.per_cpu_average {
         text.push_str(" load-cpu-average");
+    }
+    if selection.options.hostmetrics_quirks {
+        text.push_str(" hostmetrics-quirks");
     }
     if !selection.metrics.on.is_empty() {
         text.push_str(&format!(" enabled={}", selection.metrics.on.join(",")));

@@ -24,6 +24,10 @@
 //! 0.45 ms a tick where the files cost 10.7 ms on an idle 24 GiB host); the first netlink
 //! failure switches to the files for the rest of the process's life, with one INFO.
 //! conntrack: see [`conntrack`].
+//!
+//! `--hostmetrics-quirks` (spec D12): TCP states always from the files, counted as the
+//! Collector does (one socket per address pair and state; `FIN_WAIT1`/`FIN_WAIT2` beside
+//! zero `FIN_WAIT_1`/`FIN_WAIT_2`, see [`tcp`]).
 
 pub mod conntrack;
 pub mod dev;
@@ -170,12 +174,16 @@ pub struct Network {
     small: String,
     /// Allocated on first use ([`TCP_BUFFER_BYTES`]).
     tcp_buf: Vec<u8>,
+    /// `--hostmetrics-quirks`: gopsutil's counting.
+    quirks: bool,
+    /// Quirks only: this tick's sockets (40 bytes each), kept for their capacity.
+    sockets: Vec<tcp::Socket>,
     counters: Counters,
     links: Vec<Link>,
 }
 
 impl Network {
-    pub fn new(src: &Source, options: &Options) -> Self {
+    pub fn new(src: &Source, options: &Options, quirks: bool) -> Self {
         Network {
             filter: options.filter.clone(),
             host: src
@@ -183,7 +191,8 @@ impl Network {
                 .then(|| NetFiles::new(src.path("proc/1/net"))),
             own: NetFiles::new(src.path("proc/net")),
             fallback_warned: Once::default(),
-            diag: if src.is_custom_root() || src.is_fixture() {
+            // gopsutil reads the files; so does --hostmetrics-quirks.
+            diag: if src.is_custom_root() || src.is_fixture() || quirks {
                 Diag::Files
             } else {
                 Diag::Untried
@@ -193,6 +202,8 @@ impl Network {
             buf: String::new(),
             small: String::new(),
             tcp_buf: Vec::new(),
+            quirks,
+            sockets: Vec::new(),
             counters: Counters::new(kernel_word_bits(&src.info().machine)),
             links: Vec::new(),
         }
@@ -336,13 +347,23 @@ impl Network {
         let files = files_of(&self.host, &self.own, namespace);
         let mut total = [0u64; tcp::STATES];
         let mut read_any = false;
+        self.sockets.clear();
         // tcp6 is absent when IPv6 is disabled (ipv6.disable=1, CONFIG_IPV6=n): no error.
         for (path, optional) in [(&files.tcp, false), (&files.tcp6, true)] {
             let mut counts = [0u64; tcp::STATES];
+            let kept = self.sockets.len();
+            let (buf, sockets, quirks) = (&mut self.tcp_buf, &mut self.sockets, self.quirks);
             let scanned = src.open_stream(path).and_then(|mut file| {
-                tcp::count_tcp_states(&mut file, &mut self.tcp_buf, &mut counts)
-                    .map_err(ReadError::from)
+                let scanned = if quirks {
+                    tcp::collect_tcp_sockets(&mut file, buf, sockets)
+                } else {
+                    tcp::count_tcp_states(&mut file, buf, &mut counts)
+                };
+                scanned.map_err(ReadError::from)
             });
+            if scanned.is_err() {
+                self.sockets.truncate(kept);
+            }
             match scanned {
                 Ok(bad) => {
                     read_any = true;
@@ -359,6 +380,9 @@ impl Network {
                     first_error.get_or_insert_with(|| CollectError::read(path, e));
                 }
             }
+        }
+        if self.quirks {
+            tcp::count_distinct(&mut self.sockets, &mut total);
         }
         read_any.then_some(total)
     }
@@ -429,11 +453,18 @@ impl Collect for Network {
             .retain(|l| tick.cycle.saturating_sub(l.seen_cycle) < STALE_CYCLES);
 
         if out.enabled(&semconv::SYSTEM_NETWORK_CONNECTIONS) {
-            if let Some(counts) = self.connections(src, namespace, &mut first_error) {
+            if let Some(mut counts) = self.connections(src, namespace, &mut first_error) {
+                let fin_wait = if self.quirks {
+                    tcp::hostmetrics_fin_wait(&mut counts)
+                } else {
+                    [0, 0]
+                };
                 let mut metric = out.metric(&semconv::SYSTEM_NETWORK_CONNECTIONS);
                 // DELETE (Windows only) has no code: always 0.
                 let values = counts.iter().copied().chain([0]);
-                for (state, count) in semconv::TCP_STATES.iter().zip(values) {
+                let gopsutil = [semconv::TCP_FIN_WAIT1, semconv::TCP_FIN_WAIT2].iter();
+                let fin_wait = gopsutil.zip(fin_wait).filter(|(_, count)| *count > 0);
+                for (state, count) in semconv::TCP_STATES.iter().zip(values).chain(fin_wait) {
                     metric.point(
                         &[(semconv::PROTOCOL, semconv::TCP), (semconv::STATE, state)],
                         to_int(count),
