@@ -51,8 +51,8 @@ static GLOBAL: Counting = Counting;
 const ALLOWED: u64 = 0;
 
 /// One fixture: (allocations in 200 ticks, live-heap samples over 2,000 ticks); `converted`
-/// adds `--temporality delta --names semconv`.
-fn run(name: &str, textfile_dir: Option<&Path>, converted: bool) -> (u64, Vec<u64>) {
+/// adds `--temporality delta --names semconv`, `quirks` `--hostmetrics-quirks`.
+fn run(name: &str, textfile_dir: Option<&Path>, converted: bool, quirks: bool) -> (u64, Vec<u64>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name);
@@ -61,6 +61,7 @@ fn run(name: &str, textfile_dir: Option<&Path>, converted: bool) -> (u64, Vec<u6
         textfile_dir: textfile_dir.map(|d| d.to_string_lossy().into_owned()),
         temporality: converted.then(|| "delta".to_string()),
         names: converted.then(|| "semconv".to_string()),
+        hostmetrics_quirks: quirks,
         ..Cli::default()
     };
     let config = Config::from_cli(cli, &|_| None).expect("config");
@@ -124,18 +125,21 @@ fn main() {
     let textfile = textfile_dir();
     // A captured VM, a 32-bit board (word-size wraps), a container view; the VM again with a
     // --textfile-dir of 10 files × 100 series, and then also with delta temporality and
-    // semconv names (the builder's state map and renames).
-    for (name, dir, converted) in [
-        ("x86_64-vm", None, false),
-        ("raspberry-pi-3-armv7", None, false),
-        ("container-v2", None, false),
-        ("x86_64-vm", Some(textfile.as_path()), false),
-        ("x86_64-vm", Some(textfile.as_path()), true),
+    // semconv names (the builder's state map and renames); the VM under --hostmetrics-quirks
+    // (six memory states, gopsutil's socket list).
+    for (name, dir, converted, quirks) in [
+        ("x86_64-vm", None, false, false),
+        ("raspberry-pi-3-armv7", None, false, false),
+        ("container-v2", None, false, false),
+        ("x86_64-vm", Some(textfile.as_path()), false, false),
+        ("x86_64-vm", Some(textfile.as_path()), true, false),
+        ("x86_64-vm", None, false, true),
     ] {
-        let (allocations, samples) = run(name, dir, converted);
-        let name = match (dir.is_some(), converted) {
-            (true, true) => "x86_64-vm + textfile, delta, semconv",
-            (true, false) => "x86_64-vm + textfile",
+        let (allocations, samples) = run(name, dir, converted, quirks);
+        let name = match (dir.is_some(), converted, quirks) {
+            (true, true, _) => "x86_64-vm + textfile, delta, semconv",
+            (true, false, _) => "x86_64-vm + textfile",
+            (false, _, true) => "x86_64-vm --hostmetrics-quirks",
             _ => name,
         };
         println!(
