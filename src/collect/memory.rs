@@ -487,18 +487,24 @@ HugePages_Free:      480\nHugePages_Rsvd:       32\nHugePages_Surp:        0\nHu
         assert_eq!(s.used + s.free + s.buffered + s.cached, 16_303_480);
     }
 
-    #[test]
-    fn spec_example_upstream_gets_wrong() {
-        // spec/metrics.md §9.2: T 1000000, F 100000, B 20000, Cached 400000, SReclaimable 50000, A 500000.
-        let info = Meminfo {
+    /// spec/metrics.md §9.2: T 1000000, F 100000, B 20000, Cached 400000, SReclaimable 50000,
+    /// A 500000 kB; and SUnreclaim 30000.
+    fn spec_9_2() -> Meminfo {
+        Meminfo {
             mem_total: Some(1_000_000),
             mem_free: Some(100_000),
             mem_available: Some(500_000),
             buffers: Some(20_000),
             cached: Some(400_000),
             s_reclaimable: Some(50_000),
+            s_unreclaim: Some(30_000),
             ..Meminfo::default()
-        };
+        }
+    }
+
+    #[test]
+    fn spec_example_upstream_gets_wrong() {
+        let info = spec_9_2();
         let (s, _) = memory_states(1_000_000, 100_000, &info);
         assert_eq!(
             s,
@@ -538,18 +544,8 @@ HugePages_Free:      480\nHugePages_Rsvd:       32\nHugePages_Surp:        0\nHu
 
     #[test]
     fn hostmetrics_quirks_give_the_collectors_six_states() {
-        // spec/metrics.md §9.2 under --hostmetrics-quirks: T 1000000, F 100000, B 20000,
-        // Cached 400000, SReclaimable 50000, SUnreclaim 30000, A 500000 kB.
-        let info = Meminfo {
-            mem_total: Some(1_000_000),
-            mem_free: Some(100_000),
-            mem_available: Some(500_000),
-            buffers: Some(20_000),
-            cached: Some(400_000),
-            s_reclaimable: Some(50_000),
-            s_unreclaim: Some(30_000),
-            ..Meminfo::default()
-        };
+        // spec/metrics.md §9.2 under --hostmetrics-quirks.
+        let info = spec_9_2();
         let states = hostmetrics_memory_states(1_000_000, 100_000, &info);
         assert_eq!(
             states,
