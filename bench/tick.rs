@@ -1,14 +1,19 @@
 //! `make bench`: the cost of one tick in-process (collect every default collector, encode
-//! protobuf and JSON), on the captured fixture and on this machine's live `/proc`.
+//! protobuf and JSON), on the captured fixture and on this machine's live `/proc`; then
+//! with 1,000 extra sleeping processes (spawned here, ended here by PID) with the `process`
+//! collector off, on with the cap at 256, and at 1,000; then the `<pid>/stat` and `io`
+//! parsers alone, ours against procfs-core's, on those processes' files (issue 12).
 //!
 //! Reports CPU time per tick (from /proc/self/stat, so the whole process), allocations and
 //! allocated bytes per tick in steady state (a counting allocator), and request sizes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use procfs_core::FromRead;
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-use sysotlp::cli::Cli;
+use sysotlp::collect::process::stat::{PidIo, PidStat};
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
@@ -42,27 +47,23 @@ static GLOBAL: Counting = Counting;
 
 const TICKS: u64 = 2000;
 
-/// utime + stime of this process, in clock ticks.
+/// Ticks of the runs with 1,000 extra processes (each walks them all).
+const PROCESS_TICKS: u64 = 300;
+
+/// utime + stime of this process, in clock ticks (the agent's own parser).
 fn cpu_ticks() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_comm.split_whitespace().collect();
-    // Fields 14 and 15 of stat(5); after_comm starts at field 3.
-    fields
-        .get(11)
-        .and_then(|f| f.parse::<u64>().ok())
-        .unwrap_or(0)
-        + fields
-            .get(12)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
+    sysotlp::collect::agent::parse_stat_cpu_ticks(&stat).unwrap_or(0)
 }
 
-fn bench(label: &str, root: &Path) {
-    let cli = Cli {
-        root_path: Some(root.to_string_lossy().into_owned()),
-        ..Cli::default()
-    };
+fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
+    let mut argv = vec![
+        "sysotlp".to_string(),
+        "--root-path".to_string(),
+        root.to_string_lossy().into_owned(),
+    ];
+    argv.extend(extra.iter().map(|a| a.to_string()));
+    let cli = sysotlp::cli::parse(&argv).expect("flags");
     let config = Config::from_cli(cli, &|_| None).expect("config");
     let telemetry = sysotlp::telemetry::Telemetry::shared(0);
     let mut collection = Collection::new(&config, Source::open(root).expect("root"), telemetry);
@@ -81,14 +82,14 @@ fn bench(label: &str, root: &Path) {
         cpu_ticks(),
         Instant::now(),
     );
-    for cycle in 11..11 + TICKS {
+    for cycle in 11..11 + ticks {
         run_tick(cycle);
     }
     let wall = wall0.elapsed();
     let cpu_seconds = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
     let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
     let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
-    let points = run_tick(11 + TICKS);
+    let points = run_tick(11 + ticks);
     json::write(collection.builder(), &mut line);
     let mut gzip = Gzip::new();
     let mut compressed = Vec::new();
@@ -98,20 +99,130 @@ fn bench(label: &str, root: &Path) {
     }
     let gzip_micros = gzip_started.elapsed().as_secs_f64() * 1e6 / 100.0;
     println!(
-        "{label:>10}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
+        "{label:>22}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
         points,
         body.len(),
         compressed.len(),
         line.len(),
-        cpu_seconds * 1e6 / TICKS as f64,
-        wall.as_secs_f64() * 1e6 / TICKS as f64,
-        allocs as f64 / TICKS as f64,
-        bytes as f64 / TICKS as f64,
+        cpu_seconds * 1e6 / ticks as f64,
+        wall.as_secs_f64() * 1e6 / ticks as f64,
+        allocs as f64 / ticks as f64,
+        bytes as f64 / ticks as f64,
     );
+}
+
+/// `sleep` processes that end (by PID, SIGKILL) when dropped.
+struct Sleepers(Vec<Child>);
+
+impl Sleepers {
+    fn spawn(n: usize) -> Sleepers {
+        let children = (0..n)
+            .map(|_| {
+                Command::new("sleep")
+                    .arg("3600")
+                    .stdin(Stdio::null())
+                    .spawn()
+                    .expect("spawn sleep")
+            })
+            .collect();
+        Sleepers(children)
+    }
+}
+
+impl Drop for Sleepers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// CPU µs and allocations per round of `parse`.
+fn measure(rounds: u64, mut parse: impl FnMut() -> u64) -> (f64, f64, u64) {
+    let (allocs0, cpu0) = (ALLOCATIONS.load(Ordering::Relaxed), cpu_ticks());
+    let mut check = 0;
+    for _ in 0..rounds {
+        check += parse();
+    }
+    let cpu = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
+    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
+    (
+        cpu * 1e6 / rounds as f64,
+        allocs as f64 / rounds as f64,
+        check,
+    )
+}
+
+/// One tick's parsing, without the reads: every process's `stat` and 256 `io` files, by
+/// our parser and by procfs-core's types through `FromRead` on the same bytes.
+fn parsers() {
+    let mut stats = Vec::new();
+    let mut ios = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let path = entry.path();
+        if let Ok(stat) = std::fs::read(path.join("stat")) {
+            stats.push(stat);
+        }
+        if ios.len() < 256 {
+            if let Ok(io) = std::fs::read(path.join("io")) {
+                ios.push(io);
+            }
+        }
+    }
+    const ROUNDS: u64 = 2000;
+    let ours = measure(ROUNDS, || {
+        let mut sum = 0;
+        for stat in &stats {
+            if let Ok((_, s)) = PidStat::parse(stat) {
+                sum += s.rss;
+            }
+        }
+        for io in &ios {
+            if let Ok(io) = PidIo::parse(io) {
+                sum += io.read_bytes;
+            }
+        }
+        sum
+    });
+    let procfs = measure(ROUNDS, || {
+        let mut sum = 0;
+        for stat in &stats {
+            if let Ok(s) = procfs_core::process::Stat::from_read(&stat[..]) {
+                sum += s.rss;
+            }
+        }
+        for io in &ios {
+            if let Ok(io) = procfs_core::process::Io::from_read(&io[..]) {
+                sum += io.read_bytes;
+            }
+        }
+        sum
+    });
+    assert_eq!(ours.2, procfs.2, "both parsers read the same values");
+    for (label, (cpu, allocs, _)) in [("own parser", ours), ("procfs-core", procfs)] {
+        println!(
+            "{label:>22}: {} stat + {} io parsed | CPU {cpu:>6.1} µs/tick | {allocs:.0} allocations per tick",
+            stats.len(),
+            ios.len()
+        );
+    }
 }
 
 fn main() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/x86_64-vm");
-    bench("fixture", &fixture);
-    bench("live /", Path::new("/"));
+    bench("fixture", &fixture, &[], TICKS);
+    bench("live /", Path::new("/"), &[], TICKS);
+    let sleepers = Sleepers::spawn(1000);
+    let live = Path::new("/");
+    bench("+1000 process off", live, &[], PROCESS_TICKS);
+    bench("+1000 process cap 256", live, &["--enable", "process"], PROCESS_TICKS);
+    bench(
+        "+1000 process cap 1000",
+        live,
+        &["--enable", "process", "--max-processes", "1000"],
+        PROCESS_TICKS,
+    );
+    parsers();
+    drop(sleepers);
 }

@@ -10,9 +10,11 @@
 
 mod agent;
 mod host;
+mod process;
 
 pub use agent::*;
 pub use host::*;
+pub use process::*;
 
 use std::marker::PhantomData;
 use std::ops::Deref;
