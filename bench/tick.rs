@@ -7,8 +7,8 @@
 //! Reports CPU time per tick (from /proc/self/stat, so the whole process), allocations and
 //! allocated bytes per tick in steady state (a counting allocator), and request sizes.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use procfs_core::FromRead;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -216,7 +216,12 @@ fn main() {
     let sleepers = Sleepers::spawn(1000);
     let live = Path::new("/");
     bench("+1000 process off", live, &[], PROCESS_TICKS);
-    bench("+1000 process cap 256", live, &["--enable", "process"], PROCESS_TICKS);
+    bench(
+        "+1000 process cap 256",
+        live,
+        &["--enable", "process"],
+        PROCESS_TICKS,
+    );
     bench(
         "+1000 process cap 1000",
         live,

@@ -11,6 +11,7 @@ mod interop;
 mod live;
 mod network;
 mod paging_processes;
+mod process;
 mod sock_diag;
 mod tls;
 mod two_tick;

@@ -12,7 +12,6 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use sysotlp::cli::Cli;
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
@@ -50,15 +49,18 @@ static GLOBAL: Counting = Counting;
 /// Allocations allowed in 200 steady-state ticks.
 const ALLOWED: u64 = 0;
 
-/// One fixture: (allocations in 200 ticks, live-heap samples over 2,000 ticks).
-fn run(name: &str) -> (u64, Vec<u64>) {
+/// One fixture with `flags`: (allocations in 200 ticks, live-heap samples over 2,000 ticks).
+fn run(name: &str, flags: &[&str]) -> (u64, Vec<u64>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name);
-    let cli = Cli {
-        root_path: Some(root.to_string_lossy().into_owned()),
-        ..Cli::default()
-    };
+    let mut argv = vec![
+        "sysotlp".to_string(),
+        "--root-path".to_string(),
+        root.to_string_lossy().into_owned(),
+    ];
+    argv.extend(flags.iter().map(|f| f.to_string()));
+    let cli = sysotlp::cli::parse(&argv).expect("flags");
     let config = Config::from_cli(cli, &|_| None).expect("config");
     let src = Source::open(&root).expect("fixture root");
     let mut collection = Collection::new(&config, src, Telemetry::shared(0));
@@ -92,9 +94,27 @@ fn run(name: &str) -> (u64, Vec<u64>) {
 
 fn main() {
     let mut failures = Vec::new();
-    // A captured VM, a 32-bit board (word-size wraps), a container view.
-    for name in ["x86_64-vm", "raspberry-pi-3-armv7", "container-v2"] {
-        let (allocations, samples) = run(name);
+    // A captured VM, a 32-bit board (word-size wraps), a container view; per-process
+    // resources with every process metric on (issue 12).
+    let every_process_metric = sysotlp::collect::process::METRICS
+        .iter()
+        .map(|m| m.name)
+        .collect::<Vec<_>>()
+        .join(",");
+    for (name, flags) in [
+        ("x86_64-vm", vec![]),
+        ("raspberry-pi-3-armv7", vec![]),
+        ("container-v2", vec![]),
+        (
+            "process",
+            vec![
+                "--collectors=processes,process",
+                "--enable",
+                every_process_metric.as_str(),
+            ],
+        ),
+    ] {
+        let (allocations, samples) = run(name, &flags);
         println!(
             "steady_state {name}: {allocations} allocations in 200 ticks, live heap {samples:?}"
         );

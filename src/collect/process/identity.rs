@@ -143,7 +143,8 @@ impl Reader {
         }
     }
 
-    /// The identity of process `pid` whose command name is `comm`.
+    /// The identity of process `pid` whose command name is `comm`. `status` and `cmdline`
+    /// are read before anything is allocated, so a process that ended costs nothing.
     pub fn load(
         &mut self,
         src: &Source,
@@ -152,37 +153,31 @@ impl Reader {
         comm: &[u8],
         cycle: u64,
     ) -> (Identity, Lookup) {
+        set_pid_file(&mut self.path, proc_dir, pid, "status");
+        let uid = match src.read_bytes_into(&self.path, &mut self.buf) {
+            Ok(()) => PidStatus::parse(&self.buf).uid,
+            Err(ReadError::Denied) => None,
+            Err(_) => return (Identity::default(), Lookup::Gone),
+        };
+        set_pid_file(&mut self.path, proc_dir, pid, "cmdline");
+        match src.read_head_into(&self.path, &mut self.buf, COMMAND_LINE_LIMIT) {
+            Ok(()) => {}
+            Err(ReadError::Denied) => self.buf.clear(),
+            Err(_) => return (Identity::default(), Lookup::Gone),
+        }
+        let (command, command_line) = command_line(&self.buf, COMMAND_LINE_LIMIT).unzip();
         let mut lookup = Lookup::Complete;
         let path = self.exe(src, proc_dir, pid).unwrap_or_else(|_| {
             lookup = Lookup::ExeDenied;
             None
         });
-        let mut identity = Identity {
+        let identity = Identity {
             name: executable_name(comm, path.as_deref()),
             path,
-            ..Identity::default()
+            command,
+            command_line,
+            owner: uid.map(|uid| self.passwd.owner(src, uid, cycle)),
         };
-        set_pid_file(&mut self.path, proc_dir, pid, "cmdline");
-        match src.read_head_into(&self.path, &mut self.buf, COMMAND_LINE_LIMIT) {
-            Ok(()) => {
-                if let Some((command, line)) = command_line(&self.buf, COMMAND_LINE_LIMIT) {
-                    identity.command = Some(command);
-                    identity.command_line = Some(line);
-                }
-            }
-            Err(ReadError::Denied) => {}
-            Err(_) => return (identity, Lookup::Gone),
-        }
-        set_pid_file(&mut self.path, proc_dir, pid, "status");
-        match src.read_bytes_into(&self.path, &mut self.buf) {
-            Ok(()) => {
-                identity.owner = PidStatus::parse(&self.buf)
-                    .uid
-                    .map(|uid| self.passwd.owner(src, uid, cycle));
-            }
-            Err(ReadError::Denied) => {}
-            Err(_) => return (identity, Lookup::Gone),
-        }
         (identity, lookup)
     }
 }

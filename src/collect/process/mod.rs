@@ -1,14 +1,15 @@
 //! Per-process metrics: one resource per process, the N largest only.
 //!
 //! Reads: the tick's one walk of `<root>/proc/[pid]/stat` (`walk.rs`, shared with
-//! `processes`); for each reported process `io` (disk.io and .operations), `status` only
+//! `processes`); for each reported process `statm` (exact RSS: `stat`'s is approximate
+//! since 6.2, see `stat.rs`) and `io` (disk.io and .operations), `status` only
 //! for the off-by-default signals and context switches, `fd/` only for
 //! open_file_descriptors; once per `(pid, starttime)` its identity (`identity.rs`:
 //! `exe`, `cmdline`, `status`, `<root>/etc/passwd`); `<root>/proc/meminfo` (MemTotal) and
 //! the logical CPU count only for the utilization metrics.
 //! Emits (spec/metrics.md §3.9): a resource per process with the attributes of §2.2 and the
-//! host's, carrying `process.cpu.time` {user, system, wait}, `process.memory.usage` (rss ×
-//! page size) and `.virtual`, `process.disk.io` (`read_bytes`/`write_bytes`), and, when
+//! host's, carrying `process.cpu.time` {user, system, wait}, `process.memory.usage` (statm
+//! resident × page size) and `.virtual`, `process.disk.io` (`read_bytes`/`write_bytes`), and, when
 //! enabled, `process.cpu.utilization`, `.memory.utilization`, `.disk.operations`,
 //! `.paging.faults`, `.signals_pending`, `.threads`, `.open_file_descriptors`,
 //! `.context_switches`, `.uptime`. Every point starts when its process started: `btime +
@@ -36,7 +37,7 @@ use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{ReadError, Source};
 use identity::{Identity, Lookup, Reader};
-use stat::{PidIo, PidStatus};
+use stat::{PidIo, PidStatus, parse_statm};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use walk::{Entry, SharedWalk, set_pid_file};
@@ -117,6 +118,7 @@ struct Candidate {
 /// Reads this tick that were denied or raced, for the one DEBUG line.
 #[derive(Debug, Default)]
 struct Quiet {
+    reported: u64,
     io_denied: u64,
     exe_denied: u64,
     fd_denied: u64,
@@ -138,6 +140,8 @@ pub struct Process {
     buf: Vec<u8>,
     text: String,
     dirents: Vec<u8>,
+    /// `<root>/proc`.
+    proc_dir: PathBuf,
     meminfo: PathBuf,
     online: PathBuf,
 }
@@ -158,6 +162,7 @@ impl Process {
             buf: Vec::new(),
             text: String::new(),
             dirents: Vec::new(),
+            proc_dir: src.path("proc"),
             meminfo: src.path("proc/meminfo"),
             online: src.path("sys/devices/system/cpu/online"),
         }
@@ -279,7 +284,7 @@ impl Collect for Process {
         let mut walk = walk.borrow_mut();
         walk.run(src, tick)?;
         let mut first_error = walk.damaged_fields().cloned();
-        let proc_dir = walk.proc_dir().to_path_buf();
+        let proc_dir = std::mem::take(&mut self.proc_dir);
         self.rank(src, tick, walk.entries(), &proc_dir);
         self.known.retain(|_, known| known.seen == tick.cycle);
         let mem_total = if out.enabled(&semconv::PROCESS_MEMORY_UTILIZATION) {
@@ -309,7 +314,9 @@ impl Collect for Process {
             }
         }
         self.candidates = candidates;
+        self.proc_dir = proc_dir;
         let Quiet {
+            reported,
             io_denied,
             exe_denied,
             fd_denied,
@@ -317,8 +324,7 @@ impl Collect for Process {
         } = quiet;
         if io_denied + exe_denied + fd_denied + gone > 0 {
             log::debug!(
-                "process: {} reported; denied (another user's): io {io_denied}, exe {exe_denied}, fd {fd_denied}; {gone} ended while read",
-                self.candidates.len(),
+                "process: {reported} reported; denied (another user's): io {io_denied}, exe {exe_denied}, fd {fd_denied}; {gone} ended while read",
             );
         }
         first_error.map_or(Ok(()), Err)
@@ -336,6 +342,8 @@ struct Context<'a> {
 /// What is read per reported process besides `stat`.
 #[derive(Debug, Default)]
 struct Details {
+    /// Resident pages of `statm` (exact, unlike `stat`'s).
+    resident: Option<u64>,
     io: Option<PidIo>,
     status: PidStatus,
     fds: Option<u64>,
@@ -361,6 +369,19 @@ impl Process {
         quiet: &mut Quiet,
     ) -> Result<Option<Details>, CollectError> {
         let mut details = Details::default();
+        if out.enabled(&semconv::PROCESS_MEMORY_USAGE)
+            || out.enabled(&semconv::PROCESS_MEMORY_UTILIZATION)
+        {
+            set_pid_file(&mut self.path, proc_dir, pid, "statm");
+            match src.read_bytes_into(&self.path, &mut self.buf) {
+                Ok(()) => match parse_statm(&self.buf) {
+                    Ok(pages) => details.resident = Some(pages),
+                    Err(what) => return Err(CollectError::malformed(&self.path, None, what)),
+                },
+                // Gone (ENOENT after the walk's stat, or ESRCH).
+                Err(_) => return Ok(None),
+            }
+        }
         if out.enabled(&semconv::PROCESS_DISK_IO) || out.enabled(&semconv::PROCESS_DISK_OPERATIONS)
         {
             set_pid_file(&mut self.path, proc_dir, pid, "io");
@@ -391,6 +412,8 @@ impl Process {
             match count_entries(&self.path, &mut self.dirents) {
                 Ok(n) => details.fds = Some(n),
                 Err(ReadError::Denied) => quiet.fd_denied += 1,
+                Err(ReadError::NotFound) => {}
+                // ESRCH: it ended while we read.
                 Err(_) => return Ok(None),
             }
         }
@@ -475,6 +498,7 @@ impl Process {
             }
         }
         out.resource(attrs.get(..n).unwrap_or_default());
+        quiet.reported += 1;
         emit(
             out,
             entry,
@@ -526,15 +550,17 @@ fn emit(
             }
         }
     }
-    let rss = s.rss.saturating_mul(page_size);
-    out.metric(&semconv::PROCESS_MEMORY_USAGE)
-        .point_since(start, &[], to_int(rss));
+    if let Some(resident) = details.resident {
+        let rss = resident.saturating_mul(page_size);
+        out.metric(&semconv::PROCESS_MEMORY_USAGE)
+            .point_since(start, &[], to_int(rss));
+        if let Some(total) = cx.mem_total {
+            out.metric(&semconv::PROCESS_MEMORY_UTILIZATION)
+                .point_since(start, &[], rss as f64 / total as f64);
+        }
+    }
     out.metric(&semconv::PROCESS_MEMORY_VIRTUAL)
         .point_since(start, &[], to_int(s.vsize));
-    if let Some(total) = cx.mem_total {
-        out.metric(&semconv::PROCESS_MEMORY_UTILIZATION)
-            .point_since(start, &[], rss as f64 / total as f64);
-    }
     if let Some(io) = details.io {
         let mut disk = out.metric(&semconv::PROCESS_DISK_IO);
         disk.point_since(

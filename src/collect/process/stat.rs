@@ -1,10 +1,11 @@
-//! The per-process files as bytes: `<pid>/stat`, `io`, the lines of `status` we use, and
-//! `cmdline`. The one parser of `<pid>/stat` (the census, the `process` collector and the
+//! The per-process files as bytes: `<pid>/stat`, `statm`, `io`, the lines of `status` we
+//! use, and `cmdline`. The one parser of `<pid>/stat` (the census, the `process` collector and the
 //! agent's own CPU time all use it).
 //!
 //! Reads: bytes already read (nothing is read here). Names are bytes, not text: any user can
 //! set any 15 bytes as a name with prctl(PR_SET_NAME), including invalid UTF-8.
-//! Emits: `PidStat` (borrowing its command name), `PidIo`, `parse_status`, `command_line`.
+//! Emits: `PidStat` (and the command name it borrows), `parse_statm`, `PidIo`, `PidStatus`,
+//! `command_line`.
 //! Input (`stat`, proc(5); the name between the first `(` and the **last** `)` may hold
 //! spaces, parentheses and newlines):
 //! ```text
@@ -38,8 +39,10 @@ pub struct PidStat {
     pub starttime: u64,
     /// Bytes of virtual memory (23).
     pub vsize: u64,
-    /// Resident pages (24): the same `get_mm_rss()` as `statm`'s second field
-    /// (fs/proc/array.c, fs/proc/task_mmu.c), so `statm` is never read.
+    /// Resident pages (24), approximate: `get_mm_rss()` reads the per-CPU RSS counters
+    /// without summing them (percpu since 6.2), so it trails the truth by up to tens of
+    /// pages; `statm` (and `status`'s VmRSS) sum them (fs/proc/task_mmu.c). Good enough to
+    /// rank processes; the reported value comes from [`parse_statm`].
     pub rss: u64,
     /// Clock ticks waiting for block I/O (42, ≥ 2.6.18; non-zero only with delay accounting).
     pub delayacct_blkio_ticks: Option<u64>,
@@ -134,6 +137,16 @@ pub fn number(field: &[u8]) -> Result<u64, StatError> {
     i64::try_from(value)
         .map(|_| value)
         .map_err(|_| "a counter above 2^63-1")
+}
+
+/// Resident pages of `<pid>/statm` (its second field): `size resident shared text lib data
+/// dt`, in pages.
+pub fn parse_statm(text: &[u8]) -> Result<u64, StatError> {
+    let mut fields = text.split(|b| *b == b' ' || *b == b'\n');
+    match (fields.next(), fields.next()) {
+        (Some(_), Some(resident)) => number(resident),
+        _ => Err("expected \"size resident shared text lib data dt\""),
+    }
 }
 
 /// The fields of `<pid>/io` (proc(5), ≥ 2.6.20) this project uses.
@@ -345,6 +358,15 @@ mod tests {
     }
 
     #[test]
+    fn statm_resident_pages() {
+        // Linux 6.18: the agent itself (stat's rss said 1925 in the same instant).
+        assert_eq!(parse_statm(b"2736 1955 1213 456 0 427 0\n"), Ok(1955));
+        assert!(parse_statm(b"2736").is_err());
+        assert!(parse_statm(b"2736 -1 0").is_err());
+        assert!(parse_statm(b"").is_err());
+    }
+
+    #[test]
     fn io_takes_storage_bytes_not_rchar() {
         // spec/metrics.md §9.9: rchar 1e9, read_bytes 4096 → read 4096.
         let text = b"rchar: 1000000000\nwchar: 52\nsyscr: 12\nsyscw: 3\nread_bytes: 4096\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n";
@@ -408,6 +430,7 @@ mod tests {
             let _ = PidStat::parse(text.as_bytes());
             let _ = PidIo::parse(text.as_bytes());
             let _ = PidStatus::parse(text.as_bytes());
+            let _ = parse_statm(text.as_bytes());
             let _ = command_line(text.as_bytes(), 7);
         });
     }
