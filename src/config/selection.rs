@@ -202,6 +202,13 @@ pub fn describe(selection: &Selection, text: &mut String) {
     if selection.options.load.per_cpu_average {
         text.push_str(" load-cpu-average");
     }
+    let process = &selection.options.process;
+    if process.max_processes != process::DEFAULT_MAX_PROCESSES {
+        text.push_str(&format!(" max-processes={}", process.max_processes));
+    }
+    if process.top_by == process::TopBy::Cpu {
+        text.push_str(" process-top-by=cpu");
+    }
     if !selection.metrics.on.is_empty() {
         text.push_str(&format!(" enabled={}", selection.metrics.on.join(",")));
     }

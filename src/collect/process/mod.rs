@@ -24,23 +24,25 @@
 //! attributes are omitted, counted in one DEBUG line per tick, never a WARN. A process that
 //! ends while it is read is skipped silently.
 
+pub mod details;
 pub mod identity;
+pub mod points;
 pub mod stat;
 pub mod walk;
 
-use super::counter::to_int;
 use super::{Collect, CollectError, cpu, memory};
 use crate::filter::Filter;
 use crate::otlp::{AttrValue, Builder};
 use crate::report::Once;
 use crate::schedule::Tick;
 use crate::semconv;
-use crate::source::{ReadError, Source};
+use crate::source::Source;
+use details::{DetailReader, Quiet};
 use identity::{Identity, Lookup, Reader};
-use stat::{PidIo, PidStatus, parse_statm};
+use points::{Context, emit};
 use std::collections::HashMap;
-use std::path::PathBuf;
-use walk::{Entry, SharedWalk, set_pid_file};
+use std::path::{Path, PathBuf};
+use walk::{Entry, SharedWalk};
 
 /// What this collector emits (the registry's list), in emission order.
 pub const METRICS: &[&semconv::Info] = &[
@@ -115,16 +117,6 @@ struct Candidate {
     index: usize,
 }
 
-/// Reads this tick that were denied or raced, for the one DEBUG line.
-#[derive(Debug, Default)]
-struct Quiet {
-    reported: u64,
-    io_denied: u64,
-    exe_denied: u64,
-    fd_denied: u64,
-    gone: u64,
-}
-
 /// The `process` collector.
 #[derive(Debug)]
 pub struct Process {
@@ -136,10 +128,8 @@ pub struct Process {
     candidates: Vec<Candidate>,
     reader: Reader,
     capped: Once,
-    path: PathBuf,
-    buf: Vec<u8>,
+    details: DetailReader,
     text: String,
-    dirents: Vec<u8>,
     /// `<root>/proc`.
     proc_dir: PathBuf,
     meminfo: PathBuf,
@@ -158,10 +148,8 @@ impl Process {
             candidates: Vec::new(),
             reader: Reader::new(src),
             capped: Once::default(),
-            path: PathBuf::new(),
-            buf: Vec::new(),
+            details: DetailReader::default(),
             text: String::new(),
-            dirents: Vec::new(),
             proc_dir: src.path("proc"),
             meminfo: src.path("proc/meminfo"),
             online: src.path("sys/devices/system/cpu/online"),
@@ -169,7 +157,7 @@ impl Process {
     }
 
     /// Updates what is known of every process the walk found and lists the allowed ones.
-    fn rank(&mut self, src: &Source, tick: &Tick, entries: &[Entry], proc_dir: &std::path::Path) {
+    fn rank(&mut self, src: &Source, tick: &Tick, entries: &[Entry], proc_dir: &Path) {
         self.candidates.clear();
         for (index, entry) in entries.iter().enumerate() {
             let s = &entry.stat;
@@ -235,7 +223,7 @@ fn allowed(
     filter: &Filter,
     reader: &mut Reader,
     src: &Source,
-    proc_dir: &std::path::Path,
+    proc_dir: &Path,
     entry: &Entry,
 ) -> bool {
     if filter.include.is_empty() && filter.exclude.is_empty() {
@@ -331,24 +319,6 @@ impl Collect for Process {
     }
 }
 
-/// What every process of a tick shares.
-struct Context<'a> {
-    proc_dir: &'a std::path::Path,
-    tick: &'a Tick,
-    mem_total: Option<u64>,
-    cpus: Option<u64>,
-}
-
-/// What is read per reported process besides `stat`.
-#[derive(Debug, Default)]
-struct Details {
-    /// Resident pages of `statm` (exact, unlike `stat`'s).
-    resident: Option<u64>,
-    io: Option<PidIo>,
-    status: PidStatus,
-    fds: Option<u64>,
-}
-
 impl Process {
     /// MemTotal of `<root>/proc/meminfo`, in bytes.
     fn mem_total(&mut self, src: &Source) -> Option<u64> {
@@ -357,67 +327,6 @@ impl Process {
         memory::parse_kib(line.strip_prefix("MemTotal:")?)?
             .checked_mul(1024)
             .filter(|total| *total > 0)
-    }
-
-    /// Reads what `entry` needs beyond its `stat`; `Ok(None)` when it ended meanwhile.
-    fn details(
-        &mut self,
-        src: &Source,
-        out: &Builder,
-        pid: &[u8],
-        proc_dir: &std::path::Path,
-        quiet: &mut Quiet,
-    ) -> Result<Option<Details>, CollectError> {
-        let mut details = Details::default();
-        if out.enabled(&semconv::PROCESS_MEMORY_USAGE)
-            || out.enabled(&semconv::PROCESS_MEMORY_UTILIZATION)
-        {
-            set_pid_file(&mut self.path, proc_dir, pid, "statm");
-            match src.read_bytes_into(&self.path, &mut self.buf) {
-                Ok(()) => match parse_statm(&self.buf) {
-                    Ok(pages) => details.resident = Some(pages),
-                    Err(what) => return Err(CollectError::malformed(&self.path, None, what)),
-                },
-                // Gone (ENOENT after the walk's stat, or ESRCH).
-                Err(_) => return Ok(None),
-            }
-        }
-        if out.enabled(&semconv::PROCESS_DISK_IO) || out.enabled(&semconv::PROCESS_DISK_OPERATIONS)
-        {
-            set_pid_file(&mut self.path, proc_dir, pid, "io");
-            match src.read_bytes_into(&self.path, &mut self.buf) {
-                Ok(()) => match PidIo::parse(&self.buf) {
-                    Ok(io) => details.io = Some(io),
-                    Err(what) => return Err(CollectError::malformed(&self.path, None, what)),
-                },
-                Err(ReadError::Denied) => quiet.io_denied += 1,
-                // No `io` (CONFIG_TASK_IO_ACCOUNTING off, or the file vanished): no points.
-                Err(ReadError::NotFound) => {}
-                // ESRCH: it ended while we read.
-                Err(_) => return Ok(None),
-            }
-        }
-        if out.enabled(&semconv::PROCESS_SIGNALS_PENDING)
-            || out.enabled(&semconv::PROCESS_CONTEXT_SWITCHES)
-        {
-            set_pid_file(&mut self.path, proc_dir, pid, "status");
-            match src.read_bytes_into(&self.path, &mut self.buf) {
-                Ok(()) => details.status = PidStatus::parse(&self.buf),
-                Err(ReadError::Denied) => {}
-                Err(_) => return Ok(None),
-            }
-        }
-        if out.enabled(&semconv::PROCESS_OPEN_FILE_DESCRIPTORS) {
-            set_pid_file(&mut self.path, proc_dir, pid, "fd");
-            match count_entries(&self.path, &mut self.dirents) {
-                Ok(n) => details.fds = Some(n),
-                Err(ReadError::Denied) => quiet.fd_denied += 1,
-                Err(ReadError::NotFound) => {}
-                // ESRCH: it ended while we read.
-                Err(_) => return Ok(None),
-            }
-        }
-        Ok(Some(details))
     }
 
     /// Emits one process's resource and points.
@@ -449,7 +358,7 @@ impl Process {
                 known.identity = Some(identity);
             }
         }
-        let Some(details) = self.details(src, out, pid, cx.proc_dir, quiet)? else {
+        let Some(details) = self.details.read(src, out, pid, cx.proc_dir, quiet)? else {
             quiet.gone += 1;
             return Ok(());
         };
@@ -502,7 +411,7 @@ impl Process {
         emit(
             out,
             entry,
-            known,
+            known.delta,
             &details,
             cx,
             self.page_size,
@@ -510,139 +419,4 @@ impl Process {
         );
         Ok(())
     }
-}
-
-/// The points of one process, in spec/metrics.md §3.9 table order.
-fn emit(
-    out: &mut Builder,
-    entry: &Entry,
-    known: &Known,
-    details: &Details,
-    cx: &Context<'_>,
-    page_size: u64,
-    hz: u64,
-) {
-    let s = &entry.stat;
-    let seconds = |ticks: u64| ticks as f64 / hz as f64;
-    let start = cx.tick.boot_unix_nano.saturating_add(
-        u64::try_from(u128::from(s.starttime) * 1_000_000_000 / u128::from(hz)).unwrap_or(u64::MAX),
-    );
-    let cpu = [Some(s.utime), Some(s.stime), s.delayacct_blkio_ticks];
-    let mut time = out.metric(&semconv::PROCESS_CPU_TIME);
-    for (state, ticks) in semconv::PROCESS_CPU_STATES.iter().zip(cpu) {
-        if let Some(ticks) = ticks {
-            time.point_since(start, &[(semconv::STATE, state)], seconds(ticks));
-        }
-    }
-    if let (Some((delta, wall)), Some(cpus)) = (known.delta, cx.cpus) {
-        let capacity = wall as f64 / 1e9 * cpus as f64;
-        if capacity > 0.0 {
-            let mut utilization = out.metric(&semconv::PROCESS_CPU_UTILIZATION);
-            for (i, state) in semconv::PROCESS_CPU_STATES.iter().enumerate() {
-                if cpu.get(i).copied().flatten().is_some() {
-                    let ticks = delta.get(i).copied().unwrap_or(0);
-                    utilization.point_since(
-                        start,
-                        &[(semconv::STATE, state)],
-                        seconds(ticks) / capacity,
-                    );
-                }
-            }
-        }
-    }
-    if let Some(resident) = details.resident {
-        let rss = resident.saturating_mul(page_size);
-        out.metric(&semconv::PROCESS_MEMORY_USAGE)
-            .point_since(start, &[], to_int(rss));
-        if let Some(total) = cx.mem_total {
-            out.metric(&semconv::PROCESS_MEMORY_UTILIZATION)
-                .point_since(start, &[], rss as f64 / total as f64);
-        }
-    }
-    out.metric(&semconv::PROCESS_MEMORY_VIRTUAL)
-        .point_since(start, &[], to_int(s.vsize));
-    if let Some(io) = details.io {
-        let mut disk = out.metric(&semconv::PROCESS_DISK_IO);
-        disk.point_since(
-            start,
-            &[(semconv::DIRECTION, semconv::READ)],
-            to_int(io.read_bytes),
-        );
-        disk.point_since(
-            start,
-            &[(semconv::DIRECTION, semconv::WRITE)],
-            to_int(io.write_bytes),
-        );
-        let mut ops = out.metric(&semconv::PROCESS_DISK_OPERATIONS);
-        ops.point_since(
-            start,
-            &[(semconv::DIRECTION, semconv::READ)],
-            to_int(io.syscr),
-        );
-        ops.point_since(
-            start,
-            &[(semconv::DIRECTION, semconv::WRITE)],
-            to_int(io.syscw),
-        );
-    }
-    let mut faults = out.metric(&semconv::PROCESS_PAGING_FAULTS);
-    faults.point_since(start, &[(semconv::TYPE, semconv::MAJOR)], to_int(s.majflt));
-    faults.point_since(start, &[(semconv::TYPE, semconv::MINOR)], to_int(s.minflt));
-    if let Some(pending) = details.status.pending {
-        out.metric(&semconv::PROCESS_SIGNALS_PENDING).point_since(
-            start,
-            &[],
-            i64::from(pending.count_ones()),
-        );
-    }
-    out.metric(&semconv::PROCESS_THREADS)
-        .point_since(start, &[], to_int(s.num_threads));
-    if let Some(fds) = details.fds {
-        out.metric(&semconv::PROCESS_OPEN_FILE_DESCRIPTORS)
-            .point_since(start, &[], to_int(fds));
-    }
-    if let (Some(voluntary), Some(involuntary)) = (
-        details.status.voluntary_ctxt_switches,
-        details.status.nonvoluntary_ctxt_switches,
-    ) {
-        let mut switches = out.metric(&semconv::PROCESS_CONTEXT_SWITCHES);
-        switches.point_since(
-            start,
-            &[(semconv::TYPE, semconv::VOLUNTARY)],
-            to_int(voluntary),
-        );
-        switches.point_since(
-            start,
-            &[(semconv::TYPE, semconv::INVOLUNTARY)],
-            to_int(involuntary),
-        );
-    }
-    let uptime = cx.tick.now_unix_nano.saturating_sub(start) as f64 / 1e9;
-    out.metric(&semconv::PROCESS_UPTIME)
-        .point_since(start, &[], uptime);
-}
-
-/// Entries of the directory `path` (`<pid>/fd`), read with `getdents64` into `dirents`.
-fn count_entries(path: &std::path::Path, dirents: &mut Vec<u8>) -> Result<u64, ReadError> {
-    use rustix::fs::{Mode, OFlags, RawDir};
-    let error = |e: rustix::io::Errno| ReadError::from(std::io::Error::from(e));
-    let fd = rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(error)?;
-    if dirents.capacity() < 4096 {
-        dirents.reserve(4096);
-    }
-    let mut entries = RawDir::new(&fd, dirents.spare_capacity_mut());
-    let mut count = 0;
-    while let Some(entry) = entries.next() {
-        let entry = entry.map_err(error)?;
-        let name = entry.file_name().to_bytes();
-        if name != b"." && name != b".." {
-            count += 1;
-        }
-    }
-    Ok(count)
 }
