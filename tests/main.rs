@@ -13,6 +13,7 @@ mod network;
 mod paging_processes;
 mod process;
 mod sock_diag;
+mod textfile;
 mod tls;
 mod two_tick;
 mod util;

@@ -92,20 +92,54 @@ fn run(name: &str, flags: &[&str]) -> (u64, Vec<u64>) {
     (allocations, samples)
 }
 
+/// 10 files of 100 series each: counters, gauges with labels, one histogram per file.
+fn textfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sysotlp-steady-textfile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("textfile dir");
+    for file in 0..10 {
+        let mut text =
+            format!("# HELP jobs_{file}_total Jobs run.\n# TYPE jobs_{file}_total counter\n");
+        for n in 0..45 {
+            text += &format!("jobs_{file}_total{{job=\"job{n}\",host=\"h\"}} {}\n", n * 7);
+        }
+        text += &format!("# TYPE queue_{file} gauge\n");
+        for n in 0..54 {
+            text += &format!("queue_{file}{{q=\"q{n}\"}} {n}.5\n");
+        }
+        text += &format!("# TYPE took_{file}_seconds histogram\n");
+        for (le, count) in [("0.1", 1), ("1", 4), ("10", 9), ("+Inf", 10)] {
+            text += &format!("took_{file}_seconds_bucket{{le=\"{le}\"}} {count}\n");
+        }
+        text += &format!("took_{file}_seconds_sum 31.5\ntook_{file}_seconds_count 10\n");
+        std::fs::write(dir.join(format!("f{file}.prom")), text).expect("textfile");
+    }
+    dir
+}
+
 fn main() {
     let mut failures = Vec::new();
-    // A captured VM, a 32-bit board (word-size wraps), a container view; per-process
-    // resources with every process metric on (issue 12).
+    let textfile = textfile_dir();
+    let textfile = textfile.to_string_lossy();
+    // A captured VM, a 32-bit board (word-size wraps), a container view; the VM again with a
+    // --textfile-dir of 10 files × 100 series; per-process resources with every process
+    // metric on (issue 12).
     let every_process_metric = sysotlp::collect::process::METRICS
         .iter()
         .map(|m| m.name)
         .collect::<Vec<_>>()
         .join(",");
-    for (name, flags) in [
-        ("x86_64-vm", vec![]),
-        ("raspberry-pi-3-armv7", vec![]),
-        ("container-v2", vec![]),
+    for (label, name, flags) in [
+        ("x86_64-vm", "x86_64-vm", vec![]),
+        ("raspberry-pi-3-armv7", "raspberry-pi-3-armv7", vec![]),
+        ("container-v2", "container-v2", vec![]),
         (
+            "x86_64-vm + textfile",
+            "x86_64-vm",
+            vec!["--textfile-dir", textfile.as_ref()],
+        ),
+        (
+            "process",
             "process",
             vec![
                 "--collectors=processes,process",
@@ -115,6 +149,7 @@ fn main() {
         ),
     ] {
         let (allocations, samples) = run(name, &flags);
+        let name = label;
         println!(
             "steady_state {name}: {allocations} allocations in 200 ticks, live heap {samples:?}"
         );

@@ -25,6 +25,7 @@ pub mod process;
 pub mod processes;
 pub mod system;
 pub mod text;
+pub mod textfile;
 
 pub use error::{CollectError, Problem, read_required, required_stat, required_vmstat};
 
@@ -53,6 +54,7 @@ pub struct Options {
     pub filesystem: filesystem::Options,
     pub network: network::Options,
     pub process: process::Options,
+    pub textfile: textfile::Options,
 }
 
 /// What a collector is built from.
@@ -174,6 +176,15 @@ pub const REGISTRY: &[Row] = &[
         about: "open file handles and their limit",
         metrics: filefd::METRICS,
         build: |c| Some(Box::new(filefd::Filefd::new(c.src))),
+    },
+    Row {
+        name: "textfile",
+        on_by_default: true,
+        about: "Prometheus text files of --textfile-dir (runs only with it)",
+        metrics: textfile::METRICS,
+        build: |c| {
+            textfile::Textfile::new(&c.options.textfile).map(|t| Box::new(t) as Box<dyn Collect>)
+        },
     },
     Row {
         name: "agent",

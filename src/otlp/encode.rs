@@ -28,7 +28,7 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
                 .iter()
                 .map(|m| field_len(m.encoded_len()))
                 .sum::<usize>()
-            + field_len(schema.len())
+            + string_len(scope.schema_url())
     };
     let resource_len = |resource: &ResourceSlot| {
         field_len(resource.resource().encoded_len())
@@ -60,7 +60,7 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
                 buf.push(FIELD_2);
                 metric.encode_length_delimited(buf).unwrap_or_default();
             }
-            write_string(buf, FIELD_3, schema);
+            write_string(buf, FIELD_3, scope.schema_url());
         }
         write_string(buf, FIELD_3, schema);
     }
@@ -77,7 +77,19 @@ fn start_field(buf: &mut Vec<u8>, key: u8, len: usize) {
     prost::encode_length_delimiter(len, buf).unwrap_or_default();
 }
 
+/// Bytes of a string field; an empty string is not written (proto3 default).
+fn string_len(value: &str) -> usize {
+    if value.is_empty() {
+        0
+    } else {
+        field_len(value.len())
+    }
+}
+
 fn write_string(buf: &mut Vec<u8>, key: u8, value: &str) {
+    if value.is_empty() {
+        return;
+    }
     start_field(buf, key, value.len());
     buf.extend_from_slice(value.as_bytes());
 }
@@ -102,7 +114,7 @@ mod tests {
                         .map(|s| ScopeMetrics {
                             scope: Some(s.scope().clone()),
                             metrics: s.metrics().to_vec(),
-                            schema_url: semconv::SCHEMA_URL.into(),
+                            schema_url: s.schema_url().into(),
                         })
                         .collect(),
                     schema_url: semconv::SCHEMA_URL.into(),

@@ -10,8 +10,9 @@
 //! know proto3's default-omission rules; this is ~150 lines and allocates nothing.
 
 use super::{
-    AnyValue, Builder, ExportMetricsServiceRequest, InstrumentationScope, KeyValue, Metric,
-    NumberDataPoint, Resource, any_value, metric, number_data_point,
+    AnyValue, Builder, ExportMetricsServiceRequest, HistogramDataPoint, InstrumentationScope,
+    KeyValue, Metric, NumberDataPoint, Resource, SummaryDataPoint, any_value, metric,
+    number_data_point,
 };
 use crate::semconv;
 use std::fmt::Write;
@@ -25,7 +26,7 @@ pub fn write(builder: &Builder, out: &mut String) {
         let scopes = resource
             .scopes()
             .iter()
-            .map(|s| (Some(s.scope()), s.metrics(), semconv::SCHEMA_URL));
+            .map(|s| (Some(s.scope()), s.metrics(), s.schema_url()));
         write_resource_metrics(out, Some(resource.resource()), scopes, semconv::SCHEMA_URL);
     }
     out.push_str("]}");
@@ -145,9 +146,118 @@ fn write_metric(out: &mut String, metric: &Metric) {
             }
             s.close();
         }
+        Some(metric::Data::Histogram(histogram)) => {
+            o.key("histogram");
+            let mut h = Object::open(o.out);
+            if !histogram.data_points.is_empty() {
+                h.key("dataPoints");
+                write_histogram_points(h.out, &histogram.data_points);
+            }
+            if histogram.aggregation_temporality != 0 {
+                h.key("aggregationTemporality");
+                let _ = write!(h.out, "{}", histogram.aggregation_temporality);
+            }
+            h.close();
+        }
+        Some(metric::Data::Summary(summary)) => {
+            o.key("summary");
+            let mut s = Object::open(o.out);
+            if !summary.data_points.is_empty() {
+                s.key("dataPoints");
+                write_summary_points(s.out, &summary.data_points);
+            }
+            s.close();
+        }
         None => {}
     }
+    if !metric.metadata.is_empty() {
+        o.key("metadata");
+        write_attributes(o.out, &metric.metadata);
+    }
     o.close();
+}
+
+fn write_histogram_points(out: &mut String, points: &[HistogramDataPoint]) {
+    out.push('[');
+    for (i, point) in points.iter().enumerate() {
+        comma(out, i);
+        let mut o = Object::open(out);
+        if !point.attributes.is_empty() {
+            o.key("attributes");
+            write_attributes(o.out, &point.attributes);
+        }
+        o.fixed64("startTimeUnixNano", point.start_time_unix_nano);
+        o.fixed64("timeUnixNano", point.time_unix_nano);
+        o.fixed64("count", point.count);
+        if let Some(sum) = point.sum {
+            o.key("sum");
+            write_double(o.out, sum);
+        }
+        if !point.bucket_counts.is_empty() {
+            o.key("bucketCounts");
+            o.out.push('[');
+            for (j, count) in point.bucket_counts.iter().enumerate() {
+                comma(o.out, j);
+                let _ = write!(o.out, "\"{count}\"");
+            }
+            o.out.push(']');
+        }
+        if !point.explicit_bounds.is_empty() {
+            o.key("explicitBounds");
+            o.out.push('[');
+            for (j, bound) in point.explicit_bounds.iter().enumerate() {
+                comma(o.out, j);
+                write_double(o.out, *bound);
+            }
+            o.out.push(']');
+        }
+        if point.flags != 0 {
+            o.key("flags");
+            let _ = write!(o.out, "{}", point.flags);
+        }
+        for (key, value) in [("min", point.min), ("max", point.max)] {
+            if let Some(value) = value {
+                o.key(key);
+                write_double(o.out, value);
+            }
+        }
+        o.close();
+    }
+    out.push(']');
+}
+
+fn write_summary_points(out: &mut String, points: &[SummaryDataPoint]) {
+    out.push('[');
+    for (i, point) in points.iter().enumerate() {
+        comma(out, i);
+        let mut o = Object::open(out);
+        if !point.attributes.is_empty() {
+            o.key("attributes");
+            write_attributes(o.out, &point.attributes);
+        }
+        o.fixed64("startTimeUnixNano", point.start_time_unix_nano);
+        o.fixed64("timeUnixNano", point.time_unix_nano);
+        o.fixed64("count", point.count);
+        o.double("sum", point.sum);
+        if !point.quantile_values.is_empty() {
+            o.key("quantileValues");
+            o.out.push('[');
+            for (j, q) in point.quantile_values.iter().enumerate() {
+                comma(o.out, j);
+                let mut v = Object::open(o.out);
+                v.double("quantile", q.quantile);
+                v.double("value", q.value);
+                v.close();
+            }
+            o.out.push(']');
+        }
+        if point.flags != 0 {
+            o.key("flags");
+            let _ = write!(o.out, "{}", point.flags);
+        }
+        o.close();
+    }
+    out.push(']');
 }
 
 fn write_points(out: &mut String, points: &[NumberDataPoint]) {
@@ -287,6 +397,14 @@ impl<'a> Object<'a> {
         if !value.is_empty() {
             self.key(key);
             write_str(self.out, value);
+        }
+    }
+
+    /// A double field, omitted when 0 (proto3 default; NaN is not 0, so it is written).
+    fn double(&mut self, key: &str, value: f64) {
+        if value != 0.0 {
+            self.key(key);
+            write_double(self.out, value);
         }
     }
 

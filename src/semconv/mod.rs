@@ -11,10 +11,12 @@
 mod agent;
 mod host;
 mod process;
+mod textfile;
 
 pub use agent::*;
 pub use host::*;
 pub use process::*;
+pub use textfile::*;
 
 use std::marker::PhantomData;
 use std::ops::Deref;
