@@ -369,9 +369,18 @@ fn top_by_cpu_over_two_ticks() {
     assert_eq!(pids(&by_memory[1]), [100, 300], "RSS 50000 and 20000 pages");
 }
 
+/// The log lines at WARN or ERROR, but for the scheduler's note that a tick overran its
+/// interval (a loaded test runner, not a collection problem).
+fn warnings(log: &[String]) -> Vec<&String> {
+    log.iter()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+        .filter(|l| !l.contains("the previous cycle overran"))
+        .collect()
+}
+
 /// `sysotlp` run live for `ticks` requests with `args`: its PID, the requests and the log.
 fn live(args: &[&str], ticks: usize) -> (i64, Vec<Value>, Vec<String>) {
-    let mut all = vec!["--exporter", "stdout", "--interval", "200ms"];
+    let mut all = vec!["--exporter", "stdout", "--interval", "1s"];
     all.extend_from_slice(args);
     let mut agent = Agent::command(&all).stdout().spawn();
     let requests = (0..ticks)
@@ -393,9 +402,9 @@ fn the_agent_finds_itself_with_its_own_rss() {
             "--process-include",
             "sysotlp",
         ],
-        8,
+        5,
     );
-    assert!(at_level(&log, "WARN").is_empty(), "{log:?}");
+    assert!(warnings(&log).is_empty(), "{log:?}");
     let mut equal = 0;
     for request in &requests {
         let me = find(request, pid);
@@ -408,7 +417,7 @@ fn the_agent_finds_itself_with_its_own_rss() {
         assert!(reported.is_some() && own.is_some());
         equal += usize::from(reported == own);
     }
-    assert!(equal >= 4, "RSS equal in {equal} of 8 ticks");
+    assert!(equal >= 3, "RSS equal in {equal} of 5 ticks");
 }
 
 #[test]
@@ -448,13 +457,7 @@ fn ten_thousand_short_lived_processes_log_nothing() {
         requests >= 3,
         "collected during the churn: {requests} ticks"
     );
-    // A tick that overran its interval on a loaded runner is the scheduler's note, not a
-    // collection error; anything else at WARN or ERROR fails.
-    let noisy: Vec<&String> = log
-        .iter()
-        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
-        .filter(|l| !l.contains("the previous cycle overran"))
-        .collect();
+    let noisy = warnings(&log);
     assert!(noisy.is_empty(), "{noisy:?}");
 }
 
@@ -490,7 +493,7 @@ time.sleep(60)\n";
     );
     let _ = python.kill();
     let _ = python.wait();
-    assert!(at_level(&log, "WARN").is_empty(), "{log:?}");
+    assert!(warnings(&log).is_empty(), "{log:?}");
     for request in &requests {
         assert_eq!(pids(request), [i64::from(python.id())]);
         let unknown = points(request)
@@ -535,7 +538,7 @@ fn an_unprivileged_agent_is_quiet_and_sees_its_own_processes() {
             "--exporter",
             "stdout",
             "--interval",
-            "200ms",
+            "1s",
             "--collectors",
             "processes,process",
             "--max-processes",
@@ -563,7 +566,9 @@ fn an_unprivileged_agent_is_quiet_and_sees_its_own_processes() {
     let _ = child.wait();
     let _ = sleeper.kill();
     let _ = sleeper.wait();
-    let log: Vec<String> = stderr.try_iter().collect();
+    // To stderr's end (the agent has exited).
+    let log: Vec<String> =
+        std::iter::from_fn(|| stderr.recv_timeout(Duration::from_secs(10)).ok()).collect();
     assert!(
         log.iter()
             .all(|l| !l.contains(" WARN ") && !l.contains(" ERROR ")),
