@@ -105,8 +105,9 @@ struct Known {
     at: u64,
     /// CPU ticks per state and nanoseconds since the sight before (none on the first).
     delta: Option<([u64; 3], u64)>,
-    /// Read when first reported.
-    identity: Option<Identity>,
+    /// Read when first reported (boxed: most processes are never reported, and this map
+    /// has a slot per process).
+    identity: Option<Box<Identity>>,
 }
 
 /// One process competing for a slot: its rank, PID, and index in the walk's entries.
@@ -355,7 +356,7 @@ impl Process {
                 Lookup::Complete => {}
             }
             if let Some(known) = self.known.get_mut(&key) {
-                known.identity = Some(identity);
+                known.identity = Some(Box::new(identity));
             }
         }
         let Some(details) = self.details.read(src, out, pid, cx.proc_dir, quiet)? else {

@@ -38,8 +38,8 @@ const DIRENT_BUFFER: usize = 8192;
 const UNKNOWN: usize = semconv::PROCESS_STATUSES.len() - 1;
 
 /// Bytes of a command name kept: a process's is at most 15 (TASK_COMM_LEN − 1); longer
-/// ones are kernel threads', which are not kept.
-const COMM_BYTES: usize = 64;
+/// ones are kernel threads', which are not kept. Small, as there is one per process.
+const COMM_BYTES: usize = 16;
 
 /// Index into [`semconv::PROCESS_STATUSES`] of a `stat` state letter (fs/proc/array.c
 /// `task_state_array`): R running, S sleeping, D blocked, T and t stopped, Z zombies, I idle
