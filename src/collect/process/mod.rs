@@ -110,12 +110,19 @@ struct Known {
     identity: Option<Box<Identity>>,
 }
 
-/// One process competing for a slot: its rank, PID, and index in the walk's entries.
+/// One process competing for a slot: its rank, PID, index in the walk's entries, and the
+/// key it is sorted by.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     rank: u64,
     pid: u32,
     index: usize,
+    order: u128,
+}
+
+/// Sorts by `order`: one sort for both orders, as each sort instance costs binary size.
+fn sort_by_order(candidates: &mut [Candidate]) {
+    candidates.sort_unstable_by_key(|c| c.order);
 }
 
 /// The `process` collector.
@@ -193,6 +200,7 @@ impl Process {
                     },
                     pid: entry.pid,
                     index,
+                    order: 0,
                 });
             }
         }
@@ -209,12 +217,16 @@ impl Process {
                 );
             }
             // Largest first; equal ranks by PID, so the choice does not depend on order.
-            self.candidates.select_nth_unstable_by(max - 1, |a, b| {
-                b.rank.cmp(&a.rank).then(a.pid.cmp(&b.pid))
-            });
+            for c in &mut self.candidates {
+                c.order = u128::from(u64::MAX - c.rank) << 32 | u128::from(c.pid);
+            }
+            sort_by_order(&mut self.candidates);
             self.candidates.truncate(max);
         }
-        self.candidates.sort_unstable_by_key(|c| c.pid);
+        for c in &mut self.candidates {
+            c.order = u128::from(c.pid);
+        }
+        sort_by_order(&mut self.candidates);
     }
 }
 
