@@ -38,6 +38,7 @@ fixture:
 bench: release
 	$(CARGO) bench --bench tick
 	bash bench/vmhwm.sh $(BIN)
+	SLEEPERS=1000 bash bench/vmhwm.sh $(BIN) 60 --enable process
 
 release:
 	$(CARGO) build --release

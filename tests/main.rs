@@ -13,6 +13,7 @@ mod interop;
 mod live;
 mod network;
 mod paging_processes;
+mod process;
 mod sock_diag;
 mod textfile;
 mod tls;

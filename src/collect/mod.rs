@@ -23,6 +23,7 @@ pub mod memory;
 pub mod network;
 pub mod paging;
 pub mod power;
+pub mod process;
 pub mod processes;
 pub mod system;
 pub mod text;
@@ -55,6 +56,7 @@ pub struct Options {
     pub disk: disk::Options,
     pub filesystem: filesystem::Options,
     pub network: network::Options,
+    pub process: process::Options,
     pub textfile: textfile::Options,
 }
 
@@ -65,6 +67,8 @@ pub struct Context<'a> {
     pub telemetry: &'a Rc<RefCell<Telemetry>>,
     /// The collector was named in `--collectors` or `--enable` (not only defaulted on).
     pub named: bool,
+    /// The tick's one walk of `<root>/proc/[pid]`, shared by `processes` and `process`.
+    pub walk: &'a process::walk::SharedWalk,
 }
 
 /// One registry row.
@@ -142,7 +146,25 @@ pub const REGISTRY: &[Row] = &[
         on_by_default: true,
         about: "processes by status, forks",
         metrics: processes::METRICS,
-        build: |c| Some(Box::new(processes::Processes::new(c.src))),
+        build: |c| {
+            Some(Box::new(processes::Processes::new(
+                c.src,
+                Rc::clone(c.walk),
+            )))
+        },
+    },
+    Row {
+        name: "process",
+        on_by_default: false,
+        about: "per-process resources: CPU, memory, disk I/O of the largest N",
+        metrics: process::METRICS,
+        build: |c| {
+            Some(Box::new(process::Process::new(
+                c.src,
+                &c.options.process,
+                Rc::clone(c.walk),
+            )))
+        },
     },
     Row {
         name: "system",
@@ -248,6 +270,7 @@ pub fn build(
     src: &Source,
     telemetry: &Rc<RefCell<Telemetry>>,
 ) -> Vec<(&'static str, Box<dyn Collect>)> {
+    let walk = process::walk::Walk::shared(src);
     REGISTRY
         .iter()
         .filter(|row| selection.collectors.contains(&row.name))
@@ -257,6 +280,7 @@ pub fn build(
                 options: &selection.options,
                 telemetry,
                 named: selection.named.contains(&row.name),
+                walk: &walk,
             };
             (row.build)(&context).map(|collector| (row.name, collector))
         })

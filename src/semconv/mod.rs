@@ -13,12 +13,14 @@ mod agent;
 pub mod current;
 mod host;
 mod hw;
+mod process;
 mod textfile;
 
 pub use agent::*;
 pub use current::Naming;
 pub use host::*;
 pub use hw::*;
+pub use process::*;
 pub use textfile::*;
 
 use std::marker::PhantomData;
