@@ -364,9 +364,27 @@ fn top_by_cpu_over_two_ticks() {
     let by_memory = run_ticks(
         "process-cpu",
         &["t0", "t1"],
-        &["--collectors=process", "--max-processes", "2"],
+        &[
+            "--collectors=process",
+            "--max-processes",
+            "2",
+            "--enable",
+            "process.open_file_descriptors",
+        ],
     );
     assert_eq!(pids(&by_memory[1]), [100, 300], "RSS 50000 and 20000 pages");
+    let big = find(&by_memory[1], 100);
+    assert_eq!(
+        big.value("process.open_file_descriptors", ""),
+        Some(&Value::String("3".into())),
+        "fd/0, fd/1, fd/2"
+    );
+    assert!(
+        find(&by_memory[1], 300)
+            .value("process.open_file_descriptors", "")
+            .is_none(),
+        "no fd/ directory: no point"
+    );
 }
 
 /// The log lines at WARN or ERROR, but for the scheduler's note that a tick overran its
