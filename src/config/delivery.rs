@@ -70,14 +70,19 @@ pub fn from_cli(
     warnings: &mut Vec<String>,
 ) -> Result<DeliveryConfig, ConfigError> {
     let flag_duration = |flag: &str, value: &Option<String>, default: Duration| match value {
-        Some(text) => parse_duration(text)
-            .ok_or_else(|| ConfigError::invalid(flag, text, "a duration such as 10s")),
+        Some(text) => parse_duration(text).ok_or_else(|| {
+            ConfigError::invalid(
+                flag,
+                text,
+                format!("a duration such as 10s, {}", units::DURATION_RANGE),
+            )
+        }),
         None => Ok(default),
     };
     let flag_size = |flag: &str, value: &Option<String>, default: u64| match value {
         Some(text) => parse_size(text)
             .filter(|n| *n > 0)
-            .ok_or_else(|| ConfigError::invalid(flag, text, "a size such as 1MiB")),
+            .ok_or_else(|| ConfigError::invalid(flag, text, "a size such as 1MiB, at most 1TiB")),
         None => Ok(default),
     };
     let gzip = match &cli.compression {

@@ -198,8 +198,13 @@ fn timeout(
     warnings: &mut Vec<String>,
 ) -> Result<Option<Duration>, ConfigError> {
     let timeout = if let Some(text) = &cli.timeout {
-        parse_duration(text)
-            .ok_or_else(|| ConfigError::invalid("--timeout", text, "a duration such as 10s"))?
+        parse_duration(text).ok_or_else(|| {
+            ConfigError::invalid(
+                "--timeout",
+                text,
+                format!("a duration such as 10s, {}", units::DURATION_RANGE),
+            )
+        })?
     } else {
         let mut chosen = DEFAULT_TIMEOUT;
         for name in [

@@ -696,3 +696,24 @@ fn issue_10_spool_dirs_that_can_hold_nothing_exit_2() {
     assert_eq!(c.delivery.spool_dir, Some(new.clone()));
     assert!(!new.exists(), "validation creates nothing");
 }
+
+#[test]
+fn issue_10_duration_and_size_errors_name_the_limit() {
+    let e = config(&["--max-age", "10000h"], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"10000h\" for --max-age: expected a duration such as 10s, at most 8784h (366 days)"
+    );
+    let e = config(&["--queue-size", "99999999GiB"], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"99999999GiB\" for --queue-size: expected a size such as 1MiB, at most 1TiB"
+    );
+    let e = config(&["--endpoint", "localhost:4318"], &[]).unwrap_err();
+    assert!(!e.to_string().contains("expected expected"), "{e}");
+    let e = config(&["--header", "novalue"], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"novalue…\" for --header: expected NAME=VALUE (no '=' after the key)"
+    );
+}

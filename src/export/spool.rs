@@ -116,8 +116,11 @@ impl Spool {
             log::info!("created --spool-dir {} (mode 0700)", dir.display());
         }
         let handle = File::open(dir).map_err(unusable)?;
-        if rustix::fs::flock(&handle, rustix::fs::FlockOperation::NonBlockingLockExclusive)
-            .is_err()
+        if rustix::fs::flock(
+            &handle,
+            rustix::fs::FlockOperation::NonBlockingLockExclusive,
+        )
+        .is_err()
         {
             return Err(SpoolError::Locked(dir.to_path_buf()));
         }
@@ -618,7 +621,12 @@ mod tests {
             "the FIFO went to corrupt/, foreign names stay"
         );
         assert_eq!(parse_name("00000000000000ff.otlp"), Some(255));
-        for bad in ["ff.otlp", "00000000000000FF.otlp", "+000000000000001.otlp", "0000000000000001.tmp"] {
+        for bad in [
+            "ff.otlp",
+            "00000000000000FF.otlp",
+            "+000000000000001.otlp",
+            "0000000000000001.tmp",
+        ] {
             assert_eq!(parse_name(bad), None, "{bad}");
         }
     }

@@ -1,0 +1,234 @@
+//! Issue 10: what a hostile tree, a careless operator and a broken network do to the real
+//! binary: clean exit 2s, bounded and on-time shutdowns, data still correct.
+
+use crate::util::agent::{Agent, at_level};
+use crate::util::receiver::{Receiver, Reply};
+use crate::util::{bin, fixture, run, scratch, stderr_of, stdout_of};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::Duration;
+
+/// A generous limit for "it did exit": far above any bound under test, far below forever.
+const EXITS: Duration = Duration::from_secs(60);
+
+fn one_line(text: &str) -> &str {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got {text:?}");
+    lines[0]
+}
+
+/// A copy of `fixtures/<name>` (symlinks as symlinks) to damage.
+pub fn copy_fixture(name: &str) -> std::path::PathBuf {
+    let dest = scratch(name);
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", fixture(name).display()))
+        .arg(&dest)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    dest
+}
+
+pub fn mkfifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .expect("mkfifo");
+}
+
+#[test]
+fn issue_10_non_utf8_variables_exit_2_naming_them() {
+    for name in [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    ] {
+        let out = bin()
+            .args(["--check"])
+            .env(name, OsStr::from_bytes(b"http://\xffh"))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert_eq!(
+            one_line(&stderr_of(&out)),
+            format!(
+                "sysotlp: invalid value for {name}: expected UTF-8 text (the value has bytes that are not)"
+            )
+        );
+    }
+}
+
+#[test]
+fn issue_10_unsendable_values_exit_2_at_check() {
+    let file = scratch("spool-file").join("plain");
+    std::fs::write(&file, "x").unwrap();
+    let file = file.to_str().unwrap().to_string();
+    for (args, needle) in [
+        (
+            vec!["--endpoint", "http://127.0.0.1:4318/a b"],
+            "--endpoint",
+        ),
+        (
+            vec!["--endpoint", "http://127.0.0.1:4318/a\nb"],
+            "--endpoint",
+        ),
+        (
+            vec!["--endpoint", "http://127.0.0.1:4318/{x}"],
+            "--endpoint",
+        ),
+        (vec!["--header", "x-key=a\u{1}b"], "--header"),
+        (vec!["--proxy", "garbage"], "--proxy"),
+        (vec!["--spool-dir", &file], "not a directory"),
+        (vec!["--spool-dir", "/proc/sys/sysotlp"], "procfs"),
+        (
+            vec!["--tls-ca", "/dev/zero"],
+            "--tls-ca \"/dev/zero\": cannot read it: not a regular file",
+        ),
+    ] {
+        let mut all = vec!["--check"];
+        all.extend_from_slice(&args);
+        if args[0].starts_with("--tls") {
+            all.extend_from_slice(&["--endpoint", "https://127.0.0.1:4318"]);
+        }
+        let out = run(&all, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        assert!(
+            one_line(&stderr_of(&out)).contains(needle),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
+}
+
+#[test]
+fn issue_10_trace_logging_of_the_http_client_shows_no_header_value() {
+    let receiver = Receiver::start(vec![Reply::ok()]);
+    let root = fixture("offline-cpu");
+    let out = run(
+        &[
+            "--once",
+            "--endpoint",
+            &receiver.base_url(),
+            "--root-path",
+            root.to_str().unwrap(),
+        ],
+        &[
+            ("RUST_LOG", "trace,ureq=trace,ureq_proto=trace"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Basic c2VjcmV0"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let request = receiver.next(Duration::from_secs(10)).expect("a request");
+    assert_eq!(request.header("authorization"), Some("Basic c2VjcmV0"));
+    let stderr = stderr_of(&out);
+    assert!(!stderr.contains("c2VjcmV0"), "the secret is in the log");
+    // Hex dumps print the bytes in pairs: "63 32 56 6a" is "c2Vj".
+    assert!(!stderr.contains("63 32 56 6a"), "a hex dump of the secret");
+}
+
+#[test]
+fn issue_10_a_header_with_a_colon_is_refused_without_its_value() {
+    let out = run(
+        &["--check"],
+        &[("OTEL_EXPORTER_OTLP_HEADERS", "Authorization: Basic abc=")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let line = stderr_of(&out);
+    assert!(!line.contains("abc") && !line.contains("Basic"), "{line}");
+}
+
+#[test]
+fn issue_10_fifos_in_the_tree_are_skipped_not_waited_on() {
+    let root = copy_fixture("offline-cpu");
+    mkfifo(&root.join("proc/meminfo"));
+    mkfifo(&root.join("etc/hostname"));
+    let out = bin()
+        .args(["--once", "--exporter", "stdout", "--root-path"])
+        .arg(&root)
+        .output()
+        .expect("run");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("proc/meminfo: not a regular file"),
+        "{stderr}"
+    );
+    let line = stdout_of(&out);
+    assert!(line.contains("system.cpu.time"), "the other collectors ran");
+    assert!(!line.contains("system.memory.usage"));
+    // The fixture file itself: a start-up error.
+    mkfifo(&root.join("sysotlp-fixture.json"));
+    let out = bin()
+        .args(["--once", "--exporter", "stdout", "--root-path"])
+        .arg(&root)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line(&stderr_of(&out)).contains("not a regular file"));
+}
+
+#[test]
+fn issue_10_once_does_not_promise_a_retry() {
+    let receiver = Receiver::start(vec![Reply::status(503, 14, "busy")]);
+    let root = fixture("offline-cpu");
+    let out = run(
+        &[
+            "--once",
+            "--endpoint",
+            &receiver.base_url(),
+            "--root-path",
+            root.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = stderr_of(&out);
+    assert!(!stderr.contains("retrying in"), "{stderr}");
+    assert!(stderr.contains("not retried (--once)"), "{stderr}");
+}
+
+#[test]
+fn issue_10_a_second_agent_is_refused_even_with_the_lock_file_gone() {
+    let receiver = Receiver::start(vec![Reply::status(503, 14, "busy")]);
+    let root = fixture("offline-cpu");
+    let spool = scratch("two-agents").join("spool");
+    let spool = spool.to_str().unwrap();
+    let args = [
+        "--interval",
+        "100ms",
+        "--endpoint",
+        &receiver.base_url(),
+        "--root-path",
+        root.to_str().unwrap(),
+        "--spool-dir",
+        spool,
+    ];
+    let mut first = Agent::start(&args);
+    first.wait_for("starting", 1, EXITS);
+    // What an operator might delete: every plain file but the batches.
+    for entry in std::fs::read_dir(spool).unwrap().flatten() {
+        let name = entry.file_name();
+        if entry.path().is_file() && !name.to_string_lossy().ends_with(".otlp") {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    let mut all = vec!["--once"];
+    all.extend_from_slice(&args);
+    let out = run(&all, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        one_line(&stderr_of(&out)).contains("locked by another sysotlp process"),
+        "{}",
+        stderr_of(&out)
+    );
+    let (code, log) = first.stop();
+    assert_eq!(code, Some(0), "{log:?}");
+    assert!(at_level(&log, "ERROR").is_empty(), "{log:?}");
+}
