@@ -603,7 +603,7 @@ mod tests {
         fs::write(d.join("000000000000000A.otlp"), b"not ours").unwrap();
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &d.join("0000000000000005.otlp"),
+            d.join("0000000000000005.otlp"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o600),
             0,
