@@ -4,8 +4,9 @@
 //! Reads: the `Config`, the `Source`, the schedule. Emits: one request per tick through the
 //! chosen exporter, retries of the backlog between ticks, the shutdown drain after
 //! SIGTERM/SIGINT, and the process exit code: 0 normal stop (signal, closed stdout,
-//! `--once` delivered), 1 `--once` not delivered, 2 a start-up failure here (signal
-//! handlers, spool directory).
+//! `--once` delivered, a second stop signal), 1 `--once` not delivered or a shutdown that
+//! overran `--shutdown-timeout` plus one attempt (ended by the watchdog), 2 a start-up
+//! failure here (signal handlers, spool directory).
 
 use crate::config::{Config, ExporterKind};
 use crate::cycle::Collection;
@@ -36,6 +37,10 @@ pub fn run(config: &Config, src: Source) -> u8 {
             return 2;
         }
     };
+    if let Err(e) = schedule.watchdog(shutdown_limit(config)) {
+        log::error!("cannot start the shutdown watchdog: {e}");
+        return 2;
+    }
     let telemetry = Telemetry::shared(wall_clock_unix_nano());
     let mut sink = match config.exporter {
         ExporterKind::Otlp => match delivery(config, &telemetry, schedule.stop_flag()) {
@@ -209,6 +214,20 @@ fn once(
             1
         }
     }
+}
+
+/// The longest one attempt may still take after a stop signal, when `--timeout` is 0 ("until
+/// the next tick") or longer.
+const ATTEMPT_BOUND: Duration = Duration::from_secs(10);
+
+/// How long after a stop signal the process ends whatever it is blocked on: the drain's
+/// `--shutdown-timeout`, plus one attempt in flight (`--timeout`, at most [`ATTEMPT_BOUND`]).
+fn shutdown_limit(config: &Config) -> Duration {
+    let attempt = config
+        .otlp
+        .timeout
+        .map_or(ATTEMPT_BOUND, |t| t.min(ATTEMPT_BOUND));
+    config.delivery.shutdown_timeout.saturating_add(attempt)
 }
 
 /// Now plus `budget`, saturating at about a year (config caps durations; this never panics).

@@ -232,3 +232,151 @@ fn issue_10_a_second_agent_is_refused_even_with_the_lock_file_gone() {
     assert_eq!(code, Some(0), "{log:?}");
     assert!(at_level(&log, "ERROR").is_empty(), "{log:?}");
 }
+
+/// An agent sending to `receiver` every `interval`, with `extra` flags.
+fn sender(receiver: &Receiver, interval: &str, extra: &[&str]) -> Agent {
+    let root = fixture("offline-cpu");
+    let endpoint = receiver.base_url();
+    let mut args = vec![
+        "--interval",
+        interval,
+        "--endpoint",
+        &endpoint,
+        "--root-path",
+        root.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Agent::start(&args)
+}
+
+#[test]
+fn issue_10_sigterm_ends_a_send_that_never_answers() {
+    let receiver = Receiver::start(vec![Reply::Hang]);
+    let mut agent = sender(
+        &receiver,
+        "24h",
+        &[
+            "--timeout",
+            "0s",
+            "--export-timeout",
+            "0s",
+            "--shutdown-timeout",
+            "1s",
+        ],
+    );
+    receiver.next(EXITS).expect("the first request");
+    agent.terminate();
+    let status = agent.wait(EXITS);
+    agent.wait_for("did not finish", 1, EXITS);
+    assert_eq!(status.code(), Some(1), "{:?}", agent.log());
+    let log = agent.log();
+    let stop = log
+        .iter()
+        .position(|l| l.contains("stop signal: exiting within 11s"));
+    let cut = log
+        .iter()
+        .position(|l| l.contains("ERROR shutdown did not finish within 11s"));
+    assert!(stop.is_some() && stop < cut, "{log:#?}");
+}
+
+#[test]
+fn issue_10_a_second_signal_cuts_the_shutdown_short() {
+    let receiver = Receiver::start(vec![Reply::Hang]);
+    let mut agent = sender(
+        &receiver,
+        "24h",
+        &["--timeout", "0s", "--shutdown-timeout", "1h"],
+    );
+    receiver.next(EXITS).expect("the first request");
+    agent.terminate();
+    agent.wait_for("stop signal: exiting within", 1, EXITS);
+    agent.terminate();
+    let status = agent.wait(EXITS);
+    assert_eq!(status.code(), Some(0));
+    agent.wait_for("second stop signal: exiting now", 1, EXITS);
+}
+
+#[test]
+fn issue_10_sigterm_ends_a_write_to_a_pipe_nobody_reads() {
+    let root = fixture("x86_64-vm");
+    let mut child = bin()
+        .args([
+            "--exporter",
+            "stdout",
+            "--interval",
+            "100ms",
+            "--timeout",
+            "1s",
+            "--shutdown-timeout",
+            "1s",
+            "--root-path",
+        ])
+        .arg(&root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = crate::util::agent::lines_of(child.stderr.take().expect("stderr"));
+    // Nobody reads: once the pipe is full, the agent sleeps in the kernel's pipe write.
+    let wchan = format!("/proc/{}/wchan", child.id());
+    let end = std::time::Instant::now() + EXITS;
+    while !std::fs::read_to_string(&wchan).is_ok_and(|w| w.contains("pipe_write")) {
+        assert!(
+            std::time::Instant::now() < end,
+            "never blocked writing stdout"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    crate::util::agent::signal(child.id(), "-TERM");
+    let end = std::time::Instant::now() + EXITS;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            panic!("still blocked {EXITS:?} after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+    let log: Vec<String> = stderr.iter().collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("shutdown did not finish within 2s")),
+        "{log:#?}"
+    );
+    drop(stdout);
+}
+
+#[test]
+fn issue_10_redirects_and_cut_bodies_are_one_line_per_run() {
+    for (reply, level, needle) in [
+        (
+            Reply::AnswerWith(302, "location", "http://elsewhere/".into()),
+            "ERROR",
+            "HTTP 302",
+        ),
+        (
+            Reply::Cut(200, vec![0x0a; 8]),
+            "WARN",
+            "response not parsed",
+        ),
+    ] {
+        let receiver = Receiver::start(vec![reply]);
+        let agent = sender(
+            &receiver,
+            "200ms",
+            &["--log-level", "debug", "--collectors", "cpu,memory,load"],
+        );
+        for _ in 0..4 {
+            receiver.next(EXITS).expect("a request per tick");
+        }
+        let (code, log) = agent.stop();
+        assert_eq!(code, Some(0));
+        let lines = at_level(&log, level);
+        assert_eq!(lines.len(), 1, "{needle}: {lines:#?}");
+        assert!(lines[0].contains(needle), "{lines:#?}");
+    }
+}
