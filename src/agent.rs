@@ -2,7 +2,7 @@
 //! stops the rest.
 //!
 //! Reads: the `Config`, the `Source`, the schedule. Emits: one request per tick through the
-//! chosen exporter, retries of the backlog between ticks, the shutdown drain after
+//! chosen exporter (several when the tick is larger than `--max-request-size`), retries of the backlog between ticks, the shutdown drain after
 //! SIGTERM/SIGINT, and the process exit code: 0 normal stop (signal, closed stdout,
 //! `--once` delivered, a second stop signal), 1 `--once` not delivered or a shutdown that
 //! overran `--shutdown-timeout` plus one attempt (ended by the watchdog), 2 a start-up
@@ -17,9 +17,12 @@ use crate::export::queue::Queue;
 use crate::export::spool::Spool;
 use crate::export::stdout::StdoutExporter;
 use crate::otlp;
+use crate::otlp::split::{Plan, Span};
+use crate::report::Once;
 use crate::schedule::{Schedule, Wake, wall_clock_unix_nano};
 use crate::source::Source;
-use crate::telemetry::Telemetry;
+use crate::telemetry::{DropReason, Telemetry};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Where encoded requests go.
@@ -53,8 +56,12 @@ pub fn run(config: &Config, src: Source) -> u8 {
         ExporterKind::Stdout => Sink::Stdout(StdoutExporter::default()),
         ExporterKind::None => return idle(config, &mut schedule),
     };
-    let mut collection = Collection::new(config, src, telemetry);
+    let mut collection = Collection::new(config, src, Rc::clone(&telemetry));
     let (mut body, mut line) = (Vec::new(), String::new());
+    // A tick larger than --max-request-size goes as several requests (otlp::split).
+    let mut plan = Plan::default();
+    let max_request_size = usize::try_from(config.delivery.max_request_size).unwrap_or(usize::MAX);
+    let mut too_large = Once::default();
     log::info!(
         "sysotlp {} starting: {}",
         env!("CARGO_PKG_VERSION"),
@@ -98,38 +105,68 @@ pub fn run(config: &Config, src: Source) -> u8 {
             continue;
         }
         let collected = started.elapsed();
+        plan.make(builder, max_request_size);
+        if plan.dropped > 0 {
+            if too_large.first() {
+                log::error!(
+                    "{} data points dropped: each is larger than --max-request-size {max_request_size} on its own (with its resource and metric); raise it",
+                    plan.dropped
+                );
+            }
+            let mut telemetry = telemetry.borrow_mut();
+            telemetry
+                .exporter
+                .drop_points(DropReason::TooLarge, plan.dropped);
+        }
         match &mut sink {
             Sink::Stdout(stdout) => {
-                otlp::json::write(builder, &mut line);
-                log::debug!(
-                    "tick: {points} points, {} bytes of JSON, collected in {} µs",
-                    line.len(),
-                    collected.as_micros()
-                );
-                let points = u32::try_from(points).unwrap_or(u32::MAX);
-                match stdout.write_line(&line, points) {
-                    Outcome::Closed => return 0,
-                    Outcome::Failed { .. } if config.once => return 1,
-                    _ if config.once => return 0,
-                    _ => {}
+                let mut failed = false;
+                for spans in plan.parts() {
+                    otlp::json::write_part(builder, spans, &mut line);
+                    let part_points = points_in(spans);
+                    log::debug!(
+                        "tick: {part_points} of {points} points, {} bytes of JSON, collected in {} µs",
+                        line.len(),
+                        collected.as_micros()
+                    );
+                    match stdout.write_line(&line, part_points) {
+                        Outcome::Closed => return 0,
+                        Outcome::Failed { .. } => failed = true,
+                        _ => {}
+                    }
+                }
+                if config.once {
+                    return u8::from(failed || plan.dropped > 0);
                 }
             }
             Sink::Otlp(delivery) => {
-                otlp::encode::encode(builder, &mut body);
-                let points = u32::try_from(points).unwrap_or(u32::MAX);
                 // Age limits use the wall time the batch was made, not its data time (a
                 // fixture's fixed clock).
                 let created = wall_clock_unix_nano();
                 if config.once {
-                    return once(delivery, &body, points, created, config);
+                    let parts = plan.parts().map(|spans| {
+                        otlp::encode::encode_part(builder, spans, &mut body);
+                        (std::mem::take(&mut body), points_in(spans))
+                    });
+                    let delivered = once(delivery, parts, created, config);
+                    return u8::from(!delivered || plan.dropped > 0);
                 }
-                delivery.submit(&body, points, created, send_deadline(config, &schedule));
-                log::debug!(
-                    "tick: {points} points, {} bytes, collected in {} µs, sent in {} ms",
-                    body.len(),
-                    collected.as_micros(),
-                    (started.elapsed() - collected).as_millis()
-                );
+                for spans in plan.parts() {
+                    otlp::encode::encode_part(builder, spans, &mut body);
+                    let part_points = points_in(spans);
+                    delivery.submit(
+                        &body,
+                        part_points,
+                        created,
+                        send_deadline(config, &schedule),
+                    );
+                    log::debug!(
+                        "tick: {part_points} of {points} points, {} bytes, collected in {} µs, sent in {} ms",
+                        body.len(),
+                        collected.as_micros(),
+                        (started.elapsed() - collected).as_millis()
+                    );
+                }
             }
         }
     }
@@ -187,33 +224,42 @@ fn send_deadline(config: &Config, schedule: &Schedule) -> Instant {
     }
 }
 
-/// `--once`: replay the spool, send this tick's request, one attempt each, no backoff.
-/// Exit 0 if this request was acknowledged; else it is spooled (if configured), exit 1.
+/// The data points of one part.
+fn points_in(spans: &[Span]) -> u32 {
+    let points: usize = spans.iter().map(|span| span.points.len()).sum();
+    u32::try_from(points).unwrap_or(u32::MAX)
+}
+
+/// `--once`: replay the spool, send this tick's requests (bodies and their points), one
+/// attempt each, no backoff. True if every one was acknowledged; the others are spooled
+/// (if configured).
 fn once(
     delivery: &mut Delivery,
-    body: &[u8],
-    points: u32,
+    parts: impl Iterator<Item = (Vec<u8>, u32)>,
     created_unix_nano: u64,
     config: &Config,
-) -> u8 {
+) -> bool {
     let deadline = far(config.delivery.export_timeout.unwrap_or(config.interval));
     delivery.drain_once(deadline);
-    let outcome = if delivery.is_idle() {
-        delivery.submit(body, points, created_unix_nano, deadline)
-    } else {
-        delivery.submit(body, points, created_unix_nano, Instant::now());
-        None
-    };
-    match outcome {
-        Some(Outcome::Sent { .. }) => 0,
-        other => {
-            if let Some(Outcome::Failed { detail, .. } | Outcome::Retry { detail, .. }) = other {
+    let mut delivered = true;
+    for (body, points) in parts {
+        let outcome = if delivery.is_idle() {
+            delivery.submit(&body, points, created_unix_nano, deadline)
+        } else {
+            delivery.submit(&body, points, created_unix_nano, Instant::now());
+            None
+        };
+        if !matches!(outcome, Some(Outcome::Sent { .. })) {
+            if let Some(Outcome::Failed { detail, .. } | Outcome::Retry { detail, .. }) = outcome {
                 log::error!("export failed, {points} data points not delivered: {detail}");
             }
-            delivery.shutdown(Instant::now(), &mut |_| false);
-            1
+            delivered = false;
         }
     }
+    if !delivered {
+        delivery.shutdown(Instant::now(), &mut |_| false);
+    }
+    delivered
 }
 
 /// The longest one attempt may still take after a stop signal, when `--timeout` is 0 ("until

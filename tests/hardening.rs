@@ -380,3 +380,161 @@ fn issue_10_redirects_and_cut_bodies_are_one_line_per_run() {
         assert!(lines[0].contains(needle), "{lines:#?}");
     }
 }
+
+/// A tree with `interfaces` interfaces in `proc/1/net/dev` and `mounts` ext4 mounts (each
+/// with a statfs answer in the fixture file), made here rather than kept in fixtures/.
+fn big_tree(interfaces: usize, mounts: usize) -> std::path::PathBuf {
+    let root = scratch("big-tree");
+    std::fs::create_dir_all(root.join("proc/1/net")).unwrap();
+    let mut dev = String::from(
+        "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n",
+    );
+    for n in 0..interfaces {
+        dev.push_str(&format!(
+            "eth{n}: {} {} 1 2 0 0 0 0 {} {} 3 4 0 0 0 0\n",
+            1000 + n,
+            10 + n,
+            2000 + n,
+            20 + n
+        ));
+    }
+    std::fs::write(root.join("proc/1/net/dev"), dev).unwrap();
+    let (mut table, mut statfs) = (String::new(), Vec::new());
+    for n in 0..mounts {
+        table.push_str(&format!(
+            "{} 1 8:{} / /data/{n} rw,relatime - ext4 /dev/sd{n} rw\n",
+            100 + n,
+            n % 256
+        ));
+        statfs.push(format!(
+            "\"/data/{n}\":{{\"bsize\":4096,\"frsize\":4096,\"blocks\":1000,\"bfree\":600,\"bavail\":500,\"files\":100,\"ffree\":90}}"
+        ));
+    }
+    std::fs::write(root.join("proc/1/mountinfo"), table).unwrap();
+    std::fs::write(root.join("proc/filesystems"), "nodev\tproc\n\text4\n").unwrap();
+    std::fs::write(
+        root.join("sysotlp-fixture.json"),
+        format!(
+            "{{\"format\":1,\"page_size\":4096,\"clock_ticks\":100,\"machine\":\"x86_64\",\"now_unix_nano\":1795641967450692403,\"statfs\":{{{}}}}}",
+            statfs.join(",")
+        ),
+    )
+    .unwrap();
+    root
+}
+
+/// Runs `sysotlp args…` under GNU time and returns (stdout, stderr, peak RSS in KiB): the
+/// child's `ru_maxrss`, its VmHWM. (A wrapper that forks from a big process, python or this
+/// test binary, would pass its own RSS on: exec keeps the larger of the two.)
+fn run_measured(args: &[&str]) -> Option<(String, String, u64)> {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        crate::util::skip_or_fail("GNU time (to read the agent's peak RSS): apt-get install time");
+        return None;
+    }
+    let out = std::process::Command::new(time)
+        .args(["-f", "peak %M KiB"])
+        .arg(env!("CARGO_BIN_EXE_sysotlp"))
+        .args(args)
+        .env_clear()
+        .output()
+        .expect("run /usr/bin/time");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let peak = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("peak ")?.strip_suffix(" KiB")?.parse().ok())
+        .next_back()
+        .expect("time's peak line");
+    Some((stdout_of(&out), stderr, peak))
+}
+
+#[test]
+fn issue_10_ten_thousand_interfaces_and_five_thousand_mounts_stay_under_32_mib() {
+    let root = big_tree(10_000, 5_000);
+    let Some((stdout, stderr, peak_kib)) = run_measured(&[
+        "--once",
+        "--exporter",
+        "stdout",
+        "--collectors",
+        "network,filesystem",
+        "--root-path",
+        root.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    // The systemd unit's MemoryMax=32M.
+    assert!(peak_kib < 32 * 1024, "VmHWM {peak_kib} KiB");
+    let mut per_metric = std::collections::BTreeMap::new();
+    let lines: Vec<&str> = stdout.lines().collect();
+    for line in &lines {
+        let request: serde_json::Value = serde_json::from_str(line).expect("a JSON request");
+        for point in crate::util::otlp::points(&request) {
+            *per_metric.entry(point.name.clone()).or_insert(0) += 1;
+        }
+    }
+    // Every point the caps allow: 1024 interfaces × 2 directions, 1024 mounts × states.
+    for (metric, expected) in [
+        ("system.network.packets", 2048),
+        ("system.network.dropped", 2048),
+        ("system.network.errors", 2048),
+        ("system.network.io", 2048),
+        ("system.filesystem.usage", 3 * 1024),
+        ("system.filesystem.inodes.usage", 2 * 1024),
+    ] {
+        assert_eq!(
+            per_metric.get(metric),
+            Some(&expected),
+            "{metric}: {per_metric:?}"
+        );
+    }
+    let warnings = at_level(stderr.lines(), "WARN");
+    for flag in ["--max-interfaces 1024", "--max-mounts 1024"] {
+        assert_eq!(
+            warnings.iter().filter(|l| l.contains(flag)).count(),
+            1,
+            "{warnings:#?}"
+        );
+    }
+    eprintln!(
+        "10,000 interfaces, 5,000 mounts: VmHWM {peak_kib} KiB, {} requests, {} points",
+        lines.len(),
+        per_metric.values().sum::<usize>()
+    );
+}
+
+#[test]
+fn issue_10_a_tick_larger_than_max_request_size_goes_as_several_requests() {
+    let root = big_tree(3_000, 0);
+    let receiver = Receiver::start(vec![Reply::ok()]);
+    let out = run(
+        &[
+            "--once",
+            "--collectors",
+            "network",
+            "--max-interfaces",
+            "3000",
+            "--max-request-size",
+            "256KiB",
+            "--queue-size",
+            "1MiB",
+            "--endpoint",
+            &receiver.base_url(),
+            "--root-path",
+            root.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let mut points = 0;
+    let mut requests = 0;
+    while let Some(request) = receiver.next(Duration::from_secs(2)) {
+        assert!(request.body.len() <= 256 * 1024, "{}", request.body.len());
+        let json = crate::util::otlp::json_of(&request.message());
+        points += crate::util::otlp::points(&json).len();
+        requests += 1;
+    }
+    assert!(requests > 1, "one request of {points} points");
+    // 3000 interfaces × 4 metrics × 2 directions, and the connections metric's states.
+    assert_eq!(points, 3000 * 8, "{requests} requests");
+}

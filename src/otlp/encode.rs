@@ -5,16 +5,21 @@
 //! reused without unwrapping a nested tree); this module writes the two wrapping messages
 //! (`ResourceMetrics`, `ScopeMetrics`) around them with prost's length-delimiter functions
 //! and `Message::encode_length_delimited` for everything inside. The bytes are exactly what
-//! `Message::encode` of the assembled request gives (tested below).
+//! `Message::encode` of the assembled request gives (tested below). `encode_part` writes one
+//! part of a `split::Plan` the same way, a metric cut between points included.
 
-use super::{Builder, ResourceSlot, ScopeSlot};
+use super::split::{Span, data_extra_len, field_len, points_of};
+use super::{Builder, Metric, NumberDataPoint, ResourceSlot, ScopeSlot, metric};
 use crate::semconv;
 use prost::Message;
 
-// Field keys (field number << 3 | wire type 2, length-delimited); all fields used are 1..=3.
+// Field keys (field number << 3 | wire type 2, length-delimited); the wrapping messages use
+// fields 1..=3, `Metric.gauge` is 5 and `Metric.sum` 7.
 const FIELD_1: u8 = 1 << 3 | 2;
 const FIELD_2: u8 = 2 << 3 | 2;
 const FIELD_3: u8 = 3 << 3 | 2;
+const GAUGE: u8 = 5 << 3 | 2;
+const SUM: u8 = 7 << 3 | 2;
 
 /// Replaces `buf` with the encoded request. Lengths are computed before each message is
 /// written, so the buffer grows at most once per new size.
@@ -66,9 +71,136 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
     }
 }
 
-/// Bytes of a length-delimited field with a one-byte key and `len` bytes of content.
-fn field_len(len: usize) -> usize {
-    1 + prost::length_delimiter_len(len) + len
+/// Replaces `buf` with the request of one part of a `split::Plan`: the spans' metrics (or
+/// ranges of their points) under their scopes and resources.
+pub fn encode_part(builder: &Builder, spans: &[Span], buf: &mut Vec<u8>) {
+    buf.clear();
+    let schema = semconv::SCHEMA_URL;
+    let resources = builder.resources();
+    let scope_len = |group: &[Span]| {
+        let scope = group.first().and_then(|span| scope_of(resources, span));
+        field_len(scope.map_or(0, |s| s.scope().encoded_len()))
+            + group
+                .iter()
+                .map(|span| field_len(span_len(resources, span)))
+                .sum::<usize>()
+            + field_len(schema.len())
+    };
+    for group in spans.chunk_by(|a, b| a.resource == b.resource) {
+        let Some(resource) = group.first().and_then(|span| resources.get(span.resource)) else {
+            continue;
+        };
+        let content = field_len(resource.resource().encoded_len())
+            + group
+                .chunk_by(|a, b| a.scope == b.scope)
+                .map(|scope| field_len(scope_len(scope)))
+                .sum::<usize>()
+            + field_len(schema.len());
+        start_field(buf, FIELD_1, content);
+        buf.push(FIELD_1);
+        resource
+            .resource()
+            .encode_length_delimited(buf)
+            .unwrap_or_default();
+        for scope_group in group.chunk_by(|a, b| a.scope == b.scope) {
+            let Some(scope) = scope_group.first().and_then(|s| scope_of(resources, s)) else {
+                continue;
+            };
+            start_field(buf, FIELD_2, scope_len(scope_group));
+            buf.push(FIELD_1);
+            scope
+                .scope()
+                .encode_length_delimited(buf)
+                .unwrap_or_default();
+            for span in scope_group {
+                write_span(resources, span, buf);
+            }
+            write_string(buf, FIELD_3, schema);
+        }
+        write_string(buf, FIELD_3, schema);
+    }
+}
+
+fn scope_of<'a>(resources: &'a [ResourceSlot], span: &Span) -> Option<&'a ScopeSlot> {
+    resources.get(span.resource)?.scopes().get(span.scope)
+}
+
+fn metric_of<'a>(resources: &'a [ResourceSlot], span: &Span) -> Option<&'a Metric> {
+    scope_of(resources, span)?.metrics().get(span.metric)
+}
+
+/// The points of `span`, and whether they are all of its metric's.
+fn span_points<'a>(metric: &'a Metric, span: &Span) -> (&'a [NumberDataPoint], bool) {
+    let all = points_of(metric);
+    let some = all.get(span.points.clone()).unwrap_or_default();
+    (some, some.len() == all.len())
+}
+
+/// Bytes of the `Metric` message of `span`.
+fn span_len(resources: &[ResourceSlot], span: &Span) -> usize {
+    let Some(metric) = metric_of(resources, span) else {
+        return 0;
+    };
+    let (points, whole) = span_points(metric, span);
+    if whole {
+        return metric.encoded_len();
+    }
+    let extra = data_extra_len(metric);
+    let all: usize = points_of(metric)
+        .iter()
+        .map(|p| field_len(p.encoded_len()))
+        .sum();
+    let some: usize = points.iter().map(|p| field_len(p.encoded_len())).sum();
+    metric.encoded_len() - field_len(all + extra) + field_len(some + extra)
+}
+
+/// One `ScopeMetrics.metrics` entry: the metric as prost encodes it when whole; else its
+/// fields written here around the span's points (the same bytes prost would write for a
+/// copy holding only those points).
+fn write_span(resources: &[ResourceSlot], span: &Span, buf: &mut Vec<u8>) {
+    let Some(metric) = metric_of(resources, span) else {
+        return;
+    };
+    let (points, whole) = span_points(metric, span);
+    buf.push(FIELD_2);
+    if whole {
+        metric.encode_length_delimited(buf).unwrap_or_default();
+        return;
+    }
+    prost::encode_length_delimiter(span_len(resources, span), buf).unwrap_or_default();
+    for (key, text) in [
+        (FIELD_1, &metric.name),
+        (FIELD_2, &metric.description),
+        (FIELD_3, &metric.unit),
+    ] {
+        if !text.is_empty() {
+            write_string(buf, key, text);
+        }
+    }
+    let content = points
+        .iter()
+        .map(|p| field_len(p.encoded_len()))
+        .sum::<usize>()
+        + data_extra_len(metric);
+    match &metric.data {
+        Some(metric::Data::Gauge(_)) => start_field(buf, GAUGE, content),
+        Some(metric::Data::Sum(_)) => start_field(buf, SUM, content),
+        None => return,
+    }
+    for point in points {
+        buf.push(FIELD_1);
+        point.encode_length_delimited(buf).unwrap_or_default();
+    }
+    if let Some(metric::Data::Sum(sum)) = &metric.data {
+        if sum.aggregation_temporality != 0 {
+            // Sum.aggregation_temporality (2, varint), is_monotonic (3, varint).
+            buf.push(2 << 3);
+            prost::encoding::encode_varint(sum.aggregation_temporality as u64, buf);
+        }
+        if sum.is_monotonic {
+            buf.extend_from_slice(&[3 << 3, 1]);
+        }
+    }
 }
 
 fn start_field(buf: &mut Vec<u8>, key: u8, len: usize) {
