@@ -58,9 +58,10 @@ fn cpu_ticks() -> u64 {
             .unwrap_or(0)
 }
 
-fn bench(label: &str, root: &Path) {
+fn bench(label: &str, root: &Path, textfile_dir: Option<&Path>) {
     let cli = Cli {
         root_path: Some(root.to_string_lossy().into_owned()),
+        textfile_dir: textfile_dir.map(|d| d.to_string_lossy().into_owned()),
         ..Cli::default()
     };
     let config = Config::from_cli(cli, &|_| None).expect("config");
@@ -110,8 +111,35 @@ fn bench(label: &str, root: &Path) {
     );
 }
 
+/// A --textfile-dir of 10 files × 100 series (45 counters, 54 gauges, one histogram each).
+fn textfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sysotlp-bench-textfile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("textfile dir");
+    for file in 0..10 {
+        let mut text = format!("# TYPE jobs_{file}_total counter\n");
+        for n in 0..45 {
+            text += &format!("jobs_{file}_total{{job=\"job{n}\",host=\"h\"}} {}\n", n * 7);
+        }
+        text += &format!("# TYPE queue_{file} gauge\n");
+        for n in 0..54 {
+            text += &format!("queue_{file}{{q=\"q{n}\"}} {n}.5\n");
+        }
+        text += &format!("# TYPE took_{file}_seconds histogram\n");
+        for (le, count) in [("0.1", 1), ("1", 4), ("10", 9), ("+Inf", 10)] {
+            text += &format!("took_{file}_seconds_bucket{{le=\"{le}\"}} {count}\n");
+        }
+        text += &format!("took_{file}_seconds_sum 31.5\ntook_{file}_seconds_count 10\n");
+        std::fs::write(dir.join(format!("f{file}.prom")), text).expect("textfile");
+    }
+    dir
+}
+
 fn main() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/x86_64-vm");
-    bench("fixture", &fixture);
-    bench("live /", Path::new("/"));
+    bench("fixture", &fixture, None);
+    let textfile = textfile_dir();
+    bench("+textfile", &fixture, Some(&textfile));
+    let _ = std::fs::remove_dir_all(&textfile);
+    bench("live /", Path::new("/"), None);
 }

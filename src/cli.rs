@@ -128,6 +128,23 @@ pub struct Cli {
     #[argh(option)]
     pub statfs_timeout: Option<String>,
 
+    /// directory of Prometheus text files (*.prom) written by scripts, forwarded each tick
+    /// (a host path, not under --root-path; env SYSOTLP_TEXTFILE_DIR)
+    #[argh(option)]
+    pub textfile_dir: Option<String>,
+
+    /// largest --textfile-dir file read, e.g. 1MiB (default 1MiB)
+    #[argh(option)]
+    pub textfile_max_file_size: Option<String>,
+
+    /// most --textfile-dir files read per tick, the first by name (default 100)
+    #[argh(option)]
+    pub textfile_max_files: Option<String>,
+
+    /// most --textfile-dir series per tick, all files together (default 2000)
+    #[argh(option)]
+    pub textfile_max_series: Option<String>,
+
     /// most interfaces reported per tick, the first after the filters (default 1024)
     #[argh(option)]
     pub max_interfaces: Option<String>,

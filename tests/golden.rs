@@ -67,6 +67,26 @@ fn diff(expected: &str, actual: &str) -> String {
     shown
 }
 
+/// `request` against the golden file `path`: `None` when equal, else the diff; with `bless`
+/// the file is rewritten (and that is reported, so the run fails and the diff is reviewed).
+pub fn check(path: &std::path::Path, request: Value, bless: bool) -> Option<String> {
+    let pretty = serde_json::to_string_pretty(&normalise(request)).unwrap() + "\n";
+    if bless {
+        std::fs::write(path, &pretty).unwrap();
+        return Some(format!("rewrote {}", path.display()));
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    (expected != pretty).then(|| {
+        format!(
+            "{} differs ({} vs {} lines):\n{}",
+            path.display(),
+            expected.lines().count(),
+            pretty.lines().count(),
+            diff(&expected, &pretty)
+        )
+    })
+}
+
 /// The collectors of the foundation fixtures (they hold no files for the others).
 const FOUNDATION: &str = "--collectors=cpu,memory,load,system";
 
@@ -80,24 +100,7 @@ fn golden_requests_match_expected() {
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
         let (request, stderr) = request_for(name, &flags);
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-        let actual = normalise(request);
-        let path = fixture(name).join(file);
-        let pretty = serde_json::to_string_pretty(&actual).unwrap() + "\n";
-        if bless {
-            std::fs::write(&path, &pretty).unwrap();
-            mismatches.push(format!("rewrote {}", path.display()));
-            continue;
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_default();
-        if expected != pretty {
-            mismatches.push(format!(
-                "{} differs ({} vs {} lines):\n{}",
-                path.display(),
-                expected.lines().count(),
-                pretty.lines().count(),
-                diff(&expected, &pretty)
-            ));
-        }
+        mismatches.extend(check(&fixture(name).join(file), request, bless));
     }
     assert!(
         mismatches.is_empty(),

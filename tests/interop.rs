@@ -17,7 +17,7 @@ use sysotlp::semconv::{Kind, ValueType};
 /// (name, kind, value type, monotonic) of every metric a default run emits on the captured
 /// VM, from the registry and semconv (the `agent` collector is off with a fixture root).
 fn expected() -> Vec<(&'static str, &'static str, &'static str, bool)> {
-    default_metrics(&fixture_default_collectors())
+    default_metrics(&fixture_default_collectors("x86_64-vm"))
         .iter()
         .map(|m| {
             let kind = match m.kind {

@@ -13,6 +13,7 @@ mod live;
 mod network;
 mod paging_processes;
 mod sock_diag;
+mod textfile;
 mod tls;
 mod two_tick;
 mod util;

@@ -53,12 +53,13 @@ static GLOBAL: Counting = Counting;
 const ALLOWED: u64 = 0;
 
 /// One fixture: (allocations in 200 ticks, live-heap samples over 2,000 ticks).
-fn run(name: &str) -> (u64, Vec<u64>) {
+fn run(name: &str, textfile_dir: Option<&Path>) -> (u64, Vec<u64>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name);
     let cli = Cli {
         root_path: Some(root.to_string_lossy().into_owned()),
+        textfile_dir: textfile_dir.map(|d| d.to_string_lossy().into_owned()),
         ..Cli::default()
     };
     let config = Config::from_cli(cli, &|_| None).expect("config");
@@ -100,11 +101,48 @@ fn run(name: &str) -> (u64, Vec<u64>) {
     (allocations, samples)
 }
 
+/// 10 files of 100 series each: counters, gauges with labels, one histogram per file.
+fn textfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sysotlp-steady-textfile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("textfile dir");
+    for file in 0..10 {
+        let mut text =
+            format!("# HELP jobs_{file}_total Jobs run.\n# TYPE jobs_{file}_total counter\n");
+        for n in 0..45 {
+            text += &format!("jobs_{file}_total{{job=\"job{n}\",host=\"h\"}} {}\n", n * 7);
+        }
+        text += &format!("# TYPE queue_{file} gauge\n");
+        for n in 0..54 {
+            text += &format!("queue_{file}{{q=\"q{n}\"}} {n}.5\n");
+        }
+        text += &format!("# TYPE took_{file}_seconds histogram\n");
+        for (le, count) in [("0.1", 1), ("1", 4), ("10", 9), ("+Inf", 10)] {
+            text += &format!("took_{file}_seconds_bucket{{le=\"{le}\"}} {count}\n");
+        }
+        text += &format!("took_{file}_seconds_sum 31.5\ntook_{file}_seconds_count 10\n");
+        std::fs::write(dir.join(format!("f{file}.prom")), text).expect("textfile");
+    }
+    dir
+}
+
 fn main() {
     let mut failures = Vec::new();
-    // A captured VM, a 32-bit board (word-size wraps), a container view.
-    for name in ["x86_64-vm", "raspberry-pi-3-armv7", "container-v2"] {
-        let (allocations, samples) = run(name);
+    let textfile = textfile_dir();
+    // A captured VM, a 32-bit board (word-size wraps), a container view; the VM again with a
+    // --textfile-dir of 10 files × 100 series.
+    for (name, dir) in [
+        ("x86_64-vm", None),
+        ("raspberry-pi-3-armv7", None),
+        ("container-v2", None),
+        ("x86_64-vm", Some(textfile.as_path())),
+    ] {
+        let (allocations, samples) = run(name, dir);
+        let name = if dir.is_some() {
+            "x86_64-vm + textfile"
+        } else {
+            name
+        };
         println!(
             "steady_state {name}: {allocations} allocations in 200 ticks, live heap {samples:?}"
         );

@@ -25,6 +25,7 @@ pub mod paging;
 pub mod processes;
 pub mod system;
 pub mod text;
+pub mod textfile;
 
 pub use error::{CollectError, Problem, read_required, required_stat, required_vmstat};
 
@@ -52,6 +53,7 @@ pub struct Options {
     pub disk: disk::Options,
     pub filesystem: filesystem::Options,
     pub network: network::Options,
+    pub textfile: textfile::Options,
 }
 
 /// What a collector is built from.
@@ -153,6 +155,15 @@ pub const REGISTRY: &[Row] = &[
         about: "open file handles and their limit",
         metrics: filefd::METRICS,
         build: |c| Some(Box::new(filefd::Filefd::new(c.src))),
+    },
+    Row {
+        name: "textfile",
+        on_by_default: true,
+        about: "Prometheus text files of --textfile-dir (runs only with it)",
+        metrics: textfile::METRICS,
+        build: |c| {
+            textfile::Textfile::new(&c.options.textfile).map(|t| Box::new(t) as Box<dyn Collect>)
+        },
     },
     Row {
         name: "agent",

@@ -7,10 +7,10 @@
 
 use super::{ConfigError, Env};
 use crate::cli::Cli;
-use crate::collect::{self, REGISTRY, Selection, disk, filesystem, network};
+use crate::collect::{self, REGISTRY, Selection, disk, filesystem, network, textfile};
 use crate::filter::{Filter, Pattern};
 use crate::semconv::Switches;
-use crate::units::parse_duration;
+use crate::units::{parse_duration, parse_size};
 use std::time::Duration;
 
 /// The members of comma-separated, repeatable list flags.
@@ -160,6 +160,7 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 filesystem::DEFAULT_MAX_MOUNTS,
             )?,
         },
+        textfile: textfile(cli, env)?,
         network: network::Options {
             filter: filter(
                 env,
@@ -174,6 +175,56 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 network::DEFAULT_MAX_INTERFACES,
             )?,
         },
+    })
+}
+
+/// `--textfile-dir` (else `SYSOTLP_TEXTFILE_DIR`) and its caps. A directory that does not
+/// exist or is not one is a start-up error naming it (exporter spec §1.1: an unusable flag or
+/// required file exits 2); one that goes away later is a collector failure.
+fn textfile(cli: &Cli, env: &Env) -> Result<textfile::Options, ConfigError> {
+    let defaults = textfile::Options::default();
+    let (source, dir) = match (&cli.textfile_dir, env.get("SYSOTLP_TEXTFILE_DIR")) {
+        (Some(dir), _) => ("--textfile-dir", Some(dir.clone())),
+        (None, Some(dir)) => ("SYSOTLP_TEXTFILE_DIR", Some(dir)),
+        (None, None) => ("--textfile-dir", None),
+    };
+    if let Some(dir) = &dir {
+        if !std::path::Path::new(dir).is_dir() {
+            return Err(ConfigError::File {
+                source: source.into(),
+                path: dir.clone(),
+                problem: "not a directory".into(),
+            });
+        }
+    }
+    let count = |flag: &str, text: &Option<String>, default: usize| match text {
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError::invalid(flag, text, "a positive number")),
+        None => Ok(default),
+    };
+    let max_file_bytes = match &cli.textfile_max_file_size {
+        Some(text) => parse_size(text).filter(|n| *n > 0).ok_or_else(|| {
+            ConfigError::invalid("--textfile-max-file-size", text, "a size such as 1MiB")
+        })?,
+        None => defaults.max_file_bytes,
+    };
+    Ok(textfile::Options {
+        dir: dir.map(std::path::PathBuf::from),
+        max_file_bytes,
+        max_files: count(
+            "--textfile-max-files",
+            &cli.textfile_max_files,
+            defaults.max_files,
+        )?,
+        max_series: count(
+            "--textfile-max-series",
+            &cli.textfile_max_series,
+            defaults.max_series,
+        )?,
     })
 }
 
@@ -192,6 +243,9 @@ pub fn describe(selection: &Selection, text: &mut String) {
     }
     if !selection.metrics.off.is_empty() {
         text.push_str(&format!(" disabled={}", selection.metrics.off.join(",")));
+    }
+    if let Some(dir) = &selection.options.textfile.dir {
+        text.push_str(&format!(" textfile-dir={}", dir.display()));
     }
 }
 

@@ -14,9 +14,17 @@
 //! they were opened; a metric that got no point is not emitted, nor is a scope or resource
 //! without metrics; a metric switched off (`Switches`) takes no points.
 
+mod distribution;
+mod slots;
+
+pub use distribution::{HistogramValues, OpenHistogram, OpenSummary};
+pub use slots::{ResourceSlot, ScopeSlot};
+
+use slots::{points_of, set_attributes, set_point_attributes, set_str, set_string_value, slot};
+
 use super::{
-    AggregationTemporality, AnyValue, Gauge, InstrumentationScope, KeyValue, Metric,
-    NumberDataPoint, Resource, Sum, any_value, metric, number_data_point,
+    AggregationTemporality, AnyValue, Gauge, Histogram, KeyValue, Metric, Sum, Summary, any_value,
+    metric, number_data_point,
 };
 use crate::semconv::{self, Kind, Switches};
 use std::marker::PhantomData;
@@ -52,8 +60,62 @@ pub enum AttrValue<'a> {
     Int(i64),
 }
 
+/// The metadata key of a metric read from a Prometheus text file (OpenTelemetry's
+/// Prometheus compatibility spec, "Metric Metadata").
+const PROMETHEUS_TYPE: &str = "prometheus.type";
+
+/// A metric known only at run time: what a Prometheus text file says of a family.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub unit: &'a str,
+    /// The family's `# TYPE` (`counter`, `unknown`, …) for `Metric.metadata`; empty: none.
+    pub prometheus_type: &'a str,
+}
+
+/// The OTLP shape of a metric slot.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Gauge,
+    Sum { monotonic: bool },
+    Histogram,
+    Summary,
+}
+
+impl Shape {
+    /// Makes `data` this shape, keeping its points' memory when it already is.
+    fn apply(self, data: &mut Option<metric::Data>) {
+        let cumulative = AggregationTemporality::Cumulative as i32;
+        match (data.as_mut(), self) {
+            (Some(metric::Data::Gauge(_)), Shape::Gauge)
+            | (Some(metric::Data::Histogram(_)), Shape::Histogram)
+            | (Some(metric::Data::Summary(_)), Shape::Summary) => {}
+            (Some(metric::Data::Sum(sum)), Shape::Sum { monotonic }) => {
+                sum.is_monotonic = monotonic;
+            }
+            (_, Shape::Gauge) => *data = Some(metric::Data::Gauge(Gauge::default())),
+            (_, Shape::Sum { monotonic }) => {
+                *data = Some(metric::Data::Sum(Sum {
+                    data_points: Vec::new(),
+                    aggregation_temporality: cumulative,
+                    is_monotonic: monotonic,
+                }))
+            }
+            (_, Shape::Histogram) => {
+                *data = Some(metric::Data::Histogram(Histogram {
+                    data_points: Vec::new(),
+                    aggregation_temporality: cumulative,
+                }))
+            }
+            (_, Shape::Summary) => *data = Some(metric::Data::Summary(Summary::default())),
+        }
+    }
+}
+
 /// An open metric of this tick: where its points go. `None` when the metric is switched
 /// off; its points are then dropped. Valid until `finish`.
+#[derive(Debug)]
 pub struct Open<V> {
     slot: Option<(usize, usize, usize)>,
     value: PhantomData<fn(V)>,
@@ -66,94 +128,6 @@ impl<V> Clone for Open<V> {
 }
 
 impl<V> Copy for Open<V> {}
-
-/// One scope of a resource and its metrics.
-#[derive(Debug, Default)]
-pub struct ScopeSlot {
-    scope: InstrumentationScope,
-    metrics: Vec<Metric>,
-    /// Points written this tick into each metric slot.
-    lens: Vec<usize>,
-    used: usize,
-}
-
-impl ScopeSlot {
-    pub fn scope(&self) -> &InstrumentationScope {
-        &self.scope
-    }
-
-    /// This tick's metrics, in the order opened (after `Builder::finish`).
-    pub fn metrics(&self) -> &[Metric] {
-        self.metrics.get(..self.used).unwrap_or_default()
-    }
-
-    /// Puts the metrics that got points first (in open order), cut to this tick's points;
-    /// returns how many there are.
-    fn compact(&mut self) -> usize {
-        let mut kept = 0;
-        for index in 0..self.used.min(self.metrics.len()) {
-            let len = self.lens.get(index).copied().unwrap_or(0);
-            if len == 0 {
-                continue;
-            }
-            if let Some(points) = self.metrics.get_mut(index).and_then(points_of) {
-                points.truncate(len);
-            }
-            self.metrics.swap(kept, index);
-            self.lens.swap(kept, index);
-            kept += 1;
-        }
-        self.used = kept;
-        kept
-    }
-}
-
-/// One resource and its scopes.
-#[derive(Debug, Default)]
-pub struct ResourceSlot {
-    resource: Resource,
-    scopes: Vec<ScopeSlot>,
-    used: usize,
-    /// The scope being written.
-    current: usize,
-}
-
-impl ResourceSlot {
-    pub fn resource(&self) -> &Resource {
-        &self.resource
-    }
-
-    /// This tick's scopes (after `Builder::finish`).
-    pub fn scopes(&self) -> &[ScopeSlot] {
-        self.scopes.get(..self.used).unwrap_or_default()
-    }
-
-    /// Starts the tick with the one default scope.
-    fn reset(&mut self) {
-        let scope = slot(&mut self.scopes, 0);
-        set_str(&mut scope.scope.name, semconv::SCOPE_NAME);
-        set_str(&mut scope.scope.version, env!("CARGO_PKG_VERSION"));
-        scope.used = 0;
-        self.used = 1;
-        self.current = 0;
-    }
-
-    fn compact(&mut self) -> usize {
-        let mut kept = 0;
-        for index in 0..self.used.min(self.scopes.len()) {
-            let Some(scope) = self.scopes.get_mut(index) else {
-                continue;
-            };
-            if scope.compact() == 0 {
-                continue;
-            }
-            self.scopes.swap(kept, index);
-            kept += 1;
-        }
-        self.used = kept;
-        kept
-    }
-}
 
 /// The host resource, the other resources of this tick, their scopes and metrics.
 #[derive(Debug)]
@@ -249,7 +223,7 @@ impl Builder {
     }
 
     /// Writes to the scope `name` (version `version`) of the current resource from here
-    /// on, created on first use this tick.
+    /// on, created on first use this tick; its metrics follow no schema of ours.
     pub fn scope(&mut self, name: &str, version: &str) {
         let Some(resource) = self.resources.get_mut(self.current) else {
             return;
@@ -266,6 +240,7 @@ impl Builder {
             let scope = slot(&mut resource.scopes, index);
             set_str(&mut scope.scope.name, name);
             set_str(&mut scope.scope.version, version);
+            scope.schema_url = "";
             scope.used = 0;
             index
         });
@@ -275,60 +250,70 @@ impl Builder {
     /// Opens `desc` for this tick's points in the current resource and scope. Open each
     /// metric once per tick and scope.
     pub fn open<V: PointValue>(&mut self, desc: &'static semconv::Metric<V>) -> Open<V> {
-        let closed = Open {
-            slot: None,
-            value: PhantomData,
+        let shape = match desc.kind {
+            Kind::Gauge => Shape::Gauge,
+            Kind::Counter => Shape::Sum { monotonic: true },
+            Kind::UpDownCounter => Shape::Sum { monotonic: false },
         };
-        if !self.enabled(desc) {
-            return closed;
-        }
-        let (r, s) = match self.resources.get(self.current) {
-            Some(resource) => (self.current, resource.current),
-            None => return closed,
+        let slot = if self.enabled(desc) {
+            let named = Named {
+                name: desc.name,
+                description: desc.description,
+                unit: desc.unit,
+                prometheus_type: "",
+            };
+            self.open_slot(&named, shape)
+        } else {
+            None
         };
-        let Some(scope) = self
-            .resources
-            .get_mut(r)
-            .and_then(|resource| resource.scopes.get_mut(s))
-        else {
-            return closed;
-        };
-        let index = scope.used;
-        scope.used += 1;
-        *slot(&mut scope.lens, index) = 0;
-        let metric = slot(&mut scope.metrics, index);
-        set_str(&mut metric.name, desc.name);
-        set_str(&mut metric.description, desc.description);
-        set_str(&mut metric.unit, desc.unit);
-        let monotonic = desc.kind == Kind::Counter;
-        match (&mut metric.data, desc.kind) {
-            (Some(metric::Data::Gauge(_)), Kind::Gauge) => {}
-            (Some(metric::Data::Sum(sum)), Kind::Counter | Kind::UpDownCounter) => {
-                sum.is_monotonic = monotonic
-            }
-            (data, Kind::Gauge) => *data = Some(metric::Data::Gauge(Gauge::default())),
-            (data, Kind::Counter | Kind::UpDownCounter) => {
-                *data = Some(metric::Data::Sum(Sum {
-                    data_points: Vec::new(),
-                    aggregation_temporality: AggregationTemporality::Cumulative as i32,
-                    is_monotonic: monotonic,
-                }))
-            }
-        }
         Open {
-            slot: Some((r, s, index)),
+            slot,
             value: PhantomData,
         }
     }
 
+    /// Opens a metric known only at run time (a Prometheus text file's family): a Gauge, or
+    /// a monotonic cumulative Sum when `counter`; values are doubles. Always on.
+    pub fn open_named(&mut self, named: &Named<'_>, counter: bool) -> Open<f64> {
+        let shape = if counter {
+            Shape::Sum { monotonic: true }
+        } else {
+            Shape::Gauge
+        };
+        Open {
+            slot: self.open_slot(named, shape),
+            value: PhantomData,
+        }
+    }
+
+    /// A new metric slot of `shape` in the current resource and scope.
+    fn open_slot(&mut self, named: &Named<'_>, shape: Shape) -> Option<(usize, usize, usize)> {
+        let r = self.current;
+        let resource = self.resources.get_mut(r)?;
+        let s = resource.current;
+        let scope = resource.scopes.get_mut(s)?;
+        let index = scope.used;
+        scope.used += 1;
+        *slot(&mut scope.lens, index) = 0;
+        let metric = slot(&mut scope.metrics, index);
+        set_str(&mut metric.name, named.name);
+        set_str(&mut metric.description, named.description);
+        set_str(&mut metric.unit, named.unit);
+        if named.prometheus_type.is_empty() {
+            metric.metadata.clear();
+        } else {
+            metric.metadata.truncate(1);
+            let kv = slot(&mut metric.metadata, 0);
+            set_str(&mut kv.key, PROMETHEUS_TYPE);
+            set_string_value(kv, named.prometheus_type);
+        }
+        shape.apply(&mut metric.data);
+        Some((r, s, index))
+    }
+
     /// A point of `metric` starting at boot time. `attributes` are (key, value) pairs, keys
     /// from semconv.
-    pub fn point<V: PointValue>(
-        &mut self,
-        metric: Open<V>,
-        attributes: &[(&'static str, &str)],
-        value: V,
-    ) {
+    pub fn point<V: PointValue>(&mut self, metric: Open<V>, attributes: &[(&str, &str)], value: V) {
         let start = self.start_unix_nano;
         self.point_since(metric, start, attributes, value);
     }
@@ -338,7 +323,18 @@ impl Builder {
         &mut self,
         metric: Open<V>,
         start_unix_nano: u64,
-        attributes: &[(&'static str, &str)],
+        attributes: &[(&str, &str)],
+        value: V,
+    ) {
+        self.point_with(metric, start_unix_nano, attributes.iter().copied(), value);
+    }
+
+    /// `point_since` with the attributes as an iterator (keys known only at run time).
+    pub fn point_with<'a, V: PointValue>(
+        &mut self,
+        metric: Open<V>,
+        start_unix_nano: u64,
+        attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
         value: V,
     ) {
         let Some((r, s, m)) = metric.slot else {
@@ -434,97 +430,14 @@ pub struct MetricWriter<'a, V: PointValue> {
 
 impl<V: PointValue> MetricWriter<'_, V> {
     /// A point starting at boot time. `attributes` are (key, value) pairs, keys from semconv.
-    pub fn point(&mut self, attributes: &[(&'static str, &str)], value: V) {
+    pub fn point(&mut self, attributes: &[(&str, &str)], value: V) {
         self.builder.point(self.metric, attributes, value);
     }
 
     /// A point whose series started at `start_unix_nano` (hot-plug, reset, per process).
-    pub fn point_since(
-        &mut self,
-        start_unix_nano: u64,
-        attributes: &[(&'static str, &str)],
-        value: V,
-    ) {
+    pub fn point_since(&mut self, start_unix_nano: u64, attributes: &[(&str, &str)], value: V) {
         self.builder
             .point_since(self.metric, start_unix_nano, attributes, value);
-    }
-}
-
-fn points_of(metric: &mut Metric) -> Option<&mut Vec<NumberDataPoint>> {
-    match &mut metric.data {
-        Some(metric::Data::Gauge(gauge)) => Some(&mut gauge.data_points),
-        Some(metric::Data::Sum(sum)) => Some(&mut sum.data_points),
-        None => None,
-    }
-}
-
-/// Element `index` of `vec`, created if the vector is shorter.
-fn slot<T: Default>(vec: &mut Vec<T>, index: usize) -> &mut T {
-    if index >= vec.len() {
-        vec.resize_with(index + 1, T::default);
-    }
-    &mut vec[index]
-}
-
-fn set_str(target: &mut String, value: &str) {
-    if target != value {
-        target.clear();
-        target.push_str(value);
-    }
-}
-
-fn set_point_attributes(target: &mut Vec<KeyValue>, attributes: &[(&'static str, &str)]) {
-    target.truncate(attributes.len());
-    for (index, (key, value)) in attributes.iter().enumerate() {
-        let kv = slot(target, index);
-        set_str(&mut kv.key, key);
-        set_string_value(kv, value);
-    }
-}
-
-/// A resource's attributes: `own` first, then those of `host` whose key `own` lacks.
-fn set_attributes(
-    target: &mut Vec<KeyValue>,
-    own: &[(&'static str, AttrValue<'_>)],
-    host: &[KeyValue],
-) {
-    let mut index = 0;
-    for (key, value) in own {
-        let kv = slot(target, index);
-        set_str(&mut kv.key, key);
-        match value {
-            AttrValue::Str(text) => set_string_value(kv, text),
-            AttrValue::Int(number) => {
-                kv.value.get_or_insert_with(AnyValue::default).value =
-                    Some(any_value::Value::IntValue(*number));
-            }
-        }
-        index += 1;
-    }
-    for kv in host {
-        if own.iter().any(|(key, _)| *key == kv.key) {
-            continue;
-        }
-        let target_kv = slot(target, index);
-        set_str(&mut target_kv.key, &kv.key);
-        match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-            Some(any_value::Value::StringValue(text)) => set_string_value(target_kv, text),
-            other => {
-                target_kv.value = Some(AnyValue {
-                    value: other.cloned(),
-                })
-            }
-        }
-        index += 1;
-    }
-    target.truncate(index);
-}
-
-fn set_string_value(kv: &mut KeyValue, value: &str) {
-    let any = kv.value.get_or_insert_with(AnyValue::default);
-    match &mut any.value {
-        Some(any_value::Value::StringValue(s)) => set_str(s, value),
-        other => *other = Some(any_value::Value::StringValue(value.to_string())),
     }
 }
 
@@ -533,11 +446,13 @@ mod tests {
     use super::*;
     use crate::semconv::{SYSTEM_CPU_LOGICAL_COUNT, SYSTEM_CPU_TIME, SYSTEM_UPTIME};
 
+    use crate::otlp::NumberDataPoint;
+
     fn points(m: &Metric) -> &[NumberDataPoint] {
         match &m.data {
             Some(metric::Data::Gauge(g)) => &g.data_points,
             Some(metric::Data::Sum(s)) => &s.data_points,
-            None => &[],
+            _ => &[],
         }
     }
 

@@ -8,18 +8,15 @@
 //! `Message::encode` of the assembled request gives (tested below). `encode_part` writes one
 //! part of a `split::Plan` the same way, a metric cut between points included.
 
-use super::split::{Span, data_extra_len, field_len, points_of};
-use super::{Builder, Metric, NumberDataPoint, ResourceSlot, ScopeSlot, metric};
+use super::split::{Span, data_extra_len, field_len, point_count, points_len, within};
+use super::{Builder, Metric, ResourceSlot, ScopeSlot, metric};
 use crate::semconv;
 use prost::Message;
 
-// Field keys (field number << 3 | wire type 2, length-delimited); the wrapping messages use
-// fields 1..=3, `Metric.gauge` is 5 and `Metric.sum` 7.
+// Field keys (field number << 3 | wire type 2, length-delimited); all fields used are 1..=3.
 const FIELD_1: u8 = 1 << 3 | 2;
 const FIELD_2: u8 = 2 << 3 | 2;
 const FIELD_3: u8 = 3 << 3 | 2;
-const GAUGE: u8 = 5 << 3 | 2;
-const SUM: u8 = 7 << 3 | 2;
 
 /// Replaces `buf` with the encoded request. Lengths are computed before each message is
 /// written, so the buffer grows at most once per new size.
@@ -33,7 +30,7 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
                 .iter()
                 .map(|m| field_len(m.encoded_len()))
                 .sum::<usize>()
-            + field_len(schema.len())
+            + string_len(scope.schema_url())
     };
     let resource_len = |resource: &ResourceSlot| {
         field_len(resource.resource().encoded_len())
@@ -65,7 +62,7 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
                 buf.push(FIELD_2);
                 metric.encode_length_delimited(buf).unwrap_or_default();
             }
-            write_string(buf, FIELD_3, schema);
+            write_string(buf, FIELD_3, scope.schema_url());
         }
         write_string(buf, FIELD_3, schema);
     }
@@ -84,7 +81,7 @@ pub fn encode_part(builder: &Builder, spans: &[Span], buf: &mut Vec<u8>) {
                 .iter()
                 .map(|span| field_len(span_len(resources, span)))
                 .sum::<usize>()
-            + field_len(schema.len())
+            + string_len(scope.map_or("", ScopeSlot::schema_url))
     };
     for group in spans.chunk_by(|a, b| a.resource == b.resource) {
         let Some(resource) = group.first().and_then(|span| resources.get(span.resource)) else {
@@ -115,7 +112,7 @@ pub fn encode_part(builder: &Builder, spans: &[Span], buf: &mut Vec<u8>) {
             for span in scope_group {
                 write_span(resources, span, buf);
             }
-            write_string(buf, FIELD_3, schema);
+            write_string(buf, FIELD_3, scope.schema_url());
         }
         write_string(buf, FIELD_3, schema);
     }
@@ -129,11 +126,9 @@ fn metric_of<'a>(resources: &'a [ResourceSlot], span: &Span) -> Option<&'a Metri
     scope_of(resources, span)?.metrics().get(span.metric)
 }
 
-/// The points of `span`, and whether they are all of its metric's.
-fn span_points<'a>(metric: &'a Metric, span: &Span) -> (&'a [NumberDataPoint], bool) {
-    let all = points_of(metric);
-    let some = all.get(span.points.clone()).unwrap_or_default();
-    (some, some.len() == all.len())
+/// True when `span` holds every point of its metric.
+fn is_whole(metric: &Metric, span: &Span) -> bool {
+    span.points.start == 0 && span.points.end >= point_count(metric)
 }
 
 /// Bytes of the `Metric` message of `span`.
@@ -141,29 +136,24 @@ fn span_len(resources: &[ResourceSlot], span: &Span) -> usize {
     let Some(metric) = metric_of(resources, span) else {
         return 0;
     };
-    let (points, whole) = span_points(metric, span);
-    if whole {
+    if is_whole(metric, span) {
         return metric.encoded_len();
     }
     let extra = data_extra_len(metric);
-    let all: usize = points_of(metric)
-        .iter()
-        .map(|p| field_len(p.encoded_len()))
-        .sum();
-    let some: usize = points.iter().map(|p| field_len(p.encoded_len())).sum();
+    let all = points_len(metric, 0..point_count(metric));
+    let some = points_len(metric, span.points.clone());
     metric.encoded_len() - field_len(all + extra) + field_len(some + extra)
 }
 
 /// One `ScopeMetrics.metrics` entry: the metric as prost encodes it when whole; else its
-/// fields written here around the span's points (the same bytes prost would write for a
-/// copy holding only those points).
+/// fields written here around the span's points (what prost would write for a copy
+/// holding only those points, up to field order).
 fn write_span(resources: &[ResourceSlot], span: &Span, buf: &mut Vec<u8>) {
     let Some(metric) = metric_of(resources, span) else {
         return;
     };
-    let (points, whole) = span_points(metric, span);
     buf.push(FIELD_2);
-    if whole {
+    if is_whole(metric, span) {
         metric.encode_length_delimited(buf).unwrap_or_default();
         return;
     }
@@ -173,33 +163,52 @@ fn write_span(resources: &[ResourceSlot], span: &Span, buf: &mut Vec<u8>) {
         (FIELD_2, &metric.description),
         (FIELD_3, &metric.unit),
     ] {
-        if !text.is_empty() {
-            write_string(buf, key, text);
-        }
+        write_string(buf, key, text);
     }
-    let content = points
-        .iter()
-        .map(|p| field_len(p.encoded_len()))
-        .sum::<usize>()
-        + data_extra_len(metric);
-    match &metric.data {
-        Some(metric::Data::Gauge(_)) => start_field(buf, GAUGE, content),
-        Some(metric::Data::Sum(_)) => start_field(buf, SUM, content),
+    // Metric.data: gauge (5), sum (7), histogram (9), summary (11); each holds its points
+    // (field 1), then its temporality (2, varint) and a sum's monotonic flag (3, varint).
+    let key = match &metric.data {
+        Some(metric::Data::Gauge(_)) => 5,
+        Some(metric::Data::Sum(_)) => 7,
+        Some(metric::Data::Histogram(_)) => 9,
+        Some(metric::Data::Summary(_)) => 11,
         None => return,
+    };
+    let range = span.points.clone();
+    let content = points_len(metric, range.clone()) + data_extra_len(metric);
+    start_field(buf, key << 3 | 2, content);
+    fn points<T: Message>(all: &[T], range: std::ops::Range<usize>, buf: &mut Vec<u8>) {
+        for point in within(all, range) {
+            buf.push(FIELD_1);
+            point.encode_length_delimited(buf).unwrap_or_default();
+        }
     }
-    for point in points {
-        buf.push(FIELD_1);
-        point.encode_length_delimited(buf).unwrap_or_default();
-    }
-    if let Some(metric::Data::Sum(sum)) = &metric.data {
-        if sum.aggregation_temporality != 0 {
-            // Sum.aggregation_temporality (2, varint), is_monotonic (3, varint).
+    let temporality = |value: i32, buf: &mut Vec<u8>| {
+        if value != 0 {
             buf.push(2 << 3);
-            prost::encoding::encode_varint(sum.aggregation_temporality as u64, buf);
+            prost::encoding::encode_varint(value as u64, buf);
         }
-        if sum.is_monotonic {
-            buf.extend_from_slice(&[3 << 3, 1]);
+    };
+    match &metric.data {
+        Some(metric::Data::Gauge(gauge)) => points(&gauge.data_points, range, buf),
+        Some(metric::Data::Sum(sum)) => {
+            points(&sum.data_points, range, buf);
+            temporality(sum.aggregation_temporality, buf);
+            if sum.is_monotonic {
+                buf.extend_from_slice(&[3 << 3, 1]);
+            }
         }
+        Some(metric::Data::Histogram(histogram)) => {
+            points(&histogram.data_points, range, buf);
+            temporality(histogram.aggregation_temporality, buf);
+        }
+        Some(metric::Data::Summary(summary)) => points(&summary.data_points, range, buf),
+        None => {}
+    }
+    // Metric.metadata (12)
+    for kv in &metric.metadata {
+        buf.push(12 << 3 | 2);
+        kv.encode_length_delimited(buf).unwrap_or_default();
     }
 }
 
@@ -209,7 +218,19 @@ fn start_field(buf: &mut Vec<u8>, key: u8, len: usize) {
     prost::encode_length_delimiter(len, buf).unwrap_or_default();
 }
 
+/// Bytes of a string field; an empty string is not written (proto3 default).
+fn string_len(value: &str) -> usize {
+    if value.is_empty() {
+        0
+    } else {
+        field_len(value.len())
+    }
+}
+
 fn write_string(buf: &mut Vec<u8>, key: u8, value: &str) {
+    if value.is_empty() {
+        return;
+    }
     start_field(buf, key, value.len());
     buf.extend_from_slice(value.as_bytes());
 }
@@ -234,7 +255,7 @@ mod tests {
                         .map(|s| ScopeMetrics {
                             scope: Some(s.scope().clone()),
                             metrics: s.metrics().to_vec(),
-                            schema_url: semconv::SCHEMA_URL.into(),
+                            schema_url: s.schema_url().into(),
                         })
                         .collect(),
                     schema_url: semconv::SCHEMA_URL.into(),

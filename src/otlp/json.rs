@@ -9,13 +9,15 @@
 //! Written by hand rather than with serde_json: serde would print `null` for NaN and does not
 //! know proto3's default-omission rules; this is ~150 lines and allocates nothing.
 
-use super::split::{Span, points_of};
+use super::split::{Span, within};
 use super::{
-    AnyValue, Builder, ExportMetricsServiceRequest, InstrumentationScope, KeyValue, Metric,
-    NumberDataPoint, Resource, any_value, metric, number_data_point,
+    AnyValue, Builder, ExportMetricsServiceRequest, HistogramDataPoint, InstrumentationScope,
+    KeyValue, Metric, NumberDataPoint, Resource, SummaryDataPoint, any_value, metric,
+    number_data_point,
 };
 use crate::semconv;
 use std::fmt::Write;
+use std::ops::Range;
 
 /// Replaces `out` with the JSON of the builder's request (no trailing newline).
 pub fn write(builder: &Builder, out: &mut String) {
@@ -26,7 +28,7 @@ pub fn write(builder: &Builder, out: &mut String) {
         let scopes = resource
             .scopes()
             .iter()
-            .map(|s| (Some(s.scope()), s.metrics(), semconv::SCHEMA_URL));
+            .map(|s| (Some(s.scope()), s.metrics(), s.schema_url()));
         write_resource_metrics(out, Some(resource.resource()), scopes, semconv::SCHEMA_URL);
     }
     out.push_str("]}");
@@ -86,7 +88,7 @@ fn write_resource_metrics<'a>(
                 s.out.push('[');
                 for (j, metric) in metrics.iter().enumerate() {
                     comma(s.out, j);
-                    write_metric(s.out, metric, points_of(metric));
+                    write_metric(s.out, metric, 0..usize::MAX);
                 }
                 s.out.push(']');
             }
@@ -152,14 +154,11 @@ pub fn write_part(builder: &Builder, spans: &[Span], out: &mut String) {
                 let Some(metric) = scope.metrics().get(span.metric) else {
                     continue;
                 };
-                let points = points_of(metric)
-                    .get(span.points.clone())
-                    .unwrap_or_default();
                 comma(sm.out, k);
-                write_metric(sm.out, metric, points);
+                write_metric(sm.out, metric, span.points.clone());
             }
             sm.out.push(']');
-            sm.string("schemaUrl", semconv::SCHEMA_URL);
+            sm.string("schemaUrl", scope.schema_url());
             sm.close();
         }
         o.out.push(']');
@@ -169,14 +168,15 @@ pub fn write_part(builder: &Builder, spans: &[Span], out: &mut String) {
     out.push_str("]}");
 }
 
-/// `metric` with `points` (all of its own, or a span's).
-fn write_metric(out: &mut String, metric: &Metric, points: &[NumberDataPoint]) {
+/// `metric` with its points `range` (all: `0..usize::MAX`, or a span's).
+fn write_metric(out: &mut String, metric: &Metric, range: Range<usize>) {
     let mut o = Object::open(out);
     o.string("name", &metric.name);
     o.string("description", &metric.description);
     o.string("unit", &metric.unit);
     match &metric.data {
-        Some(metric::Data::Gauge(_)) => {
+        Some(metric::Data::Gauge(gauge)) => {
+            let points = within(&gauge.data_points, range);
             o.key("gauge");
             let mut g = Object::open(o.out);
             if !points.is_empty() {
@@ -186,6 +186,7 @@ fn write_metric(out: &mut String, metric: &Metric, points: &[NumberDataPoint]) {
             g.close();
         }
         Some(metric::Data::Sum(sum)) => {
+            let points = within(&sum.data_points, range);
             o.key("sum");
             let mut s = Object::open(o.out);
             if !points.is_empty() {
@@ -202,9 +203,120 @@ fn write_metric(out: &mut String, metric: &Metric, points: &[NumberDataPoint]) {
             }
             s.close();
         }
+        Some(metric::Data::Histogram(histogram)) => {
+            o.key("histogram");
+            let mut h = Object::open(o.out);
+            let points = within(&histogram.data_points, range);
+            if !points.is_empty() {
+                h.key("dataPoints");
+                write_histogram_points(h.out, points);
+            }
+            if histogram.aggregation_temporality != 0 {
+                h.key("aggregationTemporality");
+                let _ = write!(h.out, "{}", histogram.aggregation_temporality);
+            }
+            h.close();
+        }
+        Some(metric::Data::Summary(summary)) => {
+            o.key("summary");
+            let mut s = Object::open(o.out);
+            let points = within(&summary.data_points, range);
+            if !points.is_empty() {
+                s.key("dataPoints");
+                write_summary_points(s.out, points);
+            }
+            s.close();
+        }
         None => {}
     }
+    if !metric.metadata.is_empty() {
+        o.key("metadata");
+        write_attributes(o.out, &metric.metadata);
+    }
     o.close();
+}
+
+fn write_histogram_points(out: &mut String, points: &[HistogramDataPoint]) {
+    out.push('[');
+    for (i, point) in points.iter().enumerate() {
+        comma(out, i);
+        let mut o = Object::open(out);
+        if !point.attributes.is_empty() {
+            o.key("attributes");
+            write_attributes(o.out, &point.attributes);
+        }
+        o.fixed64("startTimeUnixNano", point.start_time_unix_nano);
+        o.fixed64("timeUnixNano", point.time_unix_nano);
+        o.fixed64("count", point.count);
+        if let Some(sum) = point.sum {
+            o.key("sum");
+            write_double(o.out, sum);
+        }
+        if !point.bucket_counts.is_empty() {
+            o.key("bucketCounts");
+            o.out.push('[');
+            for (j, count) in point.bucket_counts.iter().enumerate() {
+                comma(o.out, j);
+                let _ = write!(o.out, "\"{count}\"");
+            }
+            o.out.push(']');
+        }
+        if !point.explicit_bounds.is_empty() {
+            o.key("explicitBounds");
+            o.out.push('[');
+            for (j, bound) in point.explicit_bounds.iter().enumerate() {
+                comma(o.out, j);
+                write_double(o.out, *bound);
+            }
+            o.out.push(']');
+        }
+        if point.flags != 0 {
+            o.key("flags");
+            let _ = write!(o.out, "{}", point.flags);
+        }
+        for (key, value) in [("min", point.min), ("max", point.max)] {
+            if let Some(value) = value {
+                o.key(key);
+                write_double(o.out, value);
+            }
+        }
+        o.close();
+    }
+    out.push(']');
+}
+
+fn write_summary_points(out: &mut String, points: &[SummaryDataPoint]) {
+    out.push('[');
+    for (i, point) in points.iter().enumerate() {
+        comma(out, i);
+        let mut o = Object::open(out);
+        if !point.attributes.is_empty() {
+            o.key("attributes");
+            write_attributes(o.out, &point.attributes);
+        }
+        o.fixed64("startTimeUnixNano", point.start_time_unix_nano);
+        o.fixed64("timeUnixNano", point.time_unix_nano);
+        o.fixed64("count", point.count);
+        o.double("sum", point.sum);
+        if !point.quantile_values.is_empty() {
+            o.key("quantileValues");
+            o.out.push('[');
+            for (j, q) in point.quantile_values.iter().enumerate() {
+                comma(o.out, j);
+                let mut v = Object::open(o.out);
+                v.double("quantile", q.quantile);
+                v.double("value", q.value);
+                v.close();
+            }
+            o.out.push(']');
+        }
+        if point.flags != 0 {
+            o.key("flags");
+            let _ = write!(o.out, "{}", point.flags);
+        }
+        o.close();
+    }
+    out.push(']');
 }
 
 fn write_points(out: &mut String, points: &[NumberDataPoint]) {
@@ -344,6 +456,14 @@ impl<'a> Object<'a> {
         if !value.is_empty() {
             self.key(key);
             write_str(self.out, value);
+        }
+    }
+
+    /// A double field, omitted when 0 (proto3 default; NaN is not 0, so it is written).
+    fn double(&mut self, key: &str, value: f64) {
+        if value != 0.0 {
+            self.key(key);
+            write_double(self.out, value);
         }
     }
 

@@ -12,7 +12,7 @@
 //! Sizes are protobuf bytes, computed with prost's `encoded_len` and a 5-byte bound for each
 //! length prefix that is not known yet, so a part is never larger than the limit.
 
-use super::{Builder, Metric, NumberDataPoint, ResourceSlot, ScopeSlot, metric};
+use super::{Builder, Metric, ResourceSlot, ScopeSlot, metric};
 use crate::semconv;
 use prost::Message;
 use std::ops::Range;
@@ -56,6 +56,7 @@ impl Plan {
         let mut start = 0;
         let schema = field_len(semconv::SCHEMA_URL.len());
         for (r, resource) in builder.resources().iter().enumerate() {
+            // A scope's schema URL may be ours or none (textfile): ours bounds both.
             let resource_head = FIELD_BOUND + field_len(resource.resource().encoded_len()) + schema;
             // A whole resource that overflows this part but fits an empty one moves on.
             let whole = resource_len(resource);
@@ -83,11 +84,11 @@ impl Plan {
                     {
                         self.close(&mut part, &mut start);
                     }
-                    let all = points_of(metric);
+                    let count = point_count(metric);
                     // The first point of this metric's span in the part being filled.
                     let mut first = None;
-                    for (p, point) in all.iter().enumerate() {
-                        let point_len = field_len(point.encoded_len());
+                    for p in 0..count {
+                        let point_len = point_len(metric, p);
                         if let Some(from) = first {
                             if part.fits(point_len, max) {
                                 part.size += point_len;
@@ -112,7 +113,7 @@ impl Plan {
                         first = Some(p);
                     }
                     if let Some(from) = first {
-                        self.spans.push(span(r, s, m, from..all.len()));
+                        self.spans.push(span(r, s, m, from..count));
                     }
                 }
             }
@@ -181,10 +182,7 @@ pub struct MetricSizes {
 
 impl MetricSizes {
     pub fn of(metric: &Metric) -> MetricSizes {
-        let points: usize = points_of(metric)
-            .iter()
-            .map(|p| field_len(p.encoded_len()))
-            .sum();
+        let points = points_len(metric, 0..point_count(metric));
         let data_extra = data_extra_len(metric);
         // encoded_len counts the data field with the exact prefix of all the points.
         let whole_data = field_len(points + data_extra);
@@ -193,26 +191,57 @@ impl MetricSizes {
     }
 }
 
-/// The points of a gauge or sum.
-pub fn points_of(metric: &Metric) -> &[NumberDataPoint] {
+/// The points of a metric, of whichever kind.
+pub fn point_count(metric: &Metric) -> usize {
     match &metric.data {
-        Some(metric::Data::Gauge(gauge)) => &gauge.data_points,
-        Some(metric::Data::Sum(sum)) => &sum.data_points,
-        None => &[],
+        Some(metric::Data::Gauge(gauge)) => gauge.data_points.len(),
+        Some(metric::Data::Sum(sum)) => sum.data_points.len(),
+        Some(metric::Data::Histogram(histogram)) => histogram.data_points.len(),
+        Some(metric::Data::Summary(summary)) => summary.data_points.len(),
+        None => 0,
     }
 }
 
-/// Bytes of a sum's temporality and monotonic fields (a gauge has none).
+/// Bytes of point `index` as a `data_points` entry (key and length prefix included).
+fn point_len(metric: &Metric, index: usize) -> usize {
+    points_len(metric, index..index + 1)
+}
+
+/// `all[range]`, cut to what exists.
+pub fn within<T>(all: &[T], range: Range<usize>) -> &[T] {
+    let end = range.end.min(all.len());
+    all.get(range.start.min(end)..end).unwrap_or_default()
+}
+
+/// Bytes of the points `range` of a metric as `data_points` entries.
+pub fn points_len(metric: &Metric, range: Range<usize>) -> usize {
+    fn sum<T: Message>(points: &[T]) -> usize {
+        points.iter().map(|p| field_len(p.encoded_len())).sum()
+    }
+    match &metric.data {
+        Some(metric::Data::Gauge(gauge)) => sum(within(&gauge.data_points, range)),
+        Some(metric::Data::Sum(s)) => sum(within(&s.data_points, range)),
+        Some(metric::Data::Histogram(h)) => sum(within(&h.data_points, range)),
+        Some(metric::Data::Summary(s)) => sum(within(&s.data_points, range)),
+        None => 0,
+    }
+}
+
+/// Bytes of the data message's fields other than its points: a sum's temporality and
+/// monotonic flag, a histogram's temporality (a gauge and a summary have none).
 pub fn data_extra_len(metric: &Metric) -> usize {
+    let temporality = |value: i32| {
+        if value != 0 {
+            1 + prost::encoding::encoded_len_varint(value as u64)
+        } else {
+            0
+        }
+    };
     match &metric.data {
         Some(metric::Data::Sum(sum)) => {
-            let temporality = if sum.aggregation_temporality != 0 {
-                1 + prost::encoding::encoded_len_varint(sum.aggregation_temporality as u64)
-            } else {
-                0
-            };
-            temporality + if sum.is_monotonic { 2 } else { 0 }
+            temporality(sum.aggregation_temporality) + if sum.is_monotonic { 2 } else { 0 }
         }
+        Some(metric::Data::Histogram(h)) => temporality(h.aggregation_temporality),
         _ => 0,
     }
 }
@@ -227,7 +256,7 @@ mod tests {
     use super::*;
     use crate::otlp::encode::{encode, encode_part};
     use crate::otlp::json::{write, write_part};
-    use crate::otlp::{AttrValue, ExportMetricsServiceRequest};
+    use crate::otlp::{AttrValue, ExportMetricsServiceRequest, HistogramValues, Named};
     use crate::semconv::{SYSTEM_MEMORY_LIMIT, SYSTEM_NETWORK_IO, SYSTEM_UPTIME};
 
     /// A host resource with `interfaces` × 2 network points and a gauge, then two process
@@ -244,12 +273,56 @@ mod tests {
             }
         }
         b.metric(&SYSTEM_UPTIME).point(&[], 3.5);
+        // A scope of ours without schema, metadata, histograms and summaries (textfile).
+        b.scope("textfile", "");
+        let named = |name, prometheus_type| Named {
+            name,
+            description: "from a file",
+            unit: "",
+            prometheus_type,
+        };
+        let histogram = b.open_histogram(&named("latency", "histogram"));
+        let summary = b.open_summary(&named("rpc", "summary"));
+        for (n, name) in names.iter().enumerate().take(interfaces / 4) {
+            let values = HistogramValues {
+                count: n as u64,
+                sum: Some(1.5),
+                bounds: &[0.1, 1.0],
+                counts: &[1, 2, 3],
+            };
+            b.histogram_point(histogram, 5, [("job", name.as_str())], values);
+            b.summary_point(
+                summary,
+                5,
+                [("job", name.as_str())],
+                (3, 2.5),
+                [(0.5, 1.0), (0.9, 2.0)],
+            );
+        }
+        b.host();
         for pid in [1, 2] {
             b.resource(&[("process.pid", AttrValue::Int(pid))]);
             b.metric(&SYSTEM_MEMORY_LIMIT).point(&[], pid * 10);
         }
         b.finish();
         b
+    }
+
+    /// Each point of `m` as text, of whichever kind.
+    fn points_of(m: &Metric) -> Vec<String> {
+        match &m.data {
+            Some(metric::Data::Gauge(g)) => {
+                g.data_points.iter().map(|p| format!("{p:?}")).collect()
+            }
+            Some(metric::Data::Sum(s)) => s.data_points.iter().map(|p| format!("{p:?}")).collect(),
+            Some(metric::Data::Histogram(h)) => {
+                h.data_points.iter().map(|p| format!("{p:?}")).collect()
+            }
+            Some(metric::Data::Summary(s)) => {
+                s.data_points.iter().map(|p| format!("{p:?}")).collect()
+            }
+            None => Vec::new(),
+        }
     }
 
     /// Every point as `resource attributes | scope | metric | point`, in request order.
@@ -260,8 +333,8 @@ mod tests {
                 for m in &sm.metrics {
                     for p in points_of(m) {
                         out.push(format!(
-                            "{:?}|{:?}|{}|{:?}",
-                            rm.resource, sm.scope, m.name, p
+                            "{:?}|{:?}|{}|{:?}|{}|{p}",
+                            rm.resource, sm.scope, sm.schema_url, m.metadata, m.name
                         ));
                     }
                 }
@@ -343,7 +416,7 @@ mod tests {
         };
         let (host, process) = (len_of(0), len_of(1));
         // Room for the host resource and one process (and the bounds' slack), not two.
-        let (_, bodies) = parts(&b, host + process + 64);
+        let (_, bodies) = parts(&b, host + process + process / 2);
         let requests: Vec<ExportMetricsServiceRequest> = bodies.iter().map(|b| decode(b)).collect();
         assert_eq!(requests.len(), 2);
         assert_eq!(requests[0].resource_metrics.len(), 2);
@@ -352,8 +425,12 @@ mod tests {
             for rm in &request.resource_metrics {
                 for sm in &rm.scope_metrics {
                     for m in &sm.metrics {
-                        let expected = if m.name == "system.network.io" { 40 } else { 1 };
-                        assert_eq!(points_of(m).len(), expected, "{} was cut", m.name);
+                        let expected = match m.name.as_str() {
+                            "system.network.io" => 40,
+                            "latency" | "rpc" => 5,
+                            _ => 1,
+                        };
+                        assert_eq!(point_count(m), expected, "{} was cut", m.name);
                     }
                 }
             }

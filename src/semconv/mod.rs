@@ -10,9 +10,11 @@
 
 mod agent;
 mod host;
+mod textfile;
 
 pub use agent::*;
 pub use host::*;
+pub use textfile::*;
 
 use std::marker::PhantomData;
 use std::ops::Deref;

@@ -79,12 +79,15 @@ pub fn default_metrics(collectors: &[&str]) -> Vec<&'static sysotlp::semconv::In
         .collect()
 }
 
-/// The collectors that run by default against a fixture root (`agent` reports the live
-/// process, so it runs there only when named).
-pub fn fixture_default_collectors() -> Vec<&'static str> {
-    sysotlp::collect::REGISTRY
-        .iter()
-        .filter(|row| row.on_by_default && row.name != "agent")
-        .map(|row| row.name)
+/// The collectors that run by default against `fixtures/<name>`: what the registry builds
+/// for it (`agent` reports the live process, so a fixture root has it only when named; a
+/// collector whose condition the tree does not meet, such as `textfile` without
+/// `--textfile-dir`, is not built).
+pub fn fixture_default_collectors(name: &str) -> Vec<&'static str> {
+    let src = sysotlp::source::Source::open(&fixture(name)).expect("fixture root");
+    let telemetry = sysotlp::telemetry::Telemetry::shared(0);
+    sysotlp::collect::build(&sysotlp::collect::Selection::default(), &src, &telemetry)
+        .into_iter()
+        .map(|(name, _)| name)
         .collect()
 }

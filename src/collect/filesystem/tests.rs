@@ -346,7 +346,7 @@ fn run_switched(fs: &mut Filesystem, src: &Source, cycle: u64, switches: Switche
         let data = match &m.data {
             Some(metric::Data::Sum(sum)) => &sum.data_points,
             Some(metric::Data::Gauge(gauge)) => &gauge.data_points,
-            None => continue,
+            _ => continue,
         };
         for p in data {
             let attrs: Vec<String> = p

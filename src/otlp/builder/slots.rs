@@ -1,0 +1,200 @@
+//! The reused slots of the builder: resources, their scopes, and the helpers that overwrite
+//! strings, attributes and points in place.
+//!
+//! Reads: what `Builder` writes. Emits: the slots `encode` and `json` read after `finish`;
+//! nothing here allocates once a slot has been used with the same shape and sizes.
+
+use super::AttrValue;
+use crate::otlp::{
+    AnyValue, InstrumentationScope, KeyValue, Metric, NumberDataPoint, Resource, any_value, metric,
+};
+use crate::semconv;
+
+/// One scope of a resource and its metrics.
+#[derive(Debug, Default)]
+pub struct ScopeSlot {
+    pub(super) scope: InstrumentationScope,
+    /// The schema its metric names follow; empty for names that are not ours (textfile).
+    pub(super) schema_url: &'static str,
+    pub(super) metrics: Vec<Metric>,
+    /// Points written this tick into each metric slot.
+    pub(super) lens: Vec<usize>,
+    pub(super) used: usize,
+}
+
+impl ScopeSlot {
+    pub fn scope(&self) -> &InstrumentationScope {
+        &self.scope
+    }
+
+    pub fn schema_url(&self) -> &'static str {
+        self.schema_url
+    }
+
+    /// This tick's metrics, in the order opened (after `Builder::finish`).
+    pub fn metrics(&self) -> &[Metric] {
+        self.metrics.get(..self.used).unwrap_or_default()
+    }
+
+    /// Puts the metrics that got points first (in open order), cut to this tick's points;
+    /// returns how many there are.
+    pub(super) fn compact(&mut self) -> usize {
+        let mut kept = 0;
+        for index in 0..self.used.min(self.metrics.len()) {
+            let len = self.lens.get(index).copied().unwrap_or(0);
+            if len == 0 {
+                continue;
+            }
+            if let Some(metric) = self.metrics.get_mut(index) {
+                truncate_points(metric, len);
+            }
+            self.metrics.swap(kept, index);
+            self.lens.swap(kept, index);
+            kept += 1;
+        }
+        self.used = kept;
+        kept
+    }
+}
+
+/// One resource and its scopes.
+#[derive(Debug, Default)]
+pub struct ResourceSlot {
+    pub(super) resource: Resource,
+    pub(super) scopes: Vec<ScopeSlot>,
+    pub(super) used: usize,
+    /// The scope being written.
+    pub(super) current: usize,
+}
+
+impl ResourceSlot {
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+
+    /// This tick's scopes (after `Builder::finish`).
+    pub fn scopes(&self) -> &[ScopeSlot] {
+        self.scopes.get(..self.used).unwrap_or_default()
+    }
+
+    /// Starts the tick with the one default scope.
+    pub(super) fn reset(&mut self) {
+        let scope = slot(&mut self.scopes, 0);
+        set_str(&mut scope.scope.name, semconv::SCOPE_NAME);
+        set_str(&mut scope.scope.version, env!("CARGO_PKG_VERSION"));
+        scope.schema_url = semconv::SCHEMA_URL;
+        scope.used = 0;
+        self.used = 1;
+        self.current = 0;
+    }
+
+    pub(super) fn compact(&mut self) -> usize {
+        let mut kept = 0;
+        for index in 0..self.used.min(self.scopes.len()) {
+            let Some(scope) = self.scopes.get_mut(index) else {
+                continue;
+            };
+            if scope.compact() == 0 {
+                continue;
+            }
+            self.scopes.swap(kept, index);
+            kept += 1;
+        }
+        self.used = kept;
+        kept
+    }
+}
+
+/// Cuts `metric`'s points, of whatever shape, to `len`.
+pub(super) fn truncate_points(metric: &mut Metric, len: usize) {
+    match &mut metric.data {
+        Some(metric::Data::Gauge(gauge)) => gauge.data_points.truncate(len),
+        Some(metric::Data::Sum(sum)) => sum.data_points.truncate(len),
+        Some(metric::Data::Histogram(histogram)) => histogram.data_points.truncate(len),
+        Some(metric::Data::Summary(summary)) => summary.data_points.truncate(len),
+        None => {}
+    }
+}
+
+pub(super) fn points_of(metric: &mut Metric) -> Option<&mut Vec<NumberDataPoint>> {
+    match &mut metric.data {
+        Some(metric::Data::Gauge(gauge)) => Some(&mut gauge.data_points),
+        Some(metric::Data::Sum(sum)) => Some(&mut sum.data_points),
+        Some(metric::Data::Histogram(_) | metric::Data::Summary(_)) | None => None,
+    }
+}
+
+/// Element `index` of `vec`, created if the vector is shorter.
+pub(super) fn slot<T: Default>(vec: &mut Vec<T>, index: usize) -> &mut T {
+    if index >= vec.len() {
+        vec.resize_with(index + 1, T::default);
+    }
+    &mut vec[index]
+}
+
+pub(super) fn set_str(target: &mut String, value: &str) {
+    if target != value {
+        target.clear();
+        target.push_str(value);
+    }
+}
+
+pub(super) fn set_point_attributes<'a>(
+    target: &mut Vec<KeyValue>,
+    attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    let mut used = 0;
+    for (key, value) in attributes {
+        let kv = slot(target, used);
+        set_str(&mut kv.key, key);
+        set_string_value(kv, value);
+        used += 1;
+    }
+    target.truncate(used);
+}
+
+/// A resource's attributes: `own` first, then those of `host` whose key `own` lacks.
+pub(super) fn set_attributes(
+    target: &mut Vec<KeyValue>,
+    own: &[(&'static str, AttrValue<'_>)],
+    host: &[KeyValue],
+) {
+    let mut index = 0;
+    for (key, value) in own {
+        let kv = slot(target, index);
+        set_str(&mut kv.key, key);
+        match value {
+            AttrValue::Str(text) => set_string_value(kv, text),
+            AttrValue::Int(number) => {
+                kv.value.get_or_insert_with(AnyValue::default).value =
+                    Some(any_value::Value::IntValue(*number));
+            }
+        }
+        index += 1;
+    }
+    for kv in host {
+        if own.iter().any(|(key, _)| *key == kv.key) {
+            continue;
+        }
+        let target_kv = slot(target, index);
+        set_str(&mut target_kv.key, &kv.key);
+        match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+            Some(any_value::Value::StringValue(text)) => set_string_value(target_kv, text),
+            other => {
+                target_kv.value = Some(AnyValue {
+                    value: other.cloned(),
+                })
+            }
+        }
+        index += 1;
+    }
+    target.truncate(index);
+}
+
+pub(super) fn set_string_value(kv: &mut KeyValue, value: &str) {
+    let any = kv.value.get_or_insert_with(AnyValue::default);
+    match &mut any.value {
+        Some(any_value::Value::StringValue(s)) => set_str(s, value),
+        other => *other = Some(any_value::Value::StringValue(value.to_string())),
+    }
+}
