@@ -105,6 +105,7 @@ const TARGETS: &[Target] = &[
     Target { name: "proc/<pid>/stat", seeds: &[File("x86_64-vm/proc/1/stat")], run: |b| sink(text::split_pid_stat(&text(b)).map(|(_, f)| (f.state(), f.field(14)))) },
     Target { name: "proc/self/status", seeds: &[Text("Name:\tsysotlp\nVmHWM:\t    2404 kB\nVmRSS:\t    2100 kB\n")], run: |b| sink(collect::agent::parse_status_memory(&text(b))) },
     Target { name: "proc/self/stat cpu", seeds: &[File("x86_64-vm/proc/1/stat")], run: |b| sink(collect::agent::parse_stat_cpu_ticks(&text(b))) },
+    Target { name: "textfile *.prom", seeds: &[File("textfile/prom/latency.prom"), File("textfile/prom/backup.prom"), File("textfile/prom/apt.prom")], run: prom_file },
     Target { name: "durations", seeds: &[Text("10s"), Text("500ms"), Text("24h")], run: |b| sink(sysotlp::units::parse_duration(&text(b))) },
     Target { name: "milliseconds", seeds: &[Text("30000")], run: |b| sink(sysotlp::units::parse_millis(&text(b))) },
     Target { name: "sizes", seeds: &[Text("1MiB"), Text("64KiB"), Text("1TiB")], run: |b| sink(sysotlp::units::parse_size(&text(b))) },
@@ -116,6 +117,16 @@ const TARGETS: &[Target] = &[
     Target { name: "spool file names", seeds: &[Text("00000000000000ff.otlp")], run: |b| sink(sysotlp::export::spool::parse_name(&text(b))) },
     Target { name: "spool files", seeds: &[Text("SOTLPSP1\u{1}\0\0\0\u{5}\0\0\0\u{1}\0\0\0\0\0\0\0\u{3}\0\0\0\u{42}\u{b0}\u{c6}\u{f0}abc")], run: spool_file },
 ];
+
+/// A Prometheus text file parsed, then its series assembled (textfile collector).
+fn prom_file(bytes: &[u8]) {
+    use collect::textfile::{parse::Parsed, series::Assembled};
+    let file = text(bytes);
+    let mut parsed = Parsed::default();
+    if parsed.parse(&file).is_ok() {
+        sink(Assembled::default().assemble(&parsed, &file));
+    }
+}
 
 /// Every variable the configuration reads, one at a time set to the input.
 fn otel_variables(bytes: &[u8]) {
@@ -343,7 +354,7 @@ fn trees(iterations: u64, seed: u64) {
         .iter()
         .map(|r| r.name.to_string())
         .collect();
-    for fixture in ["x86_64-vm", "raspberry-pi-4", "fs-x86"] {
+    for fixture in ["x86_64-vm", "raspberry-pi-4", "fs-x86", "textfile"] {
         let copy = scratch().join(fixture);
         let _ = std::fs::remove_dir_all(&copy);
         let status = std::process::Command::new("cp")
@@ -354,12 +365,15 @@ fn trees(iterations: u64, seed: u64) {
             .expect("cp");
         assert!(status.success());
         let mut files = Vec::new();
-        for top in ["proc", "sys"] {
+        for top in ["proc", "sys", "prom"] {
             walk(&copy.join(top), &mut files);
         }
+        // A fixture with Prometheus text files feeds the textfile collector.
+        let prom = copy.join("prom");
         let cli = sysotlp::cli::Cli {
             root_path: Some(copy.to_string_lossy().into_owned()),
             collectors: vec![names.join(",")],
+            textfile_dir: prom.is_dir().then(|| prom.to_string_lossy().into_owned()),
             ..sysotlp::cli::Cli::default()
         };
         let config = config::Config::from_cli(cli, &|_| None).expect("config");
