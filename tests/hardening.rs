@@ -1,7 +1,7 @@
 //! Issue 10: what a hostile tree, a careless operator and a broken network do to the real
 //! binary: clean exit 2s, bounded and on-time shutdowns, data still correct.
 
-use crate::util::agent::{Agent, at_level};
+use crate::util::agent::{Agent, at_level, send_once};
 use crate::util::receiver::{Receiver, Reply};
 use crate::util::{bin, fixture, run, scratch, stderr_of, stdout_of};
 use std::ffi::OsStr;
@@ -110,15 +110,10 @@ fn issue_10_unsendable_values_exit_2_at_check() {
 #[test]
 fn issue_10_trace_logging_of_the_http_client_shows_no_header_value() {
     let receiver = Receiver::start(vec![Reply::ok()]);
-    let root = fixture("offline-cpu");
-    let out = run(
-        &[
-            "--once",
-            "--endpoint",
-            &receiver.base_url(),
-            "--root-path",
-            root.to_str().unwrap(),
-        ],
+    let out = send_once(
+        &receiver.base_url(),
+        "offline-cpu",
+        &[],
         &[
             ("RUST_LOG", "trace,ureq=trace,ureq_proto=trace"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Basic c2VjcmV0"),
@@ -149,6 +144,8 @@ fn issue_10_fifos_in_the_tree_are_skipped_not_waited_on() {
     let root = copy_fixture("offline-cpu");
     mkfifo(&root.join("proc/meminfo"));
     mkfifo(&root.join("etc/hostname"));
+    std::fs::create_dir_all(root.join("proc/1")).unwrap();
+    mkfifo(&root.join("proc/1/mountinfo"));
     let out = bin()
         .args(["--once", "--exporter", "stdout", "--root-path"])
         .arg(&root)
@@ -177,17 +174,7 @@ fn issue_10_fifos_in_the_tree_are_skipped_not_waited_on() {
 #[test]
 fn issue_10_once_does_not_promise_a_retry() {
     let receiver = Receiver::start(vec![Reply::status(503, 14, "busy")]);
-    let root = fixture("offline-cpu");
-    let out = run(
-        &[
-            "--once",
-            "--endpoint",
-            &receiver.base_url(),
-            "--root-path",
-            root.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let out = send_once(&receiver.base_url(), "offline-cpu", &[], &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = stderr_of(&out);
     assert!(!stderr.contains("retrying in"), "{stderr}");
