@@ -142,7 +142,7 @@ fn span_len(resources: &[ResourceSlot], span: &Span) -> usize {
     let extra = data_extra_len(metric);
     let all = points_len(metric, 0..point_count(metric));
     let some = points_len(metric, span.points.clone());
-    metric.encoded_len() - field_len(all + extra) + field_len(some + extra)
+    metric.encoded_len().saturating_sub(field_len(all + extra)) + field_len(some + extra)
 }
 
 /// One `ScopeMetrics.metrics` entry: the metric as prost encodes it when whole; else its

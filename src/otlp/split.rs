@@ -186,7 +186,7 @@ impl MetricSizes {
         let data_extra = data_extra_len(metric);
         // encoded_len counts the data field with the exact prefix of all the points.
         let whole_data = field_len(points + data_extra);
-        let head = metric.encoded_len() - whole_data + FIELD_BOUND + data_extra;
+        let head = metric.encoded_len().saturating_sub(whole_data) + FIELD_BOUND + data_extra;
         MetricSizes { head, points }
     }
 }
