@@ -525,3 +525,33 @@ fn issue_10_a_tick_larger_than_max_request_size_goes_as_several_requests() {
     // 3000 interfaces × 4 metrics × 2 directions, and the connections metric's states.
     assert_eq!(points, 3000 * 8, "{requests} requests");
 }
+
+#[test]
+fn issue_10_a_spool_dir_created_at_start_is_announced() {
+    let receiver = Receiver::start(vec![Reply::status(503, 14, "busy")]);
+    let spool = scratch("spool-new").join("a/b/spool");
+    let out = send_once(
+        &receiver.base_url(),
+        "offline-cpu",
+        &["--spool-dir", spool.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&format!(
+            "INFO created --spool-dir {} (mode 0700)",
+            spool.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&spool)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".otlp"))
+            .count(),
+        1,
+        "the undelivered batch is kept"
+    );
+}
