@@ -59,9 +59,22 @@ fn cpu_ticks() -> u64 {
 }
 
 fn bench(label: &str, root: &Path, textfile_dir: Option<&Path>) {
+    focused(label, root, textfile_dir, &[], &[]);
+}
+
+/// One collector set (empty: the defaults) with `enable`d metrics, on `root`.
+fn focused(
+    label: &str,
+    root: &Path,
+    textfile_dir: Option<&Path>,
+    collectors: &[&str],
+    enable: &[&str],
+) {
     let cli = Cli {
         root_path: Some(root.to_string_lossy().into_owned()),
         textfile_dir: textfile_dir.map(|d| d.to_string_lossy().into_owned()),
+        collectors: collectors.iter().map(|c| c.to_string()).collect(),
+        enable: enable.iter().map(|c| c.to_string()).collect(),
         ..Cli::default()
     };
     let config = Config::from_cli(cli, &|_| None).expect("config");
@@ -142,4 +155,64 @@ fn main() {
     bench("+textfile", &fixture, Some(&textfile));
     let _ = std::fs::remove_dir_all(&textfile);
     bench("live /", Path::new("/"), None);
+    // One collector at a time (issue 11): its own cost, on the fixture that has its files.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let cpu_optional = [
+        "system.cpu.utilization",
+        "system.cpu.physical.count",
+        "system.cpu.frequency",
+    ];
+    focused(
+        "thermal pi4",
+        &fixtures.join("raspberry-pi-4"),
+        None,
+        &["thermal"],
+        &[],
+    );
+    focused(
+        "thermal lap",
+        &fixtures.join("laptop-x86"),
+        None,
+        &["thermal"],
+        &[],
+    );
+    focused(
+        "power lap",
+        &fixtures.join("laptop-x86"),
+        None,
+        &["power"],
+        &[],
+    );
+    focused(
+        "cpu+opt lap",
+        &fixtures.join("laptop-x86"),
+        None,
+        &["cpu"],
+        &cpu_optional,
+    );
+    focused("cpu lap", &fixtures.join("laptop-x86"), None, &["cpu"], &[]);
+    focused(
+        "memory ws",
+        &fixtures.join("workstation-x86"),
+        None,
+        &["memory"],
+        &[],
+    );
+    let memory_optional = [
+        "system.memory.utilization",
+        "system.linux.memory.available",
+        "system.memory.linux.hugepages.usage",
+        "system.memory.linux.hugepages.utilization",
+    ];
+    focused(
+        "mem+opt ws",
+        &fixtures.join("workstation-x86"),
+        None,
+        &["memory"],
+        &memory_optional,
+    );
+    focused("thermal vm", &fixture, None, &["thermal"], &[]);
+    focused("memory vm", &fixture, None, &["memory"], &[]);
+    focused("thermal /", Path::new("/"), None, &["thermal"], &[]);
+    focused("cpu+opt /", Path::new("/"), None, &["cpu"], &cpu_optional);
 }

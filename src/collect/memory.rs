@@ -1,12 +1,19 @@
-//! Physical memory by state, kernel slab, the total, and OOM kills.
+//! Physical memory by state, kernel slab, the total, huge pages, and OOM kills.
 //!
-//! Reads: `<root>/proc/meminfo` (proc(5); values in KiB, printed as "kB") and the cycle's
-//! shared `<root>/proc/vmstat` (its `oom_kill` line, Linux ≥ 4.13).
+//! Reads: `<root>/proc/meminfo` (proc(5); values in KiB, printed as "kB", except the
+//! `HugePages_*` page counts) and the cycle's shared `<root>/proc/vmstat` (its `oom_kill`
+//! line, Linux ≥ 4.13).
 //! Emits: `system.memory.usage` (used, free, buffered, cached),
 //! `system.memory.linux.slab.usage` (reclaimable, unreclaimable) and `system.memory.limit`,
 //! UpDownCounters of bytes (spec/metrics.md §3.2); `system.memory.linux.oom_kills`, Counter,
 //! {kill} (§5.4): an `unsigned long` event counter (width word, §1.3), omitted without a
-//! word of log above debug when the kernel or root has no `oom_kill`.
+//! word of log above debug when the kernel or root has no `oom_kill`. Off by default (§3.2,
+//! hostmetrics' names, units and kinds): `system.memory.utilization` (state ÷ MemTotal),
+//! `system.memory.page_size`, `system.linux.memory.available` (MemAvailable; omitted without
+//! the line), `system.linux.memory.dirty` (Dirty), `system.memory.linux.shared` (Shmem),
+//! and `system.memory.linux.hugepages.*` from `HugePages_{Total,Free,Rsvd,Surp}` and
+//! `Hugepagesize` (omitted on kernels built without hugetlbfs, which print none of them;
+//! utilization omitted for an empty pool).
 //! Input: `MemTotal:       16303480 kB` lines; only the keys below are used.
 //!
 //! used = MemTotal − MemAvailable, as procps-ng `free`, node_exporter dashboards and the
@@ -33,12 +40,23 @@ const KIB: u64 = 1024;
 /// What this collector emits (the registry's list).
 pub const METRICS: &[&semconv::Info] = &[
     &semconv::SYSTEM_MEMORY_USAGE.info,
+    &semconv::SYSTEM_MEMORY_UTILIZATION.info,
     &semconv::SYSTEM_MEMORY_LINUX_SLAB_USAGE.info,
     &semconv::SYSTEM_MEMORY_LIMIT.info,
+    &semconv::SYSTEM_MEMORY_PAGE_SIZE.info,
+    &semconv::SYSTEM_LINUX_MEMORY_AVAILABLE.info,
+    &semconv::SYSTEM_LINUX_MEMORY_DIRTY.info,
+    &semconv::SYSTEM_MEMORY_LINUX_SHARED.info,
+    &semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_LIMIT.info,
+    &semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_USAGE.info,
+    &semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_UTILIZATION.info,
+    &semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_PAGE_SIZE.info,
+    &semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_RESERVED.info,
+    &semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_SURPLUS.info,
     &semconv::SYSTEM_MEMORY_LINUX_OOM_KILLS.info,
 ];
 
-/// The `/proc/meminfo` values sysotlp uses, in KiB.
+/// The `/proc/meminfo` values sysotlp uses, in KiB (the `HugePages_*` ones in pages).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Meminfo {
     pub mem_total: Option<u64>,
@@ -48,6 +66,13 @@ pub struct Meminfo {
     pub cached: Option<u64>,
     pub s_reclaimable: Option<u64>,
     pub s_unreclaim: Option<u64>,
+    pub dirty: Option<u64>,
+    pub shmem: Option<u64>,
+    pub huge_pages_total: Option<u64>,
+    pub huge_pages_free: Option<u64>,
+    pub huge_pages_rsvd: Option<u64>,
+    pub huge_pages_surp: Option<u64>,
+    pub hugepagesize: Option<u64>,
 }
 
 /// Parses `/proc/meminfo`. A malformed line for a key we use leaves that key `None` and
@@ -67,6 +92,13 @@ pub fn parse_meminfo(text: &str) -> (Meminfo, Option<(usize, String)>) {
             "Cached" => &mut info.cached,
             "SReclaimable" => &mut info.s_reclaimable,
             "SUnreclaim" => &mut info.s_unreclaim,
+            "Dirty" => &mut info.dirty,
+            "Shmem" => &mut info.shmem,
+            "HugePages_Total" => &mut info.huge_pages_total,
+            "HugePages_Free" => &mut info.huge_pages_free,
+            "HugePages_Rsvd" => &mut info.huge_pages_rsvd,
+            "HugePages_Surp" => &mut info.huge_pages_surp,
+            "Hugepagesize" => &mut info.hugepagesize,
             _ => continue,
         };
         match parse_kib(rest) {
@@ -245,6 +277,18 @@ impl Collect for Memory {
                 bytes(states.cached),
             );
         }
+        if out.enabled(&semconv::SYSTEM_MEMORY_UTILIZATION) {
+            let mut utilization = out.metric(&semconv::SYSTEM_MEMORY_UTILIZATION);
+            let states = [
+                (semconv::MEMORY_USED, states.used),
+                (semconv::MEMORY_FREE, states.free),
+                (semconv::MEMORY_BUFFERED, states.buffered),
+                (semconv::MEMORY_CACHED, states.cached),
+            ];
+            for (state, kib) in states.into_iter().filter(|_| total > 0) {
+                utilization.point(&[(semconv::STATE, state)], kib as f64 / total as f64);
+            }
+        }
         {
             let mut slab = out.metric(&semconv::SYSTEM_MEMORY_LINUX_SLAB_USAGE);
             if let Some(kib) = info.s_reclaimable {
@@ -262,8 +306,67 @@ impl Collect for Memory {
         }
         out.metric(&semconv::SYSTEM_MEMORY_LIMIT)
             .point(&[], bytes(total));
+        out.metric(&semconv::SYSTEM_MEMORY_PAGE_SIZE)
+            .point(&[], to_int(src.info().page_size));
+        for (metric, kib) in [
+            (&semconv::SYSTEM_LINUX_MEMORY_AVAILABLE, info.mem_available),
+            (&semconv::SYSTEM_LINUX_MEMORY_DIRTY, info.dirty),
+            (&semconv::SYSTEM_MEMORY_LINUX_SHARED, info.shmem),
+        ] {
+            if let Some(kib) = kib {
+                out.metric(metric).point(&[], bytes(kib));
+            }
+        }
+        hugepages(&info, out);
         let oom_kills = self.oom_kills(src, tick, out);
         bad.map_or(oom_kills, Err)
+    }
+}
+
+/// The `system.memory.linux.hugepages.*` metrics, in the order of spec/metrics.md §3.2;
+/// none when the kernel prints no `HugePages_Total` (built without hugetlbfs).
+fn hugepages(info: &Meminfo, out: &mut Builder) {
+    let (Some(total), Some(free)) = (info.huge_pages_total, info.huge_pages_free) else {
+        return;
+    };
+    // The pool never has more free pages than pages; a torn read could say so.
+    let free = free.min(total);
+    let used = total - free;
+    out.metric(&semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_LIMIT)
+        .point(&[], to_int(total));
+    let states = [(semconv::FREE, free), (semconv::USED, used)];
+    {
+        let mut usage = out.metric(&semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_USAGE);
+        for (state, pages) in states {
+            usage.point(&[(semconv::HUGEPAGES_STATE, state)], to_int(pages));
+        }
+    }
+    if total > 0 {
+        let mut utilization = out.metric(&semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_UTILIZATION);
+        for (state, pages) in states {
+            utilization.point(
+                &[(semconv::HUGEPAGES_STATE, state)],
+                pages as f64 / total as f64,
+            );
+        }
+    }
+    if let Some(kib) = info.hugepagesize {
+        out.metric(&semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_PAGE_SIZE)
+            .point(&[], to_int(kib.saturating_mul(KIB)));
+    }
+    for (metric, pages) in [
+        (
+            &semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_RESERVED,
+            info.huge_pages_rsvd,
+        ),
+        (
+            &semconv::SYSTEM_MEMORY_LINUX_HUGEPAGES_SURPLUS,
+            info.huge_pages_surp,
+        ),
+    ] {
+        if let Some(pages) = pages {
+            out.metric(metric).point(&[], to_int(pages));
+        }
     }
 }
 
@@ -287,6 +390,35 @@ SReclaimable:     258000 kB\nSUnreclaim:       101520 kB\nHugePages_Total:      
         assert_eq!(info.cached, Some(4_052_536));
         assert_eq!(info.s_reclaimable, Some(258_000));
         assert_eq!(info.s_unreclaim, Some(101_520));
+    }
+
+    #[test]
+    fn parses_the_optional_keys() {
+        let (info, bad) = parse_meminfo(MODERN);
+        assert_eq!(bad, None);
+        assert_eq!(info.shmem, Some(90_136));
+        assert_eq!(info.dirty, None, "MODERN has no Dirty line");
+        assert_eq!(
+            (info.huge_pages_total, info.hugepagesize),
+            (Some(0), Some(2048))
+        );
+        // Documentation/admin-guide/mm/hugetlbpage.rst: the HugePages_* lines are page
+        // counts without a unit; ShmemHugePages is another key than Shmem.
+        let pool = "Dirty:               588 kB\nShmemHugePages:        0 kB\nHugePages_Total:     512\n\
+HugePages_Free:      480\nHugePages_Rsvd:       32\nHugePages_Surp:        0\nHugepagesize:       2048 kB\n";
+        let (info, bad) = parse_meminfo(pool);
+        assert_eq!(bad, None);
+        assert_eq!(info.dirty, Some(588));
+        assert_eq!(info.shmem, None);
+        assert_eq!(
+            (
+                info.huge_pages_total,
+                info.huge_pages_free,
+                info.huge_pages_rsvd,
+                info.huge_pages_surp
+            ),
+            (Some(512), Some(480), Some(32), Some(0))
+        );
     }
 
     #[test]
@@ -318,7 +450,7 @@ SReclaimable:     258000 kB\nSUnreclaim:       101520 kB\nHugePages_Total:      
             buffers: Some(20_000),
             cached: Some(400_000),
             s_reclaimable: Some(50_000),
-            s_unreclaim: None,
+            ..Meminfo::default()
         };
         let (s, _) = memory_states(1_000_000, 100_000, &info);
         assert_eq!(

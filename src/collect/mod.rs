@@ -18,14 +18,17 @@ pub mod filefd;
 pub mod filesystem;
 #[cfg(test)]
 pub mod garbage;
+pub mod listing;
 pub mod load;
 pub mod memory;
 pub mod network;
 pub mod paging;
+pub mod power;
 pub mod processes;
 pub mod system;
 pub mod text;
 pub mod textfile;
+pub mod thermal;
 
 pub use error::{CollectError, Problem, read_required, required_stat, required_vmstat};
 
@@ -150,11 +153,25 @@ pub const REGISTRY: &[Row] = &[
         build: |c| Some(Box::new(system::System::new(c.src))),
     },
     Row {
+        name: "thermal",
+        on_by_default: true,
+        about: "hwmon and thermal zone temperatures",
+        metrics: thermal::METRICS,
+        build: |c| Some(Box::new(thermal::Thermal::new(c.src))),
+    },
+    Row {
         name: "filefd",
         on_by_default: true,
         about: "open file handles and their limit",
         metrics: filefd::METRICS,
         build: |c| Some(Box::new(filefd::Filefd::new(c.src))),
+    },
+    Row {
+        name: "power",
+        on_by_default: true,
+        about: "batteries and mains supplies (where there are any)",
+        metrics: power::METRICS,
+        build: |c| power::Power::build(c.src).map(|p| Box::new(p) as Box<dyn Collect>),
     },
     Row {
         name: "textfile",

@@ -27,6 +27,7 @@ pub const MEMORY_CACHED: &str = "cached";
 pub const SLAB_STATE: &str = "system.memory.linux.slab.state";
 pub const SLAB_RECLAIMABLE: &str = "reclaimable";
 pub const SLAB_UNRECLAIMABLE: &str = "unreclaimable";
+pub const HUGEPAGES_STATE: &str = "system.memory.linux.hugepages.state";
 
 // cpu (spec/metrics.md §3.1)
 pub const SYSTEM_CPU_TIME: Metric<f64> = Metric::new(
@@ -35,12 +36,33 @@ pub const SYSTEM_CPU_TIME: Metric<f64> = Metric::new(
     Kind::Counter,
     "CPU time spent in each state since boot.",
 );
+pub const SYSTEM_CPU_UTILIZATION: Metric<f64> = Metric::new(
+    "system.cpu.utilization",
+    "1",
+    Kind::Gauge,
+    "Share of CPU time spent in each state since the previous collection.",
+)
+.off();
 pub const SYSTEM_CPU_LOGICAL_COUNT: Metric<i64> = Metric::new(
     "system.cpu.logical.count",
     "{cpu}",
     Kind::UpDownCounter,
     "Number of logical CPUs currently online.",
 );
+pub const SYSTEM_CPU_PHYSICAL_COUNT: Metric<i64> = Metric::new(
+    "system.cpu.physical.count",
+    "{cpu}",
+    Kind::UpDownCounter,
+    "Number of physical cores of the online CPUs.",
+)
+.off();
+pub const SYSTEM_CPU_FREQUENCY: Metric<f64> = Metric::new(
+    "system.cpu.frequency",
+    "Hz",
+    Kind::Gauge,
+    "Current clock frequency of each online CPU.",
+)
+.off();
 
 // memory (§3.2)
 pub const SYSTEM_MEMORY_USAGE: Metric<i64> = Metric::new(
@@ -49,6 +71,13 @@ pub const SYSTEM_MEMORY_USAGE: Metric<i64> = Metric::new(
     Kind::UpDownCounter,
     "Memory in use, free, in buffers and in reclaimable cache; the states sum to the total.",
 );
+pub const SYSTEM_MEMORY_UTILIZATION: Metric<f64> = Metric::new(
+    "system.memory.utilization",
+    "1",
+    Kind::Gauge,
+    "Fraction of the total memory in each state.",
+)
+.off();
 pub const SYSTEM_MEMORY_LINUX_SLAB_USAGE: Metric<i64> = Metric::new(
     "system.memory.linux.slab.usage",
     "By",
@@ -61,6 +90,76 @@ pub const SYSTEM_MEMORY_LIMIT: Metric<i64> = Metric::new(
     Kind::UpDownCounter,
     "Total usable memory (MemTotal).",
 );
+pub const SYSTEM_MEMORY_PAGE_SIZE: Metric<i64> = Metric::new(
+    "system.memory.page_size",
+    "By",
+    Kind::Gauge,
+    "The system's page size.",
+)
+.off();
+pub const SYSTEM_LINUX_MEMORY_AVAILABLE: Metric<i64> = Metric::new(
+    "system.linux.memory.available",
+    "By",
+    Kind::UpDownCounter,
+    "The kernel's estimate of memory available to new workloads without swapping (MemAvailable).",
+)
+.off();
+pub const SYSTEM_LINUX_MEMORY_DIRTY: Metric<i64> = Metric::new(
+    "system.linux.memory.dirty",
+    "By",
+    Kind::UpDownCounter,
+    "Memory waiting to be written back to disk (Dirty).",
+)
+.off();
+pub const SYSTEM_MEMORY_LINUX_SHARED: Metric<i64> = Metric::new(
+    "system.memory.linux.shared",
+    "By",
+    Kind::UpDownCounter,
+    "Shared memory: tmpfs and System V and POSIX shared memory (Shmem).",
+)
+.off();
+pub const SYSTEM_MEMORY_LINUX_HUGEPAGES_LIMIT: Metric<i64> = Metric::new(
+    "system.memory.linux.hugepages.limit",
+    "{page}",
+    Kind::UpDownCounter,
+    "Size of the persistent huge page pool (HugePages_Total).",
+)
+.off();
+pub const SYSTEM_MEMORY_LINUX_HUGEPAGES_USAGE: Metric<i64> = Metric::new(
+    "system.memory.linux.hugepages.usage",
+    "{page}",
+    Kind::UpDownCounter,
+    "Huge pages of the pool, free and used.",
+)
+.off();
+pub const SYSTEM_MEMORY_LINUX_HUGEPAGES_UTILIZATION: Metric<f64> = Metric::new(
+    "system.memory.linux.hugepages.utilization",
+    "1",
+    Kind::Gauge,
+    "Fraction of the huge page pool free and used.",
+)
+.off();
+pub const SYSTEM_MEMORY_LINUX_HUGEPAGES_PAGE_SIZE: Metric<i64> = Metric::new(
+    "system.memory.linux.hugepages.page_size",
+    "By",
+    Kind::Gauge,
+    "Size of a default huge page (Hugepagesize).",
+)
+.off();
+pub const SYSTEM_MEMORY_LINUX_HUGEPAGES_RESERVED: Metric<i64> = Metric::new(
+    "system.memory.linux.hugepages.reserved",
+    "{page}",
+    Kind::Gauge,
+    "Huge pages promised to mappings but not yet faulted in (HugePages_Rsvd; part of free).",
+)
+.off();
+pub const SYSTEM_MEMORY_LINUX_HUGEPAGES_SURPLUS: Metric<i64> = Metric::new(
+    "system.memory.linux.hugepages.surplus",
+    "{page}",
+    Kind::Gauge,
+    "Huge pages allocated beyond the persistent pool (HugePages_Surp).",
+)
+.off();
 
 // load (§3.3)
 pub const SYSTEM_CPU_LOAD_AVERAGE_1M: Metric<f64> = Metric::new(

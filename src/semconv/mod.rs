@@ -10,10 +10,12 @@
 
 mod agent;
 mod host;
+mod hw;
 mod textfile;
 
 pub use agent::*;
 pub use host::*;
+pub use hw::*;
 pub use textfile::*;
 
 use std::marker::PhantomData;

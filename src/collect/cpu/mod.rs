@@ -1,9 +1,16 @@
-//! CPU time per state and the number of online logical CPUs.
+//! CPU time and utilization per state, logical and physical CPU counts, CPU frequency.
 //!
 //! Reads: `<root>/proc/stat` (the cycle's shared copy; proc(5)) and
-//! `<root>/sys/devices/system/cpu/online` (sysfs-devices-system-cpu ABI: a CPU list).
-//! Emits: `system.cpu.time` (Counter, s, double, `state`; `cpu` too with `--per-cpu`) and
-//! `system.cpu.logical.count` (UpDownCounter, {cpu}, int), spec/metrics.md §3.1.
+//! `<root>/sys/devices/system/cpu/online` (sysfs-devices-system-cpu ABI: a CPU list); for
+//! the optional metrics, the per-CPU topology and cpufreq files and `proc/cpuinfo`
+//! (`topology`).
+//! Emits (spec/metrics.md §3.1, §5.2): `system.cpu.time` (Counter, s, double, `state`; `cpu`
+//! too with `--per-cpu`), `system.cpu.utilization` (Gauge, 1, off: Δstate ÷ Σ Δ of the 8
+//! states since the previous tick, none on the first tick or when nothing moved; the states
+//! sum to 1), `system.cpu.logical.count` (UpDownCounter, {cpu}, int),
+//! `system.cpu.physical.count` (UpDownCounter, {cpu}, int, off: distinct cores of the online
+//! CPUs) and `system.cpu.frequency` (Gauge, Hz, double, `cpu`, off: one point per online CPU
+//! that has a source).
 //! Input:
 //! ```text
 //! cpu  1114 0 812 32326 92 0 16 8 0 0
@@ -24,6 +31,10 @@
 //! per parse, stores CPUs by list position (an offline CPU shifts every later one), and
 //! fails the whole file on one malformed `cpuN` line.
 
+mod topology;
+
+pub use topology::{cpu_list_members, distinct_cores, first_cpu, parse_cpuinfo_mhz, parse_khz};
+
 use super::counter::to_int;
 use super::text::parse_counter;
 use super::{Collect, CollectError, required_stat};
@@ -32,11 +43,15 @@ use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::{ReadError, Source};
 use std::path::{Path, PathBuf};
+use topology::CpuFiles;
 
 /// What this collector emits (the registry's list).
 pub const METRICS: &[&semconv::Info] = &[
     &semconv::SYSTEM_CPU_TIME.info,
+    &semconv::SYSTEM_CPU_UTILIZATION.info,
     &semconv::SYSTEM_CPU_LOGICAL_COUNT.info,
+    &semconv::SYSTEM_CPU_PHYSICAL_COUNT.info,
+    &semconv::SYSTEM_CPU_FREQUENCY.info,
 ];
 
 /// Options of the `cpu` collector.
@@ -162,7 +177,19 @@ pub fn logical_cpu_count(
     }
 }
 
-/// Last emitted ticks of one series, for the clamp rule.
+/// Utilization of each state between two samples of one series: Δstate ÷ Σ Δ (spec
+/// D8: guest is already inside user and nice, so the 8 states are the whole). `None` when
+/// no tick passed (Σ = 0). `now` is clamped, so no Δ is negative.
+pub fn utilization(before: &[u64; STATES], now: &[u64; STATES]) -> Option<[f64; STATES]> {
+    let mut deltas = [0u64; STATES];
+    for ((delta, b), n) in deltas.iter_mut().zip(before).zip(now) {
+        *delta = n.saturating_sub(*b);
+    }
+    let total = deltas.iter().fold(0u64, |sum, d| sum.saturating_add(*d));
+    (total > 0).then(|| deltas.map(|d| d as f64 / total as f64))
+}
+
+/// Last emitted ticks of one series, for the clamp rule and utilization.
 #[derive(Debug)]
 struct Series {
     cpu: Option<u32>,
@@ -177,6 +204,7 @@ pub struct Cpu {
     online: PathBuf,
     buf: String,
     series: Vec<Series>,
+    files: CpuFiles,
 }
 
 impl Cpu {
@@ -186,13 +214,24 @@ impl Cpu {
             online: src.path("sys/devices/system/cpu/online"),
             buf: String::new(),
             series: Vec::new(),
+            files: CpuFiles::new(src),
         }
     }
 
-    /// Applies the clamp rule and returns the ticks to emit for `cpu`.
-    fn clamped(&mut self, cpu: Option<u32>, ticks: [u64; STATES], cycle: u64) -> [u64; STATES] {
-        let series = match self.series.iter().position(|s| s.cpu == cpu) {
-            Some(index) => &mut self.series[index],
+    /// Applies the clamp rule and returns the ticks to emit for `cpu`, with the ticks of its
+    /// previous cycle when there was one (for utilization).
+    fn clamped(
+        &mut self,
+        cpu: Option<u32>,
+        ticks: [u64; STATES],
+        cycle: u64,
+    ) -> ([u64; STATES], Option<[u64; STATES]>) {
+        let (series, before) = match self.series.iter().position(|s| s.cpu == cpu) {
+            Some(index) => {
+                let series = &mut self.series[index];
+                let before = (series.seen_cycle < cycle).then_some(series.ticks);
+                (series, before)
+            }
             None => {
                 self.series.push(Series {
                     cpu,
@@ -200,14 +239,58 @@ impl Cpu {
                     seen_cycle: cycle,
                 });
                 let last = self.series.len() - 1;
-                &mut self.series[last]
+                (&mut self.series[last], None)
             }
         };
         for (kept, new) in series.ticks.iter_mut().zip(ticks) {
             *kept = (*kept).max(new);
         }
         series.seen_cycle = cycle;
-        series.ticks
+        (series.ticks, before)
+    }
+
+    /// `system.cpu.physical.count` and `system.cpu.frequency`, from the online CPUs' sysfs
+    /// files. Optional sources: a CPU without them is left out, silently.
+    fn topology(&mut self, src: &Source, out: &mut Builder) {
+        let physical = out.enabled(&semconv::SYSTEM_CPU_PHYSICAL_COUNT);
+        let frequency = out.enabled(&semconv::SYSTEM_CPU_FREQUENCY);
+        if !physical && !frequency {
+            return;
+        }
+        let online = match src.read_into(&self.online, &mut self.buf) {
+            Ok(()) => Some(self.buf.as_str()),
+            Err(_) => None,
+        };
+        let known = match src.stat() {
+            Ok(stat) => self.files.set_online(online, &stat),
+            Err(_) => self.files.set_online(online, ""),
+        };
+        if !known {
+            return;
+        }
+        if physical {
+            match self.files.physical_cores(src) {
+                Some(cores) => out
+                    .metric(&semconv::SYSTEM_CPU_PHYSICAL_COUNT)
+                    .point(&[], to_int(cores)),
+                None => log::debug!(
+                    "{}: an online CPU has no topology/core_cpus_list; system.cpu.physical.count omitted",
+                    self.files.dir().display()
+                ),
+            }
+        }
+        if frequency {
+            // Opened with its first point: a CPU without a source has none.
+            let mut hz = None;
+            for index in 0..self.files.online.len() {
+                let cpu = self.files.online[index];
+                if let Some(value) = self.files.frequency(src, cpu) {
+                    let metric =
+                        *hz.get_or_insert_with(|| out.open(&semconv::SYSTEM_CPU_FREQUENCY));
+                    out.point(metric, &[(semconv::CPU, &self.files.label)], value);
+                }
+            }
+        }
     }
 }
 
@@ -222,7 +305,11 @@ impl Collect for Cpu {
         let mut first_error = None;
         {
             let stat = required_stat(src)?;
-            let mut time = out.metric(&semconv::SYSTEM_CPU_TIME);
+            let time = out.open(&semconv::SYSTEM_CPU_TIME);
+            // Opened with its first point: none on the first tick, and an opened metric without
+            // points would reshuffle the builder's reused slots every tick.
+            let mut shares_metric = None;
+            let want_utilization = out.enabled(&semconv::SYSTEM_CPU_UTILIZATION);
             for (index, line) in stat.lines().enumerate() {
                 let parsed = match parse_stat_cpu_line(line) {
                     Ok(Some(parsed)) if parsed.number.is_some() == self.per_cpu => parsed,
@@ -241,17 +328,19 @@ impl Collect for Cpu {
                         continue;
                     }
                 };
-                let ticks = self.clamped(parsed.number, parsed.ticks, tick.cycle);
+                let (ticks, before) = self.clamped(parsed.number, parsed.ticks, tick.cycle);
+                let cpu = [(semconv::CPU, parsed.label)];
+                let cpu: &[_] = if self.per_cpu { &cpu } else { &[] };
                 for (state, value) in semconv::CPU_STATES.iter().zip(ticks) {
-                    let seconds = value as f64 / hz;
-                    if self.per_cpu {
-                        time.point(
-                            &[(semconv::CPU, parsed.label), (semconv::STATE, state)],
-                            seconds,
-                        );
-                    } else {
-                        time.point(&[(semconv::STATE, state)], seconds);
-                    }
+                    point_with_cpu(out, time, cpu, state, value as f64 / hz);
+                }
+                let shares = before
+                    .filter(|_| want_utilization)
+                    .and_then(|before| utilization(&before, &ticks));
+                for (state, share) in semconv::CPU_STATES.iter().zip(shares.iter().flatten()) {
+                    let metric = *shares_metric
+                        .get_or_insert_with(|| out.open(&semconv::SYSTEM_CPU_UTILIZATION));
+                    point_with_cpu(out, metric, cpu, state, *share);
                 }
             }
         }
@@ -266,7 +355,22 @@ impl Collect for Cpu {
                 first_error.get_or_insert(e);
             }
         }
+        self.topology(src, out);
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// A point of `metric` with the `cpu` attribute when there is one, then `state`.
+fn point_with_cpu(
+    out: &mut Builder,
+    metric: crate::otlp::Open<f64>,
+    cpu: &[(&'static str, &str)],
+    state: &str,
+    value: f64,
+) {
+    match cpu {
+        [cpu] => out.point(metric, &[*cpu, (semconv::STATE, state)], value),
+        _ => out.point(metric, &[(semconv::STATE, state)], value),
     }
 }
 
@@ -353,18 +457,31 @@ mod tests {
 
     #[test]
     fn idle_stepping_back_is_clamped_not_reset() {
-        let mut cpu = Cpu {
-            per_cpu: false,
-            online: PathBuf::new(),
-            buf: String::new(),
-            series: Vec::new(),
-        };
+        let root = std::env::temp_dir();
+        let src = Source::open(&root).unwrap();
+        let mut cpu = Cpu::new(&src, &Options::default());
         let first = cpu.clamped(None, [10, 0, 5, 1000, 50, 0, 0, 0], 1);
-        assert_eq!(first, [10, 0, 5, 1000, 50, 0, 0, 0]);
+        assert_eq!(first, ([10, 0, 5, 1000, 50, 0, 0, 0], None));
         // iowait 50 → 48 (NO_HZ), user grows.
         let second = cpu.clamped(None, [12, 0, 5, 1001, 48, 0, 0, 0], 2);
-        assert_eq!(second, [12, 0, 5, 1001, 50, 0, 0, 0]);
+        assert_eq!(second.0, [12, 0, 5, 1001, 50, 0, 0, 0]);
+        assert_eq!(second.1, Some(first.0), "the previous cycle's ticks");
         let third = cpu.clamped(None, [13, 0, 5, 1002, 51, 0, 0, 0], 3);
-        assert_eq!(third[4], 51);
+        assert_eq!(third.0[4], 51);
+        // Δ user 1, idle 1, wait 0 (clamped 50 → 50) in cycle 2: halves.
+        let shares = utilization(&first.0, &second.0).unwrap();
+        assert_eq!(shares, [2.0 / 3.0, 0.0, 0.0, 1.0 / 3.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn utilization_is_the_share_of_each_state_and_sums_to_one() {
+        // spec/metrics.md §9.8: Δ user 300, system 100, idle 500, wait 100 of 1000 ticks;
+        // Δ guest (500, inside user) is not a ninth state.
+        let before = [1000, 10, 400, 9000, 50, 0, 20, 0];
+        let now = [1300, 10, 500, 9500, 150, 0, 20, 0];
+        let shares = utilization(&before, &now).unwrap();
+        assert_eq!(shares, [0.3, 0.0, 0.1, 0.5, 0.1, 0.0, 0.0, 0.0]);
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(utilization(&now, &now), None, "no tick passed");
     }
 }
