@@ -88,7 +88,6 @@ const TARGETS: &[Target] = &[
     Target { name: "proc/stat cpu lines", seeds: &[File("x86_64-vm/proc/stat"), File("cpu-hotplug/t0/proc/stat")], run: |b| lines(b, |l| sink(cpu::parse_stat_cpu_line(l))) },
     Target { name: "proc/stat btime", seeds: &[File("x86_64-vm/proc/stat")], run: |b| sink(sysotlp::boot::parse_btime(&text(b))) },
     Target { name: "proc/stat keyed", seeds: &[File("x86_64-vm/proc/stat")], run: |b| sink(text::keyed_counters(&text(b), ["ctxt", "processes", "procs_running"])) },
-    Target { name: "cpu list", seeds: &[Text("0-3,5,7-8\n"), Text("0\n")], run: |b| sink(cpu::parse_cpu_list(&text(b))) },
     Target { name: "proc/meminfo", seeds: &[File("x86_64-vm/proc/meminfo"), File("no-memavailable/proc/meminfo")], run: |b| sink(memory::parse_meminfo(&text(b))) },
     Target { name: "proc/loadavg", seeds: &[File("x86_64-vm/proc/loadavg")], run: |b| sink(load::parse_loadavg(&text(b))) },
     Target { name: "proc/diskstats", seeds: &[File("disk-x86/proc/diskstats"), File("disk-linux-4.9/proc/diskstats")], run: |b| lines(b, |l| sink(disk::parse_diskstats_line(l))) },
@@ -106,6 +105,9 @@ const TARGETS: &[Target] = &[
     Target { name: "proc/<pid>/stat", seeds: &[File("x86_64-vm/proc/1/stat")], run: |b| sink(text::split_pid_stat(&text(b)).map(|(_, f)| (f.state(), f.field(14)))) },
     Target { name: "proc/self/status", seeds: &[Text("Name:\tsysotlp\nVmHWM:\t    2404 kB\nVmRSS:\t    2100 kB\n")], run: |b| sink(collect::agent::parse_status_memory(&text(b))) },
     Target { name: "proc/self/stat cpu", seeds: &[File("x86_64-vm/proc/1/stat")], run: |b| sink(collect::agent::parse_stat_cpu_ticks(&text(b))) },
+    Target { name: "hwmon/thermal millidegrees", seeds: &[Text("45000\n"), Text("-1500\n")], run: |b| { let t = text(b); sink((collect::thermal::parse_millicelsius(&t), collect::thermal::trip_limit(&t), collect::thermal::temp_input(&t), collect::thermal::trip_type(&t))) } },
+    Target { name: "power_supply values", seeds: &[Text("4850000\n"), Text("Discharging\n")], run: |b| { let t = text(b); sink((collect::power::parse_value(&t), collect::power::role(&t, Some(&t)), collect::power::named_states(Some(&t), Some(&t)))) } },
+    Target { name: "cpu lists and labels", seeds: &[Text("0-3,8-11\n"), Text("cpu12")], run: |b| { let t = text(b); sink((collect::cpu::parse_cpu_list(&t), collect::cpu::cpu_label(&t))) } },
     Target { name: "textfile *.prom", seeds: &[File("textfile/prom/latency.prom"), File("textfile/prom/backup.prom"), File("textfile/prom/apt.prom")], run: prom_file },
     Target { name: "durations", seeds: &[Text("10s"), Text("500ms"), Text("24h")], run: |b| sink(sysotlp::units::parse_duration(&text(b))) },
     Target { name: "milliseconds", seeds: &[Text("30000")], run: |b| sink(sysotlp::units::parse_millis(&text(b))) },
@@ -355,7 +357,13 @@ fn trees(iterations: u64, seed: u64) {
         .iter()
         .map(|r| r.name.to_string())
         .collect();
-    for fixture in ["x86_64-vm", "raspberry-pi-4", "fs-x86", "textfile"] {
+    for fixture in [
+        "x86_64-vm",
+        "raspberry-pi-4",
+        "fs-x86",
+        "laptop-x86",
+        "textfile",
+    ] {
         let copy = scratch().join(fixture);
         let _ = std::fs::remove_dir_all(&copy);
         let status = std::process::Command::new("cp")
