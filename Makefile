@@ -5,18 +5,18 @@ CARGO   ?= cargo
 VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 # The official OpenTelemetry protobuf classes the interop test decodes our bytes with.
-PY_PKGS := opentelemetry-proto==1.45.2 protobuf==7.36.2
+PY_PKGS := opentelemetry-proto==1.45.2 protobuf==7.36.2 opentelemetry-semantic-conventions==0.66b2 opentelemetry-api==1.45.2
 BIN     := target/release/sysotlp
 
 .PHONY: run test lint bless fixture bench release clean fuzz
 
-## run: build and run the agent on this machine, printing OTLP/JSON every 10 s (no collector needed)
+## run: build and run the agent on this machine, showing what it sees every 10 s as text (no collector needed)
 run:
 	$(CARGO) build --release
-	$(BIN) --exporter stdout --interval 10s
+	$(BIN) --exporter text --interval 10s
 
 ## test: unit, golden, CLI, loopback-export and interop tests
-test: $(PYTHON)
+test: $(VENV)/installed
 	SYSOTLP_INTEROP_PYTHON=$(abspath $(PYTHON)) $(CARGO) test
 
 ## fuzz: the randomized garbage-in harness, long (make test runs 200 inputs per target);
@@ -32,9 +32,9 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 	bash .ci/lint-layout.sh
 
-## bless: rewrite fixtures/*/expected*.json from the current output (then review git diff)
+## bless: rewrite fixtures/*/expected*.json and README's names table from the current output (then review git diff)
 bless:
-	UPDATE_GOLDEN=1 $(CARGO) test --test main golden; git --no-pager diff --stat -- fixtures
+	UPDATE_GOLDEN=1 $(CARGO) test --test main golden; UPDATE_GOLDEN=1 $(CARGO) test --lib names_table_in_readme; git --no-pager diff --stat -- fixtures README.md
 
 ## fixture NAME=x: capture this machine's /proc, /sys and /etc files into fixtures/x (as root)
 fixture:
@@ -45,13 +45,16 @@ fixture:
 bench: release
 	$(CARGO) bench --bench tick
 	bash bench/vmhwm.sh $(BIN)
+	SLEEPERS=1000 bash bench/vmhwm.sh $(BIN) 60 --enable process
 
 release:
 	$(CARGO) build --release
 
-$(PYTHON):
-	python3 -m venv $(VENV)
+# Reinstalled when PY_PKGS (this Makefile) changes.
+$(VENV)/installed: Makefile
+	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PKGS)
+	touch $@
 
 clean:
 	$(CARGO) clean

@@ -28,7 +28,11 @@ use std::time::{Duration, Instant};
 /// Where encoded requests go.
 enum Sink {
     Otlp(Box<Delivery>),
-    Stdout(StdoutExporter),
+    /// OTLP/JSON lines, or text for people when `text`.
+    Stdout {
+        out: StdoutExporter,
+        text: bool,
+    },
 }
 
 /// Runs until a stop signal (or once); returns the exit code.
@@ -53,7 +57,10 @@ pub fn run(config: &Config, src: Source) -> u8 {
                 return 2;
             }
         },
-        ExporterKind::Stdout => Sink::Stdout(StdoutExporter::default()),
+        ExporterKind::Stdout | ExporterKind::Text => Sink::Stdout {
+            out: StdoutExporter::default(),
+            text: config.exporter == ExporterKind::Text,
+        },
         ExporterKind::None => return idle(config, &mut schedule),
     };
     let mut collection = Collection::new(config, src, Rc::clone(&telemetry));
@@ -71,7 +78,7 @@ pub fn run(config: &Config, src: Source) -> u8 {
     loop {
         let retry_at = match &sink {
             Sink::Otlp(delivery) => delivery.retry_at(),
-            Sink::Stdout(_) => None,
+            Sink::Stdout { .. } => None,
         };
         match schedule.wait(retry_at) {
             Wake::Stop => {
@@ -119,7 +126,26 @@ pub fn run(config: &Config, src: Source) -> u8 {
                 .drop_points(DropReason::TooLarge, plan.dropped);
         }
         match &mut sink {
-            Sink::Stdout(stdout) => {
+            Sink::Stdout {
+                out: stdout,
+                text: true,
+            } => {
+                otlp::text::write(builder, &mut line);
+                line.pop();
+                log::debug!(
+                    "tick: {points} points, {} bytes of text, collected in {} µs",
+                    line.len(),
+                    collected.as_micros()
+                );
+                let points = u32::try_from(points).unwrap_or(u32::MAX);
+                match stdout.write_line(&line, points) {
+                    Outcome::Closed => return 0,
+                    Outcome::Failed { .. } if config.once => return 1,
+                    _ if config.once => return 0,
+                    _ => {}
+                }
+            }
+            Sink::Stdout { out: stdout, .. } => {
                 let mut failed = false;
                 for spans in plan.parts() {
                     otlp::json::write_part(builder, spans, &mut line);

@@ -123,6 +123,24 @@ pub struct Cli {
     #[argh(option)]
     pub filesystem_exclude_mountpoint: Vec<String>,
 
+    /// keep only processes whose executable name matches: a name or re:REGEX (repeatable;
+    /// env SYSOTLP_PROCESS_INCLUDE)
+    #[argh(option)]
+    pub process_include: Vec<String>,
+
+    /// drop processes whose executable name matches (repeatable; env SYSOTLP_PROCESS_EXCLUDE)
+    #[argh(option)]
+    pub process_exclude: Vec<String>,
+
+    /// process collector: report at most N processes, the largest (default 256)
+    #[argh(option)]
+    pub max_processes: Option<String>,
+
+    /// process collector: what "largest" means, memory (RSS) or cpu (CPU time since the
+    /// previous collection) (default memory)
+    #[argh(option)]
+    pub process_top_by: Option<String>,
+
     /// longest wait for one statfs before the mount counts as hung (default 5s, at most half
     /// the interval)
     #[argh(option)]
@@ -176,6 +194,16 @@ pub struct Cli {
     /// log level: off, error, warn, info (default), debug or trace
     #[argh(option)]
     pub log_level: Option<String>,
+
+    /// counters as cumulative (default), delta (increase since the previous collection;
+    /// a series' first collection sends nothing) or lowmemory (= cumulative here)
+    #[argh(option)]
+    pub temporality: Option<String>,
+
+    /// metric names and attributes of hostmetrics (default) or semconv (semantic
+    /// conventions v1.44.0)
+    #[argh(option)]
+    pub names: Option<String>,
 
     /// print the version and exit
     #[argh(switch)]

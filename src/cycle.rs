@@ -38,7 +38,8 @@ impl Collection {
         Collection {
             collectors: collect::build(&config.collect, &src, &telemetry),
             telemetry,
-            builder: Builder::with_switches(&attributes, config.collect.metrics.clone()),
+            builder: Builder::with_switches(&attributes, config.collect.metrics.clone())
+                .with_output(config.output),
             src,
             boot: BootClock::default(),
             report: Report::new(""),

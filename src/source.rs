@@ -142,6 +142,11 @@ struct FixtureFile {
     now_unix_nano: Option<u64>,
     #[serde(default)]
     statfs: BTreeMap<String, FixtureStatfs>,
+    /// Files (relative to the root) whose reads fail with this errno name: what root
+    /// cannot get from file modes (root reads a mode-000 file), e.g. another user's
+    /// `proc/123/io` → `EACCES` (spec/metrics.md §9.15).
+    #[serde(default)]
+    errors: BTreeMap<String, String>,
 }
 
 /// One mount point's answer in the fixture: numbers, an errno name, or a hang.
@@ -222,6 +227,7 @@ fn errno_number(name: &str) -> i32 {
     match name {
         "EPERM" => 1,
         "ENOENT" => ENOENT,
+        "ESRCH" => 3,
         "EACCES" => 13,
         "ENOTCONN" => 107,
         "ESTALE" => 116,
@@ -267,6 +273,8 @@ pub struct Source {
     fixed_now_unix_nano: Option<u64>,
     fixture_mode: bool,
     statfs: Arc<dyn Statfs>,
+    /// The fixture's injected read errors, by path under the root.
+    errors: BTreeMap<PathBuf, i32>,
     stat: SharedFile,
     vmstat: SharedFile,
 }
@@ -288,6 +296,7 @@ impl Source {
         }
         let fixture_path = root.join("sysotlp-fixture.json");
         let mut text = String::new();
+        let mut errors = BTreeMap::new();
         let (mut info, fixed_now_unix_nano, statfs): (_, _, Option<Arc<dyn Statfs>>) =
             match read_text(&fixture_path, MAX_FILE_BYTES, &mut text) {
                 Ok(()) => {
@@ -298,6 +307,11 @@ impl Source {
                         page_size: fixture.page_size,
                         machine: fixture.machine,
                     };
+                    errors = fixture
+                        .errors
+                        .iter()
+                        .map(|(path, errno)| (root.join(path), errno_number(errno)))
+                        .collect();
                     (
                         info,
                         fixture.now_unix_nano,
@@ -320,6 +334,7 @@ impl Source {
             fixed_now_unix_nano,
             fixture_mode: statfs.is_some(),
             statfs: statfs.unwrap_or_else(|| Arc::new(LiveStatfs)),
+            errors,
         })
     }
 
@@ -349,7 +364,52 @@ impl Source {
 
     /// Reads `path` into `buf` (cleared first), reusing its capacity.
     pub fn read_into(&self, path: &Path, buf: &mut String) -> Result<(), ReadError> {
+        buf.clear();
+        self.injected(path)?;
         read_text(path, MAX_FILE_BYTES, buf)
+    }
+
+    /// Reads `path` into `buf` (cleared first) as bytes, reusing its capacity: for files
+    /// whose text is not ours to judge, such as `/proc/<pid>/stat`, whose command name any
+    /// user can set to invalid UTF-8.
+    pub fn read_bytes_into(&self, path: &Path, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+        self.read_head_into(path, buf, MAX_FILE_BYTES as usize)?;
+        if buf.len() as u64 > MAX_FILE_BYTES {
+            buf.clear();
+            return Err(ReadError::TooLarge);
+        }
+        Ok(())
+    }
+
+    /// Reads at most `limit + 1` bytes of `path` into `buf` (cleared first): the head of a
+    /// file that can be long, such as `cmdline`, whose tail is cut anyway.
+    pub fn read_head_into(
+        &self,
+        path: &Path,
+        buf: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), ReadError> {
+        buf.clear();
+        self.injected(path)?;
+        let file = open_file(path)?;
+        file.take(limit as u64 + 1).read_to_end(buf)?;
+        Ok(())
+    }
+
+    /// The target of the symbolic link `path` (`/proc/<pid>/exe`), as bytes.
+    pub fn read_link(&self, path: &Path) -> Result<Vec<u8>, ReadError> {
+        self.injected(path)?;
+        Ok(std::fs::read_link(path)?
+            .into_os_string()
+            .into_encoded_bytes())
+    }
+
+    /// The fixture's injected error for `path`, if any (never in live mode).
+    fn injected(&self, path: &Path) -> Result<(), ReadError> {
+        match self.errors.get(path) {
+            Some(errno) => Err(ReadError::from(io::Error::from_raw_os_error(*errno))),
+            None => Ok(()),
+        }
     }
 
     /// Opens `path` to be streamed through the caller's fixed buffer: for files that can

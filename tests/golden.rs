@@ -3,8 +3,8 @@
 //! fails, so every change shows in `git diff` for review.
 
 use crate::util::agent::request_for;
-use crate::util::fixture;
 use crate::util::otlp::{Point, get, points};
+use crate::util::{fixture, stderr_of, stdout_of};
 use serde_json::Value;
 
 /// Every golden case: for each `fixtures/<name>/` with a `sysotlp-fixture.json`, the lines of
@@ -251,4 +251,46 @@ fn empty_loadavg_skips_load_only() {
         warnings[0].contains("load: ")
             && warnings[0].contains("proc/loadavg line 1: expected 3 load averages, found 0")
     );
+}
+
+/// `--exporter text` on every whole-machine fixture: each line fits an 80-column console;
+/// on the VM the text equals `expected.txt` (blessed like the JSON goldens).
+#[test]
+fn text_exporter_fits_80_columns_and_matches_its_golden() {
+    let bless = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for name in [
+        "x86_64-vm",
+        "laptop-x86",
+        "workstation-x86",
+        "raspberry-pi-4",
+        "raspberry-pi-3-armv7",
+        "container-v2",
+    ] {
+        let root = fixture(name);
+        let args = ["--exporter", "text", "--once", "--per-cpu", "--root-path"];
+        let out = crate::util::run(&[&args[..], &[root.to_str().unwrap()]].concat(), &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr_of(&out));
+        let text = stdout_of(&out);
+        assert!(text.ends_with("\n\n"), "{name}: a blank line ends the tick");
+        let wide: Vec<&str> = text.lines().filter(|l| l.chars().count() > 80).collect();
+        assert!(
+            wide.is_empty(),
+            "{name}: lines wider than 80:\n{}",
+            wide.join("\n")
+        );
+        if name == "x86_64-vm" {
+            let path = root.join("expected.txt");
+            if bless {
+                std::fs::write(&path, &text).unwrap();
+                panic!("rewrote {}", path.display());
+            }
+            let expected = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                expected == text,
+                "{}:\n{}",
+                path.display(),
+                diff(&expected, &text)
+            );
+        }
+    }
 }

@@ -4,6 +4,7 @@
 mod boards;
 mod cli;
 mod delivery;
+mod delta;
 mod disk;
 mod export;
 mod filesystem;
@@ -13,6 +14,7 @@ mod interop;
 mod live;
 mod network;
 mod paging_processes;
+mod process;
 mod sock_diag;
 mod textfile;
 mod tls;

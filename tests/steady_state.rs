@@ -13,7 +13,6 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use sysotlp::cli::Cli;
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
@@ -52,16 +51,18 @@ static GLOBAL: Counting = Counting;
 /// Allocations allowed in 200 steady-state ticks.
 const ALLOWED: u64 = 0;
 
-/// One fixture: (allocations in 200 ticks, live-heap samples over 2,000 ticks).
-fn run(name: &str, textfile_dir: Option<&Path>) -> (u64, Vec<u64>) {
+/// One fixture with `flags`: (allocations in 200 ticks, live-heap samples over 2,000 ticks).
+fn run(name: &str, flags: &[&str]) -> (u64, Vec<u64>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name);
-    let cli = Cli {
-        root_path: Some(root.to_string_lossy().into_owned()),
-        textfile_dir: textfile_dir.map(|d| d.to_string_lossy().into_owned()),
-        ..Cli::default()
-    };
+    let mut argv = vec![
+        "sysotlp".to_string(),
+        "--root-path".to_string(),
+        root.to_string_lossy().into_owned(),
+    ];
+    argv.extend(flags.iter().map(|f| f.to_string()));
+    let cli = sysotlp::cli::parse(&argv).expect("flags");
     let config = Config::from_cli(cli, &|_| None).expect("config");
     let src = Source::open(&root).expect("fixture root");
     let mut collection = Collection::new(&config, src, Telemetry::shared(0));
@@ -129,20 +130,47 @@ fn textfile_dir() -> std::path::PathBuf {
 fn main() {
     let mut failures = Vec::new();
     let textfile = textfile_dir();
+    let textfile = textfile.to_string_lossy();
     // A captured VM, a 32-bit board (word-size wraps), a container view; the VM again with a
-    // --textfile-dir of 10 files × 100 series.
-    for (name, dir) in [
-        ("x86_64-vm", None),
-        ("raspberry-pi-3-armv7", None),
-        ("container-v2", None),
-        ("x86_64-vm", Some(textfile.as_path())),
+    // --textfile-dir of 10 files × 100 series, and also with delta temporality and semconv
+    // names (the builder's state map and renames); per-process resources with every process
+    // metric on (issue 12).
+    let every_process_metric = sysotlp::collect::process::METRICS
+        .iter()
+        .map(|m| m.name)
+        .collect::<Vec<_>>()
+        .join(",");
+    for (label, name, flags) in [
+        ("x86_64-vm", "x86_64-vm", vec![]),
+        ("raspberry-pi-3-armv7", "raspberry-pi-3-armv7", vec![]),
+        ("container-v2", "container-v2", vec![]),
+        (
+            "x86_64-vm + textfile",
+            "x86_64-vm",
+            vec!["--textfile-dir", textfile.as_ref()],
+        ),
+        (
+            "x86_64-vm + textfile, delta, semconv",
+            "x86_64-vm",
+            vec![
+                "--textfile-dir",
+                textfile.as_ref(),
+                "--temporality=delta",
+                "--names=semconv",
+            ],
+        ),
+        (
+            "process",
+            "process",
+            vec![
+                "--collectors=processes,process",
+                "--enable",
+                every_process_metric.as_str(),
+            ],
+        ),
     ] {
-        let (allocations, samples) = run(name, dir);
-        let name = if dir.is_some() {
-            "x86_64-vm + textfile"
-        } else {
-            name
-        };
+        let (allocations, samples) = run(name, &flags);
+        let name = label;
         println!(
             "steady_state {name}: {allocations} allocations in 200 ticks, live heap {samples:?}"
         );

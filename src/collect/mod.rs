@@ -24,6 +24,7 @@ pub mod memory;
 pub mod network;
 pub mod paging;
 pub mod power;
+pub mod process;
 pub mod processes;
 pub mod system;
 pub mod text;
@@ -34,7 +35,7 @@ pub use error::{CollectError, Problem, read_required, required_stat, required_vm
 
 use crate::otlp::Builder;
 use crate::schedule::Tick;
-use crate::semconv::{Info, Switches};
+use crate::semconv::{self, Info, Switches};
 use crate::source::Source;
 use crate::telemetry::Telemetry;
 use std::cell::RefCell;
@@ -56,6 +57,7 @@ pub struct Options {
     pub disk: disk::Options,
     pub filesystem: filesystem::Options,
     pub network: network::Options,
+    pub process: process::Options,
     pub textfile: textfile::Options,
 }
 
@@ -66,6 +68,8 @@ pub struct Context<'a> {
     pub telemetry: &'a Rc<RefCell<Telemetry>>,
     /// The collector was named in `--collectors` or `--enable` (not only defaulted on).
     pub named: bool,
+    /// The tick's one walk of `<root>/proc/[pid]`, shared by `processes` and `process`.
+    pub walk: &'a process::walk::SharedWalk,
 }
 
 /// One registry row.
@@ -143,7 +147,25 @@ pub const REGISTRY: &[Row] = &[
         on_by_default: true,
         about: "processes by status, forks",
         metrics: processes::METRICS,
-        build: |c| Some(Box::new(processes::Processes::new(c.src))),
+        build: |c| {
+            Some(Box::new(processes::Processes::new(
+                c.src,
+                Rc::clone(c.walk),
+            )))
+        },
+    },
+    Row {
+        name: "process",
+        on_by_default: false,
+        about: "per-process resources: CPU, memory, disk I/O of the largest N",
+        metrics: process::METRICS,
+        build: |c| {
+            Some(Box::new(process::Process::new(
+                c.src,
+                &c.options.process,
+                Rc::clone(c.walk),
+            )))
+        },
     },
     Row {
         name: "system",
@@ -200,12 +222,19 @@ pub fn row(name: &str) -> Option<&'static Row> {
     REGISTRY.iter().find(|r| r.name == name)
 }
 
-/// The metric named `name`, from any collector.
+/// The metric named `name` (its hostmetrics or its semconv name), from any collector.
 pub fn metric(name: &str) -> Option<&'static Info> {
-    REGISTRY
-        .iter()
-        .flat_map(|r| r.metrics.iter().copied())
-        .find(|m| m.name == name)
+    let by_name = |name: &str| {
+        REGISTRY
+            .iter()
+            .flat_map(|r| r.metrics.iter().copied())
+            .find(|m| m.name == name)
+    };
+    // `--enable system.network.connection.count` means the metric whatever `--names`.
+    by_name(name).or_else(|| {
+        let renamed = semconv::current::RENAMES.iter().find(|r| r.name == name)?;
+        by_name(renamed.from)
+    })
 }
 
 /// What runs: the collectors chosen, those named explicitly, which metrics are switched, and
@@ -242,6 +271,7 @@ pub fn build(
     src: &Source,
     telemetry: &Rc<RefCell<Telemetry>>,
 ) -> Vec<(&'static str, Box<dyn Collect>)> {
+    let walk = process::walk::Walk::shared(src);
     REGISTRY
         .iter()
         .filter(|row| selection.collectors.contains(&row.name))
@@ -251,6 +281,7 @@ pub fn build(
                 options: &selection.options,
                 telemetry,
                 named: selection.named.contains(&row.name),
+                walk: &walk,
             };
             (row.build)(&context).map(|collector| (row.name, collector))
         })

@@ -4,7 +4,8 @@
 //! their own). Emits: `Config`, start-up warnings to log once the logger exists, or a
 //! `ConfigError` for `main` to print before exiting 2. One file per concern: `otlp`
 //! (exporter, endpoint, headers, protocol), `tls`, `proxy`, `delivery` (sizes, budgets,
-//! spool), `selection` (collectors, metrics, filters, collector options), `resource`,
+//! spool), `selection` (collectors, metrics, filters, collector options), `output`
+//! (temporality, names), `resource`,
 //! `logging`; each describes itself for `--check`.
 //! Precedence: flag > `OTEL_EXPORTER_OTLP_METRICS_*` > `OTEL_EXPORTER_OTLP_*` > default.
 //! Error policy (exporter spec §1.1): a bad flag, endpoint or header exits 2; other invalid
@@ -15,6 +16,7 @@ pub mod endpoint;
 pub mod error;
 pub mod logging;
 pub mod otlp;
+pub mod output;
 pub mod pairs;
 pub mod proxy;
 pub mod resource;
@@ -51,6 +53,8 @@ pub struct Config {
     pub resource: Vec<(String, String)>,
     /// Collectors, metric switches and collector options.
     pub collect: Selection,
+    /// Counter temporality and metric names.
+    pub output: crate::otlp::Output,
     /// An env_logger filter.
     pub log_filter: String,
     /// Invalid `OTEL_*` values that were ignored, to log once the logger runs.
@@ -176,6 +180,7 @@ impl Config {
             delivery: delivery::from_cli(&cli, env, warnings)?,
             resource: resource::resource(&cli, env, warnings)?,
             collect: selection::from_cli(&cli, env, interval)?,
+            output: output::from_cli(&cli, env, warnings)?,
             log_filter: logging::log_filter(&cli, env, warnings)?,
             warnings: Vec::new(),
         })
@@ -190,6 +195,7 @@ impl Config {
             self.root.display(),
         );
         selection::describe(&self.collect, &mut text);
+        output::describe(&self.output, &mut text);
         if self.exporter == ExporterKind::Otlp {
             self.otlp.describe(&mut text);
             self.delivery.describe(&mut text);

@@ -32,6 +32,8 @@ pub enum ExporterKind {
     Otlp,
     /// OTLP/JSON lines on stdout.
     Stdout,
+    /// Lines for people on stdout (format unstable).
+    Text,
     /// Nothing: no collection; idle until a signal (`OTEL_SDK_DISABLED`).
     None,
 }
@@ -41,6 +43,7 @@ impl ExporterKind {
         match text.trim().to_ascii_lowercase().as_str() {
             "otlp" => Some(ExporterKind::Otlp),
             "stdout" | "otlp/stdout" => Some(ExporterKind::Stdout),
+            "text" => Some(ExporterKind::Text),
             "none" => Some(ExporterKind::None),
             _ => None,
         }
@@ -50,6 +53,7 @@ impl ExporterKind {
         match self {
             ExporterKind::Otlp => "otlp",
             ExporterKind::Stdout => "stdout",
+            ExporterKind::Text => "text",
             ExporterKind::None => "none",
         }
     }
@@ -131,7 +135,7 @@ pub fn exporter(
 ) -> Result<ExporterKind, ConfigError> {
     if let Some(text) = &cli.exporter {
         return ExporterKind::parse(text)
-            .ok_or_else(|| ConfigError::invalid("--exporter", text, "otlp, stdout or none"));
+            .ok_or_else(|| ConfigError::invalid("--exporter", text, "otlp, stdout, text or none"));
     }
     if let Some(disabled) = env.get("OTEL_SDK_DISABLED") {
         match disabled.trim().to_ascii_lowercase().as_str() {

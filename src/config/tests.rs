@@ -717,3 +717,56 @@ fn issue_10_duration_and_size_errors_name_the_limit() {
         "invalid value \"novalue…\" for --header: expected NAME=VALUE (no '=' after the key)"
     );
 }
+
+#[test]
+fn temporality_and_names() {
+    use crate::otlp::Temporality;
+    use crate::semconv::Naming;
+    let c = config(&[], &[]).unwrap();
+    assert_eq!(
+        (c.output.temporality, c.output.naming),
+        (Temporality::Cumulative, Naming::Hostmetrics)
+    );
+    const VAR: &str = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
+    let c = config(&[], &[(VAR, "Delta")]).unwrap();
+    assert_eq!(c.output.temporality, Temporality::Delta);
+    assert!(
+        c.describe().contains(" temporality=delta"),
+        "{}",
+        c.describe()
+    );
+    let c = config(&[], &[(VAR, "deltas")]).unwrap();
+    assert_eq!(c.output.temporality, Temporality::Cumulative);
+    assert_eq!(c.warnings.len(), 1);
+    assert!(c.warnings[0].contains("deltas") && c.warnings[0].contains(VAR));
+    let c = config(&["--temporality", "lowmemory"], &[(VAR, "delta")]).unwrap();
+    assert_eq!(
+        c.output.temporality,
+        Temporality::LowMemory,
+        "the flag wins"
+    );
+    let e = config(&["--temporality", "deltas"], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--temporality") && e.contains("deltas"), "{e}");
+    let c = config(&["--names", "semconv"], &[]).unwrap();
+    assert_eq!(c.output.naming, Naming::Semconv);
+    let e = config(&["--names", "otel"], &[]).unwrap_err().to_string();
+    assert!(e.contains("--names") && e.contains("otel"), "{e}");
+    // Switches take either name of a metric.
+    let c = config(&["--disable", "system.network.connection.count"], &[]).unwrap();
+    assert_eq!(c.collect.metrics.off, ["system.network.connections"]);
+}
+
+#[test]
+fn text_exporter_is_chosen_by_flag() {
+    let c = config(&["--exporter", "text"], &[]).unwrap();
+    assert_eq!(c.exporter, ExporterKind::Text);
+    assert!(
+        c.describe().starts_with("exporter=text "),
+        "{}",
+        c.describe()
+    );
+    let e = config(&["--exporter", "txt"], &[]).unwrap_err().to_string();
+    assert!(e.contains("otlp, stdout, text or none"), "{e}");
+}

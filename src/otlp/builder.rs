@@ -14,19 +14,26 @@
 //! they were opened; a metric that got no point is not emitted, nor is a scope or resource
 //! without metrics; a metric switched off (`Switches`) takes no points.
 
+mod delta;
 mod distribution;
 mod slots;
 
+pub use delta::Temporality;
 pub use distribution::{HistogramValues, OpenHistogram, OpenSummary};
 pub use slots::{ResourceSlot, ScopeSlot};
 
-use slots::{points_of, set_attributes, set_point_attributes, set_str, set_string_value, slot};
+use delta::Deltas;
+use slots::{
+    fold_into_previous, points_of, set_attributes, set_point_attributes, set_str,
+    set_string_attributes, set_string_value, slot,
+};
 
 use super::{
     AggregationTemporality, AnyValue, Gauge, Histogram, KeyValue, Metric, Sum, Summary, any_value,
     metric, number_data_point,
 };
-use crate::semconv::{self, Kind, Switches};
+pub use crate::semconv::AttrValue;
+use crate::semconv::{self, Kind, Naming, Switches, current::Rename};
 use std::marker::PhantomData;
 
 /// `i64` → `asInt`, `f64` → `asDouble` (spec/metrics.md §1.1: one type per metric).
@@ -53,11 +60,11 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
-/// A resource attribute's value: most are strings, some are ints (`process.pid`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum AttrValue<'a> {
-    Str(&'a str),
-    Int(i64),
+/// How points are written: Counter temporality and metric naming (exporter spec §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Output {
+    pub temporality: Temporality,
+    pub naming: Naming,
 }
 
 /// The metadata key of a metric read from a Prometheus text file (OpenTelemetry's
@@ -93,6 +100,7 @@ impl Shape {
             | (Some(metric::Data::Summary(_)), Shape::Summary) => {}
             (Some(metric::Data::Sum(sum)), Shape::Sum { monotonic }) => {
                 sum.is_monotonic = monotonic;
+                sum.aggregation_temporality = cumulative;
             }
             (_, Shape::Gauge) => *data = Some(metric::Data::Gauge(Gauge::default())),
             (_, Shape::Sum { monotonic }) => {
@@ -118,6 +126,8 @@ impl Shape {
 #[derive(Debug)]
 pub struct Open<V> {
     slot: Option<(usize, usize, usize)>,
+    /// How its points' attributes change under `--names semconv`.
+    rename: Option<&'static Rename>,
     value: PhantomData<fn(V)>,
 }
 
@@ -143,6 +153,9 @@ pub struct Builder {
     now_unix_nano: u64,
     start_unix_nano: u64,
     switches: Switches,
+    output: Output,
+    /// Counter state between ticks (`--temporality delta` only).
+    deltas: Deltas,
     /// `finish` ran since `begin`: `resources` is the request.
     finished: bool,
 }
@@ -174,6 +187,8 @@ impl Builder {
             now_unix_nano: 0,
             start_unix_nano: 0,
             switches,
+            output: Output::default(),
+            deltas: Deltas::default(),
             finished: true,
         };
         builder.begin(0, 0);
@@ -181,12 +196,27 @@ impl Builder {
         builder
     }
 
+    /// This builder writing Counters with `output.temporality` and names of
+    /// `output.naming`.
+    pub fn with_output(mut self, output: Output) -> Builder {
+        self.output = output;
+        self.begin(0, 0);
+        self.finished = true;
+        self
+    }
+
+    /// The schema the request's resources and our scope declare.
+    pub fn schema_url(&self) -> &'static str {
+        self.output.naming.schema_url()
+    }
+
     /// Starts a tick: forgets the previous points (keeping their memory), sets the tick's
     /// time and the default start time (boot time) of every point.
     pub fn begin(&mut self, now_unix_nano: u64, start_unix_nano: u64) {
+        let schema_url = self.schema_url();
         let host = slot(&mut self.resources, 0);
         set_attributes(&mut host.resource.attributes, &[], &self.host);
-        host.reset();
+        host.reset(schema_url);
         self.used = 1;
         self.current = 0;
         self.points = 0;
@@ -217,9 +247,10 @@ impl Builder {
         let index = self.used;
         self.used += 1;
         self.current = index;
+        let schema_url = self.schema_url();
         let resource = slot(&mut self.resources, index);
         set_attributes(&mut resource.resource.attributes, own, &self.host);
-        resource.reset();
+        resource.reset(schema_url);
     }
 
     /// Writes to the scope `name` (version `version`) of the current resource from here
@@ -255,11 +286,12 @@ impl Builder {
             Kind::Counter => Shape::Sum { monotonic: true },
             Kind::UpDownCounter => Shape::Sum { monotonic: false },
         };
+        let rename = self.output.naming.rename(desc.name);
         let slot = if self.enabled(desc) {
             let named = Named {
-                name: desc.name,
+                name: rename.map_or(desc.name, |r| r.name),
                 description: desc.description,
-                unit: desc.unit,
+                unit: rename.map_or(desc.unit, |r| r.unit),
                 prometheus_type: "",
             };
             self.open_slot(&named, shape)
@@ -268,6 +300,7 @@ impl Builder {
         };
         Open {
             slot,
+            rename,
             value: PhantomData,
         }
     }
@@ -282,6 +315,7 @@ impl Builder {
         };
         Open {
             slot: self.open_slot(named, shape),
+            rename: None,
             value: PhantomData,
         }
     }
@@ -334,12 +368,22 @@ impl Builder {
         &mut self,
         metric: Open<V>,
         start_unix_nano: u64,
-        attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+        attributes: impl IntoIterator<Item = (&'a str, &'a str), IntoIter: Clone>,
         value: V,
     ) {
         let Some((r, s, m)) = metric.slot else {
             return;
         };
+        let attributes = attributes.into_iter();
+        // A value renamed to nothing (DELETE) drops the point before it takes a slot: a slot
+        // written and left unused would be cut at `finish` and allocated again next tick.
+        if let Some(rename) = metric.rename
+            && attributes
+                .clone()
+                .any(|(key, value)| rename.attribute(key, value).is_none())
+        {
+            return;
+        }
         let now = self.now_unix_nano;
         let Some(scope) = self
             .resources
@@ -355,11 +399,21 @@ impl Builder {
             return;
         };
         let point = slot(points, *len);
+        match metric.rename {
+            None => set_string_attributes(&mut point.attributes, attributes),
+            Some(rename) => set_point_attributes(
+                &mut point.attributes,
+                attributes.filter_map(|(key, value)| rename.attribute(key, value)),
+            ),
+        }
         point.start_time_unix_nano = start_unix_nano;
         point.time_unix_nano = now;
         point.value = Some(value.to_value());
         point.flags = 0;
-        set_point_attributes(&mut point.attributes, attributes);
+        // Two values renamed into one (softirq into interrupt) make one point.
+        if metric.rename.is_some() && fold_into_previous(points, *len) {
+            return;
+        }
         *len += 1;
         self.points += 1;
     }
@@ -380,6 +434,12 @@ impl Builder {
     /// metrics, scopes and resources that got points, in order, so `resources` is the
     /// request.
     pub fn finish(&mut self) {
+        if self.output.temporality == Temporality::Delta {
+            let used = self.used.min(self.resources.len());
+            let resources = self.resources.get_mut(..used).unwrap_or_default();
+            let dropped = self.deltas.apply(resources, self.now_unix_nano);
+            self.points = self.points.saturating_sub(dropped);
+        }
         let mut kept = 0;
         for index in 0..self.used.min(self.resources.len()) {
             let Some(resource) = self.resources.get_mut(index) else {
@@ -414,6 +474,16 @@ impl Builder {
                     .find(|s| s.scope.name == semconv::SCOPE_NAME)
             })
             .map_or(&[], ScopeSlot::metrics)
+    }
+
+    /// The host resource's attributes, in emission order.
+    pub fn host_attributes(&self) -> &[KeyValue] {
+        &self.host
+    }
+
+    /// The tick's time (`begin`).
+    pub fn now_unix_nano(&self) -> u64 {
+        self.now_unix_nano
     }
 
     /// Data points written this tick.
@@ -681,5 +751,76 @@ mod tests {
             .map(|s| (s.scope().name.as_str(), s.metrics().len()))
             .collect();
         assert_eq!(names, [("sysotlp", 1), ("textfile", 2)]);
+    }
+
+    fn semconv() -> Builder {
+        Builder::new(&[]).with_output(Output {
+            temporality: Temporality::Cumulative,
+            naming: Naming::Semconv,
+        })
+    }
+
+    #[test]
+    fn semconv_names_rename_metrics_keys_and_values_and_fold_merged_values() {
+        use crate::semconv::{SYSTEM_NETWORK_CONNECTIONS, current::SCHEMA_URL_CURRENT};
+        let mut b = semconv();
+        b.begin(10, 1);
+        {
+            let mut time = b.metric(&SYSTEM_CPU_TIME);
+            for (state, seconds) in [("user", 1.0), ("interrupt", 0.25), ("softirq", 0.5)] {
+                time.point(&[("cpu", "cpu3"), ("state", state)], seconds);
+            }
+        }
+        {
+            let mut connections = b.metric(&SYSTEM_NETWORK_CONNECTIONS);
+            for (state, n) in [("SYN_RECV", 2), ("DELETE", 0), ("CLOSE", 1)] {
+                connections.point(&[("protocol", "tcp"), ("state", state)], n);
+            }
+        }
+        b.finish();
+        assert_eq!(b.schema_url(), SCHEMA_URL_CURRENT);
+        assert_eq!(
+            b.resources()[0].scopes()[0].schema_url(),
+            SCHEMA_URL_CURRENT
+        );
+        let m = b.metrics();
+        assert_eq!(
+            (m[0].name.as_str(), m[0].unit.as_str()),
+            ("system.cpu.time", "s")
+        );
+        let cpu = points(&m[0]);
+        assert_eq!(cpu.len(), 2, "softirq is added to interrupt");
+        assert_eq!(cpu[1].value, Some(number_data_point::Value::AsDouble(0.75)));
+        assert_eq!(cpu[1].attributes[0].key, "cpu.logical_number");
+        assert_eq!(
+            cpu[1].attributes[0].value,
+            Some(AnyValue {
+                value: Some(any_value::Value::IntValue(3))
+            })
+        );
+        assert_eq!(
+            (m[1].name.as_str(), m[1].unit.as_str()),
+            ("system.network.connection.count", "{connection}")
+        );
+        let states: Vec<String> = points(&m[1])
+            .iter()
+            .map(|p| format!("{}={:?}", p.attributes[1].key, p.attributes[1].value))
+            .collect();
+        assert_eq!(states.len(), 2, "DELETE is not emitted: {states:?}");
+        assert!(states[1].contains("closed"), "{states:?}");
+        assert_eq!(b.point_count(), 4);
+    }
+
+    #[test]
+    fn hostmetrics_names_are_the_default() {
+        let mut b = Builder::new(&[]);
+        b.begin(10, 1);
+        b.metric(&SYSTEM_CPU_TIME)
+            .point(&[("cpu", "cpu3"), ("state", "softirq")], 1.0);
+        b.finish();
+        assert_eq!(b.schema_url(), semconv::SCHEMA_URL);
+        let p = points(&b.metrics()[0]);
+        assert_eq!(p[0].attributes[0].key, "cpu");
+        assert_eq!(p[0].attributes[1].key, "state");
     }
 }

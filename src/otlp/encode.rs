@@ -10,7 +10,6 @@
 
 use super::split::{Span, data_extra_len, field_len, point_count, points_len, within};
 use super::{Builder, Metric, ResourceSlot, ScopeSlot, metric};
-use crate::semconv;
 use prost::Message;
 
 // Field keys (field number << 3 | wire type 2, length-delimited); all fields used are 1..=3.
@@ -22,7 +21,7 @@ const FIELD_3: u8 = 3 << 3 | 2;
 /// written, so the buffer grows at most once per new size.
 pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
     buf.clear();
-    let schema = semconv::SCHEMA_URL;
+    let schema = builder.schema_url();
     let scope_len = |scope: &ScopeSlot| {
         field_len(scope.scope().encoded_len())
             + scope
@@ -72,7 +71,7 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
 /// ranges of their points) under their scopes and resources.
 pub fn encode_part(builder: &Builder, spans: &[Span], buf: &mut Vec<u8>) {
     buf.clear();
-    let schema = semconv::SCHEMA_URL;
+    let schema = builder.schema_url();
     let resources = builder.resources();
     let scope_len = |group: &[Span]| {
         let scope = group.first().and_then(|span| scope_of(resources, span));
@@ -239,7 +238,7 @@ fn write_string(buf: &mut Vec<u8>, key: u8, value: &str) {
 mod tests {
     use super::*;
     use crate::otlp::{ExportMetricsServiceRequest, ResourceMetrics, ScopeMetrics};
-    use crate::semconv::{SYSTEM_CPU_TIME, SYSTEM_MEMORY_LIMIT};
+    use crate::semconv::{self, SYSTEM_CPU_TIME, SYSTEM_MEMORY_LIMIT};
 
     /// The request as prost would build it from the builder's messages.
     fn assembled(b: &Builder) -> ExportMetricsServiceRequest {

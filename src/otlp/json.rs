@@ -15,7 +15,6 @@ use super::{
     KeyValue, Metric, NumberDataPoint, Resource, SummaryDataPoint, any_value, metric,
     number_data_point,
 };
-use crate::semconv;
 use std::fmt::Write;
 use std::ops::Range;
 
@@ -29,7 +28,7 @@ pub fn write(builder: &Builder, out: &mut String) {
             .scopes()
             .iter()
             .map(|s| (Some(s.scope()), s.metrics(), s.schema_url()));
-        write_resource_metrics(out, Some(resource.resource()), scopes, semconv::SCHEMA_URL);
+        write_resource_metrics(out, Some(resource.resource()), scopes, builder.schema_url());
     }
     out.push_str("]}");
 }
@@ -162,7 +161,7 @@ pub fn write_part(builder: &Builder, spans: &[Span], out: &mut String) {
             sm.close();
         }
         o.out.push(']');
-        o.string("schemaUrl", semconv::SCHEMA_URL);
+        o.string("schemaUrl", builder.schema_url());
         o.close();
     }
     out.push_str("]}");

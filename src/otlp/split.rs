@@ -13,7 +13,6 @@
 //! length prefix that is not known yet, so a part is never larger than the limit.
 
 use super::{Builder, Metric, ResourceSlot, ScopeSlot, metric};
-use crate::semconv;
 use prost::Message;
 use std::ops::Range;
 
@@ -54,12 +53,12 @@ impl Plan {
         self.dropped = 0;
         let mut part = Part::default();
         let mut start = 0;
-        let schema = field_len(semconv::SCHEMA_URL.len());
+        let schema = field_len(builder.schema_url().len());
         for (r, resource) in builder.resources().iter().enumerate() {
             // A scope's schema URL may be ours or none (textfile): ours bounds both.
             let resource_head = FIELD_BOUND + field_len(resource.resource().encoded_len()) + schema;
             // A whole resource that overflows this part but fits an empty one moves on.
-            let whole = resource_len(resource);
+            let whole = resource_len(resource, schema);
             if part.size > 0 && whole <= max && !part.fits(whole, max) {
                 self.close(&mut part, &mut start);
             }
@@ -155,15 +154,14 @@ fn span(resource: usize, scope: usize, metric: usize, points: Range<usize>) -> S
     }
 }
 
-/// A whole resource's size bound in a part of its own.
-fn resource_len(resource: &ResourceSlot) -> usize {
-    let schema = field_len(semconv::SCHEMA_URL.len());
+/// A whole resource's size bound in a part of its own; `schema`: its schema URL field.
+fn resource_len(resource: &ResourceSlot, schema: usize) -> usize {
     let scopes: usize = resource.scopes().iter().map(scope_len).sum();
     FIELD_BOUND + field_len(resource.resource().encoded_len()) + schema + scopes
 }
 
 fn scope_len(scope: &ScopeSlot) -> usize {
-    let schema = field_len(semconv::SCHEMA_URL.len());
+    let schema = field_len(scope.schema_url().len());
     let metrics: usize = scope
         .metrics()
         .iter()

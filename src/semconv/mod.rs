@@ -1,7 +1,8 @@
 //! Every metric name, unit, description, kind and attribute key/value sysotlp emits.
 //!
 //! Reads: nothing. Emits: nothing; collectors take their names from here so no name is ever
-//! written inline. `host` holds the hostmetrics collectors' names, `agent` sysotlp's own;
+//! written inline. `host` holds the hostmetrics collectors' names, `agent` sysotlp's own,
+//! `current` their semantic-conventions v1.44 form (`--names semconv`);
 //! each collector's `METRICS` list (the registry's) names the ones it emits. Names, units,
 //! kinds and value types follow `spec/metrics.md` (hostmetrics on main, semantic conventions
 //! v1.44 for extensions). The value type is part of each descriptor's Rust type
@@ -9,13 +10,17 @@
 //! wrong one.
 
 mod agent;
+pub mod current;
 mod host;
 mod hw;
+mod process;
 mod textfile;
 
 pub use agent::*;
+pub use current::Naming;
 pub use host::*;
 pub use hw::*;
+pub use process::*;
 pub use textfile::*;
 
 use std::marker::PhantomData;
@@ -52,6 +57,14 @@ impl Value for i64 {
 
 impl Value for f64 {
     const TYPE: ValueType = ValueType::Double;
+}
+
+/// An attribute's value: most are strings, some are ints (`process.pid`,
+/// `cpu.logical_number`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrValue<'a> {
+    Str(&'a str),
+    Int(i64),
 }
 
 /// What a metric is, whatever its value type: the registry lists these per collector, and

@@ -50,8 +50,10 @@ def main():
             fail(f"{metric.name}: mixed value types {values}")
         if any(p.time_unix_nano == 0 or p.start_time_unix_nano == 0 for p in data.data_points):
             fail(f"{metric.name}: a point without time or start time")
-        if kind == "sum":
+        if kind == "sum" and data.is_monotonic:
             temporalities.add(data.aggregation_temporality)
+        elif kind == "sum" and data.aggregation_temporality != AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE:
+            fail(f"{metric.name}: an UpDownCounter is always cumulative")
         metrics.append({
             "name": metric.name,
             "kind": kind,
@@ -60,7 +62,7 @@ def main():
             "points": len(data.data_points),
         })
     if len(temporalities) != 1:
-        fail(f"expected one temporality, got {temporalities}")
+        fail(f"expected one temporality of Counters, got {temporalities}")
     summary = {
         "metrics": metrics,
         "temporality": AggregationTemporality.Name(temporalities.pop()),

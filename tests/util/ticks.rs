@@ -10,6 +10,14 @@ use sysotlp::cycle::Collection;
 /// The request of each cycle, one per tree of `fixtures/<name>/<tree>`, with `flags`.
 /// Each cycle's time is its tree's `now_unix_nano`.
 pub fn run_ticks(name: &str, trees: &[&str], flags: &[&str]) -> Vec<Value> {
+    run_ticks_encoded(name, trees, flags)
+        .into_iter()
+        .map(|(line, _)| serde_json::from_str(&line).expect("JSON"))
+        .collect()
+}
+
+/// `run_ticks` as the exporters write each request: the OTLP/JSON line and the protobuf body.
+pub fn run_ticks_encoded(name: &str, trees: &[&str], flags: &[&str]) -> Vec<(String, Vec<u8>)> {
     let dir = scratch(&format!("ticks-{name}-{}", trees.join("-")));
     let link = dir.join("root");
     let point_to = |tree: &str| {
@@ -31,9 +39,11 @@ pub fn run_ticks(name: &str, trees: &[&str], flags: &[&str]) -> Vec<Value> {
     for tree in trees {
         point_to(tree);
         let now = fixture_now(&fixture(name).join(tree));
-        let mut line = String::new();
-        sysotlp::otlp::json::write(collection.run(now), &mut line);
-        requests.push(serde_json::from_str(&line).expect("JSON"));
+        let builder = collection.run(now);
+        let (mut line, mut body) = (String::new(), Vec::new());
+        sysotlp::otlp::json::write(builder, &mut line);
+        sysotlp::otlp::encode::encode(builder, &mut body);
+        requests.push((line, body));
     }
     requests
 }

@@ -5,7 +5,7 @@
 //! Emits: `HistogramDataPoint`s and `SummaryDataPoint`s into the builder's reused slots
 //! (cumulative, as Prometheus keeps them), with the attributes given.
 
-use super::{Builder, Named, Shape, set_point_attributes, slot};
+use super::{Builder, Named, Shape, set_string_attributes, slot};
 use crate::otlp::{HistogramDataPoint, SummaryDataPoint, metric, summary_data_point};
 
 /// An open histogram of this tick (see `Open`).
@@ -73,7 +73,7 @@ impl Builder {
         point.flags = 0;
         point.min = None;
         point.max = None;
-        set_point_attributes(&mut point.attributes, attributes);
+        set_string_attributes(&mut point.attributes, attributes);
     }
 
     /// One summary point whose series started at `start_unix_nano`; `quantiles` are
@@ -106,7 +106,7 @@ impl Builder {
         }
         point.quantile_values.truncate(used);
         point.flags = 0;
-        set_point_attributes(&mut point.attributes, attributes);
+        set_string_attributes(&mut point.attributes, attributes);
     }
 
     /// The next point slot of the metric at `at`, counted; `None` when the metric is closed

@@ -7,6 +7,7 @@
 use super::AttrValue;
 use crate::otlp::{
     AnyValue, InstrumentationScope, KeyValue, Metric, NumberDataPoint, Resource, any_value, metric,
+    number_data_point::Value,
 };
 use crate::semconv;
 
@@ -77,12 +78,12 @@ impl ResourceSlot {
         self.scopes.get(..self.used).unwrap_or_default()
     }
 
-    /// Starts the tick with the one default scope.
-    pub(super) fn reset(&mut self) {
+    /// Starts the tick with the one default scope, whose names follow `schema_url`.
+    pub(super) fn reset(&mut self, schema_url: &'static str) {
         let scope = slot(&mut self.scopes, 0);
         set_str(&mut scope.scope.name, semconv::SCOPE_NAME);
         set_str(&mut scope.scope.version, env!("CARGO_PKG_VERSION"));
-        scope.schema_url = semconv::SCHEMA_URL;
+        scope.schema_url = schema_url;
         scope.used = 0;
         self.used = 1;
         self.current = 0;
@@ -139,18 +140,51 @@ pub(super) fn set_str(target: &mut String, value: &str) {
     }
 }
 
+/// Writes a point's attributes.
 pub(super) fn set_point_attributes<'a>(
     target: &mut Vec<KeyValue>,
-    attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    attributes: impl IntoIterator<Item = (&'a str, AttrValue<'a>)>,
 ) {
     let mut used = 0;
     for (key, value) in attributes {
         let kv = slot(target, used);
         set_str(&mut kv.key, key);
-        set_string_value(kv, value);
+        set_value(kv, value);
         used += 1;
     }
     target.truncate(used);
+}
+
+/// Writes string attributes, all of them.
+pub(super) fn set_string_attributes<'a>(
+    target: &mut Vec<KeyValue>,
+    attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    let all = attributes.into_iter();
+    set_point_attributes(target, all.map(|(key, value)| (key, AttrValue::Str(value))));
+}
+
+/// Adds the point at `index` to the one before it when both are of the same series (two
+/// attribute values renamed into one); true when it did, and the point at `index` is spare.
+pub(super) fn fold_into_previous(points: &mut [NumberDataPoint], index: usize) -> bool {
+    let Some(previous) = index.checked_sub(1) else {
+        return false;
+    };
+    let (before, after) = points.split_at_mut(index);
+    let (Some(earlier), Some(later)) = (before.get_mut(previous), after.first()) else {
+        return false;
+    };
+    if earlier.attributes != later.attributes
+        || earlier.start_time_unix_nano != later.start_time_unix_nano
+    {
+        return false;
+    }
+    earlier.value = match (earlier.value, later.value) {
+        (Some(Value::AsInt(a)), Some(Value::AsInt(b))) => Some(Value::AsInt(a.saturating_add(b))),
+        (Some(Value::AsDouble(a)), Some(Value::AsDouble(b))) => Some(Value::AsDouble(a + b)),
+        (kept, _) => kept,
+    };
+    true
 }
 
 /// A resource's attributes: `own` first, then those of `host` whose key `own` lacks.
@@ -163,13 +197,7 @@ pub(super) fn set_attributes(
     for (key, value) in own {
         let kv = slot(target, index);
         set_str(&mut kv.key, key);
-        match value {
-            AttrValue::Str(text) => set_string_value(kv, text),
-            AttrValue::Int(number) => {
-                kv.value.get_or_insert_with(AnyValue::default).value =
-                    Some(any_value::Value::IntValue(*number));
-            }
-        }
+        set_value(kv, *value);
         index += 1;
     }
     for kv in host {
@@ -189,6 +217,16 @@ pub(super) fn set_attributes(
         index += 1;
     }
     target.truncate(index);
+}
+
+fn set_value(kv: &mut KeyValue, value: AttrValue<'_>) {
+    match value {
+        AttrValue::Str(text) => set_string_value(kv, text),
+        AttrValue::Int(number) => {
+            kv.value.get_or_insert_with(AnyValue::default).value =
+                Some(any_value::Value::IntValue(number));
+        }
+    }
 }
 
 pub(super) fn set_string_value(kv: &mut KeyValue, value: &str) {
