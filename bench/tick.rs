@@ -17,6 +17,7 @@ use sysotlp::collect::process::stat::{PidIo, PidStat};
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
+use sysotlp::otlp::split::Plan;
 use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 
@@ -68,9 +69,14 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
     let telemetry = sysotlp::telemetry::Telemetry::shared(0);
     let mut collection = Collection::new(&config, Source::open(root).expect("root"), telemetry);
     let (mut body, mut line) = (Vec::new(), String::new());
+    // As the agent encodes: cut into parts of the default --max-request-size, each encoded.
+    let mut plan = Plan::default();
     let mut run_tick = |cycle: u64| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
-        encode::encode(builder, &mut body);
+        plan.make(builder, 1 << 20);
+        for spans in plan.parts() {
+            encode::encode_part(builder, spans, &mut body);
+        }
         builder.point_count()
     };
     for cycle in 1..=10 {

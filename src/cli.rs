@@ -163,6 +163,18 @@ pub struct Cli {
     #[argh(option)]
     pub textfile_max_series: Option<String>,
 
+    /// most interfaces reported per tick, the first after the filters (default 1024)
+    #[argh(option)]
+    pub max_interfaces: Option<String>,
+
+    /// most disks reported per tick, the first after the filters (default 1024)
+    #[argh(option)]
+    pub max_disks: Option<String>,
+
+    /// most mounts reported per tick, the first after the filters (default 1024)
+    #[argh(option)]
+    pub max_mounts: Option<String>,
+
     /// report system.cpu.time per CPU (cpu attribute) instead of the all-CPU total
     #[argh(switch)]
     pub per_cpu: bool,

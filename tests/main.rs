@@ -9,6 +9,7 @@ mod disk;
 mod export;
 mod filesystem;
 mod golden;
+mod hardening;
 mod interop;
 mod live;
 mod network;

@@ -1,6 +1,7 @@
 //! Steady state, counted: in its own process (a counting global allocator sees every
 //! thread, the statfs helper's included), each whole-machine fixture runs every default
-//! collector plus protobuf, gzip and JSON encoding, tick after tick over the same files.
+//! collector plus protobuf, gzip and JSON encoding, tick after tick over the same files, cut
+//! into requests as the agent cuts them (one part, and several for a small size limit).
 //!
 //! - After 10 warm-up ticks, 200 ticks allocate nothing at all (STYLE.md: the hot path does
 //!   not allocate in steady state; a series allocates when it first appears).
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
+use sysotlp::otlp::split::Plan;
 use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 use sysotlp::telemetry::Telemetry;
@@ -66,12 +68,20 @@ fn run(name: &str, flags: &[&str]) -> (u64, Vec<u64>) {
     let mut collection = Collection::new(&config, src, Telemetry::shared(0));
     let (mut body, mut compressed, mut line) = (Vec::new(), Vec::new(), String::new());
     let mut gzip = Gzip::new();
+    let (mut plan, mut small) = (Plan::default(), Plan::default());
     let mut tick = |cycle: u64| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
         assert!(builder.point_count() > 0, "{name}: no points");
-        encode::encode(builder, &mut body);
-        gzip.compress(&body, &mut compressed);
-        json::write(builder, &mut line);
+        // As the agent sends: the parts of the default --max-request-size (one), and of a
+        // 4 KiB one (several: the split path allocates nothing either once warm).
+        for (plan, max) in [(&mut plan, 1 << 20), (&mut small, 4096)] {
+            plan.make(builder, max);
+            for spans in plan.parts() {
+                encode::encode_part(builder, spans, &mut body);
+                gzip.compress(&body, &mut compressed);
+                json::write_part(builder, spans, &mut line);
+            }
+        }
     };
     for cycle in 1..=10 {
         tick(cycle);

@@ -9,6 +9,7 @@
 //! `counter` (wraps, resets, `to_int`), `report::Once` for one-time notes.
 
 pub mod agent;
+pub mod cap;
 pub mod counter;
 pub mod cpu;
 pub mod disk;

@@ -106,6 +106,16 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
             })?,
         None => filesystem::DEFAULT_STATFS_TIMEOUT,
     };
+    // Series caps (collect::cap): a positive count; memory per tick follows them.
+    let cap = |flag: &str, value: &Option<String>, default: usize| match value {
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1 << 20).contains(n))
+            .ok_or_else(|| ConfigError::invalid(flag, text, "a count from 1 to 1048576")),
+        None => Ok(default),
+    };
     Ok(collect::Options {
         cpu: collect::cpu::Options {
             per_cpu: cli.per_cpu,
@@ -121,6 +131,7 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 &[],
                 &[disk::DEFAULT_EXCLUDE],
             )?,
+            max_disks: cap("--max-disks", &cli.max_disks, disk::DEFAULT_MAX_DISKS)?,
         },
         filesystem: filesystem::Options {
             types: filter(
@@ -144,6 +155,11 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 &[filesystem::DEFAULT_MOUNTPOINT_EXCLUDE],
             )?,
             statfs_timeout: statfs_timeout.min(interval / 2),
+            max_mounts: cap(
+                "--max-mounts",
+                &cli.max_mounts,
+                filesystem::DEFAULT_MAX_MOUNTS,
+            )?,
         },
         textfile: textfile(cli, env)?,
         network: network::Options {
@@ -153,6 +169,11 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 ("--network-exclude", &cli.network_exclude),
                 &[],
                 &[network::DEFAULT_EXCLUDE],
+            )?,
+            max_interfaces: cap(
+                "--max-interfaces",
+                &cli.max_interfaces,
+                network::DEFAULT_MAX_INTERFACES,
             )?,
         },
         process: process_options(cli, env)?,
