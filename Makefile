@@ -8,7 +8,7 @@ PYTHON  := $(VENV)/bin/python
 PY_PKGS := opentelemetry-proto==1.45.2 protobuf==7.36.2 opentelemetry-semantic-conventions==0.66b2 opentelemetry-api==1.45.2
 BIN     := target/release/sysotlp
 
-.PHONY: run test lint bless fixture bench release clean
+.PHONY: run test lint bless fixture bench release clean fuzz
 
 ## run: build and run the agent on this machine, showing what it sees every 10 s as text (no collector needed)
 run:
@@ -18,6 +18,13 @@ run:
 ## test: unit, golden, CLI, loopback-export and interop tests
 test: $(VENV)/installed
 	SYSOTLP_INTEROP_PYTHON=$(abspath $(PYTHON)) $(CARGO) test
+
+## fuzz: the randomized garbage-in harness, long (make test runs 200 inputs per target);
+## FUZZ_ITERATIONS=… FUZZ_SEED=… to change or replay a run
+FUZZ_ITERATIONS ?= 10000
+FUZZ_SEED       ?= $(shell date +%s)
+fuzz:
+	SYSOTLP_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) SYSOTLP_FUZZ_SEED=$(FUZZ_SEED) $(CARGO) test --release --test fuzz
 
 ## lint: formatting, clippy, one-way module dependencies and file sizes, as CI runs them
 lint:
@@ -38,6 +45,7 @@ fixture:
 bench: release
 	$(CARGO) bench --bench tick
 	bash bench/vmhwm.sh $(BIN)
+	SLEEPERS=1000 bash bench/vmhwm.sh $(BIN) 60 --enable process
 
 release:
 	$(CARGO) build --release

@@ -1,17 +1,23 @@
 //! `make bench`: the cost of one tick in-process (collect every default collector, encode
-//! protobuf and JSON), on the captured fixture and on this machine's live `/proc`.
+//! protobuf and JSON), on the captured fixture and on this machine's live `/proc`; then
+//! with 1,000 extra sleeping processes (spawned here, ended here by PID) with the `process`
+//! collector off, on with the cap at 256, and at 1,000; then the `<pid>/stat` and `io`
+//! parsers alone, ours against procfs-core's, on those processes' files (issue 12).
 //!
 //! Reports CPU time per tick (from /proc/self/stat, so the whole process), allocations and
 //! allocated bytes per tick in steady state (a counting allocator), and request sizes.
 
+use procfs_core::FromRead;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-use sysotlp::cli::Cli;
+use sysotlp::collect::process::stat::{PidIo, PidStat};
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
+use sysotlp::otlp::split::Plan;
 use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 
@@ -42,48 +48,35 @@ static GLOBAL: Counting = Counting;
 
 const TICKS: u64 = 2000;
 
-/// utime + stime of this process, in clock ticks.
+/// Ticks of the runs with 1,000 extra processes (each walks them all).
+const PROCESS_TICKS: u64 = 300;
+
+/// utime + stime of this process, in clock ticks (the agent's own parser).
 fn cpu_ticks() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_comm.split_whitespace().collect();
-    // Fields 14 and 15 of stat(5); after_comm starts at field 3.
-    fields
-        .get(11)
-        .and_then(|f| f.parse::<u64>().ok())
-        .unwrap_or(0)
-        + fields
-            .get(12)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
+    sysotlp::collect::agent::parse_stat_cpu_ticks(&stat).unwrap_or(0)
 }
 
-fn bench(label: &str, root: &Path, textfile_dir: Option<&Path>) {
-    focused(label, root, textfile_dir, &[], &[]);
-}
-
-/// One collector set (empty: the defaults) with `enable`d metrics, on `root`.
-fn focused(
-    label: &str,
-    root: &Path,
-    textfile_dir: Option<&Path>,
-    collectors: &[&str],
-    enable: &[&str],
-) {
-    let cli = Cli {
-        root_path: Some(root.to_string_lossy().into_owned()),
-        textfile_dir: textfile_dir.map(|d| d.to_string_lossy().into_owned()),
-        collectors: collectors.iter().map(|c| c.to_string()).collect(),
-        enable: enable.iter().map(|c| c.to_string()).collect(),
-        ..Cli::default()
-    };
+fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
+    let mut argv = vec![
+        "sysotlp".to_string(),
+        "--root-path".to_string(),
+        root.to_string_lossy().into_owned(),
+    ];
+    argv.extend(extra.iter().map(|a| a.to_string()));
+    let cli = sysotlp::cli::parse(&argv).expect("flags");
     let config = Config::from_cli(cli, &|_| None).expect("config");
     let telemetry = sysotlp::telemetry::Telemetry::shared(0);
     let mut collection = Collection::new(&config, Source::open(root).expect("root"), telemetry);
     let (mut body, mut line) = (Vec::new(), String::new());
+    // As the agent encodes: cut into parts of the default --max-request-size, each encoded.
+    let mut plan = Plan::default();
     let mut run_tick = |cycle: u64| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
-        encode::encode(builder, &mut body);
+        plan.make(builder, 1 << 20);
+        for spans in plan.parts() {
+            encode::encode_part(builder, spans, &mut body);
+        }
         builder.point_count()
     };
     for cycle in 1..=10 {
@@ -95,14 +88,14 @@ fn focused(
         cpu_ticks(),
         Instant::now(),
     );
-    for cycle in 11..11 + TICKS {
+    for cycle in 11..11 + ticks {
         run_tick(cycle);
     }
     let wall = wall0.elapsed();
     let cpu_seconds = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
     let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
     let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
-    let points = run_tick(11 + TICKS);
+    let points = run_tick(11 + ticks);
     json::write(collection.builder(), &mut line);
     let mut gzip = Gzip::new();
     let mut compressed = Vec::new();
@@ -112,15 +105,15 @@ fn focused(
     }
     let gzip_micros = gzip_started.elapsed().as_secs_f64() * 1e6 / 100.0;
     println!(
-        "{label:>10}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
+        "{label:>22}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
         points,
         body.len(),
         compressed.len(),
         line.len(),
-        cpu_seconds * 1e6 / TICKS as f64,
-        wall.as_secs_f64() * 1e6 / TICKS as f64,
-        allocs as f64 / TICKS as f64,
-        bytes as f64 / TICKS as f64,
+        cpu_seconds * 1e6 / ticks as f64,
+        wall.as_secs_f64() * 1e6 / ticks as f64,
+        allocs as f64 / ticks as f64,
+        bytes as f64 / ticks as f64,
     );
 }
 
@@ -148,71 +141,160 @@ fn textfile_dir() -> std::path::PathBuf {
     dir
 }
 
+/// `sleep` processes that end (by PID, SIGKILL) when dropped.
+struct Sleepers(Vec<Child>);
+
+impl Sleepers {
+    fn spawn(n: usize) -> Sleepers {
+        let children = (0..n)
+            .map(|_| {
+                Command::new("sleep")
+                    .arg("3600")
+                    .stdin(Stdio::null())
+                    .spawn()
+                    .expect("spawn sleep")
+            })
+            .collect();
+        Sleepers(children)
+    }
+}
+
+impl Drop for Sleepers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// CPU µs and allocations per round of `parse`.
+fn measure(rounds: u64, mut parse: impl FnMut() -> u64) -> (f64, f64, u64) {
+    let (allocs0, cpu0) = (ALLOCATIONS.load(Ordering::Relaxed), cpu_ticks());
+    let mut check = 0;
+    for _ in 0..rounds {
+        check += parse();
+    }
+    let cpu = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
+    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
+    (
+        cpu * 1e6 / rounds as f64,
+        allocs as f64 / rounds as f64,
+        check,
+    )
+}
+
+/// One tick's parsing, without the reads: every process's `stat` and 256 `io` files, by
+/// our parser and by procfs-core's types through `FromRead` on the same bytes.
+fn parsers() {
+    let mut stats = Vec::new();
+    let mut ios = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let path = entry.path();
+        if let Ok(stat) = std::fs::read(path.join("stat")) {
+            stats.push(stat);
+        }
+        if ios.len() < 256 {
+            if let Ok(io) = std::fs::read(path.join("io")) {
+                ios.push(io);
+            }
+        }
+    }
+    const ROUNDS: u64 = 2000;
+    let ours = measure(ROUNDS, || {
+        let mut sum = 0;
+        for stat in &stats {
+            if let Ok((_, s)) = PidStat::parse(stat) {
+                sum += s.rss;
+            }
+        }
+        for io in &ios {
+            if let Ok(io) = PidIo::parse(io) {
+                sum += io.read_bytes;
+            }
+        }
+        sum
+    });
+    let procfs = measure(ROUNDS, || {
+        let mut sum = 0;
+        for stat in &stats {
+            if let Ok(s) = procfs_core::process::Stat::from_read(&stat[..]) {
+                sum += s.rss;
+            }
+        }
+        for io in &ios {
+            if let Ok(io) = procfs_core::process::Io::from_read(&io[..]) {
+                sum += io.read_bytes;
+            }
+        }
+        sum
+    });
+    assert_eq!(ours.2, procfs.2, "both parsers read the same values");
+    for (label, (cpu, allocs, _)) in [("own parser", ours), ("procfs-core", procfs)] {
+        println!(
+            "{label:>22}: {} stat + {} io parsed | CPU {cpu:>6.1} µs/tick | {allocs:.0} allocations per tick",
+            stats.len(),
+            ios.len()
+        );
+    }
+}
+
 fn main() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/x86_64-vm");
-    bench("fixture", &fixture, None);
+    bench("fixture", &fixture, &[], TICKS);
     let textfile = textfile_dir();
-    bench("+textfile", &fixture, Some(&textfile));
+    let textfile_flags = ["--textfile-dir", textfile.to_str().expect("UTF-8 temp dir")];
+    bench("+textfile", &fixture, &textfile_flags, TICKS);
     let _ = std::fs::remove_dir_all(&textfile);
-    bench("live /", Path::new("/"), None);
+    bench("live /", Path::new("/"), &[], TICKS);
     // One collector at a time (issue 11): its own cost, on the fixture that has its files.
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let cpu_optional = [
-        "system.cpu.utilization",
-        "system.cpu.physical.count",
-        "system.cpu.frequency",
-    ];
-    focused(
-        "thermal pi4",
-        &fixtures.join("raspberry-pi-4"),
-        None,
-        &["thermal"],
-        &[],
+    let (laptop, workstation, pi4) = (
+        fixtures.join("laptop-x86"),
+        fixtures.join("workstation-x86"),
+        fixtures.join("raspberry-pi-4"),
     );
-    focused(
-        "thermal lap",
-        &fixtures.join("laptop-x86"),
-        None,
-        &["thermal"],
-        &[],
+    let cpu_optional =
+        "--enable=system.cpu.utilization,system.cpu.physical.count,system.cpu.frequency";
+    let memory_optional = "--enable=system.memory.utilization,system.linux.memory.available,system.memory.linux.hugepages.usage,system.memory.linux.hugepages.utilization";
+    for (label, root, flags) in [
+        ("thermal pi4", pi4.as_path(), &["--collectors=thermal"][..]),
+        ("thermal lap", &laptop, &["--collectors=thermal"]),
+        ("power lap", &laptop, &["--collectors=power"]),
+        ("cpu+opt lap", &laptop, &["--collectors=cpu", cpu_optional]),
+        ("cpu lap", &laptop, &["--collectors=cpu"]),
+        ("memory ws", &workstation, &["--collectors=memory"]),
+        (
+            "mem+opt ws",
+            &workstation,
+            &["--collectors=memory", memory_optional],
+        ),
+        ("thermal vm", &fixture, &["--collectors=thermal"]),
+        ("memory vm", &fixture, &["--collectors=memory"]),
+        ("thermal /", Path::new("/"), &["--collectors=thermal"]),
+        (
+            "cpu+opt /",
+            Path::new("/"),
+            &["--collectors=cpu", cpu_optional],
+        ),
+    ] {
+        bench(label, root, flags, TICKS);
+    }
+    let sleepers = Sleepers::spawn(1000);
+    let live = Path::new("/");
+    bench("+1000 process off", live, &[], PROCESS_TICKS);
+    bench(
+        "+1000 process cap 256",
+        live,
+        &["--enable", "process"],
+        PROCESS_TICKS,
     );
-    focused(
-        "power lap",
-        &fixtures.join("laptop-x86"),
-        None,
-        &["power"],
-        &[],
+    bench(
+        "+1000 process cap 1000",
+        live,
+        &["--enable", "process", "--max-processes", "1000"],
+        PROCESS_TICKS,
     );
-    focused(
-        "cpu+opt lap",
-        &fixtures.join("laptop-x86"),
-        None,
-        &["cpu"],
-        &cpu_optional,
-    );
-    focused("cpu lap", &fixtures.join("laptop-x86"), None, &["cpu"], &[]);
-    focused(
-        "memory ws",
-        &fixtures.join("workstation-x86"),
-        None,
-        &["memory"],
-        &[],
-    );
-    let memory_optional = [
-        "system.memory.utilization",
-        "system.linux.memory.available",
-        "system.memory.linux.hugepages.usage",
-        "system.memory.linux.hugepages.utilization",
-    ];
-    focused(
-        "mem+opt ws",
-        &fixtures.join("workstation-x86"),
-        None,
-        &["memory"],
-        &memory_optional,
-    );
-    focused("thermal vm", &fixture, None, &["thermal"], &[]);
-    focused("memory vm", &fixture, None, &["memory"], &[]);
-    focused("thermal /", Path::new("/"), None, &["thermal"], &[]);
-    focused("cpu+opt /", Path::new("/"), None, &["cpu"], &cpu_optional);
+    parsers();
+    drop(sleepers);
 }

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # VmHWM, CPU per tick and bytes per request of the release binary: TICKS ticks at 1 s
 # against a loopback OTLP/HTTP sink (bench/receiver.py), all default collectors, live /.
-# Usage: bench/vmhwm.sh target/release/sysotlp [TICKS]
+# Usage: bench/vmhwm.sh target/release/sysotlp [TICKS [AGENT FLAGS…]]
+# SLEEPERS=N first starts N sleeping processes (ended by PID at exit), e.g. with
+# `--enable process` for the per-process collector's cost at 1,000 processes (issue 12).
 set -euo pipefail
-bin=${1:?usage: vmhwm.sh BINARY [TICKS]}
+bin=${1:?usage: vmhwm.sh BINARY [TICKS [FLAGS…]]}
 ticks=${2:-60}
+shift $(( $# < 2 ? $# : 2 ))
+sleepers=()
+for _ in $(seq "${SLEEPERS:-0}"); do sleep 3600 & sleepers+=($!); done
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 python3 "$(dirname "$0")/receiver.py" "$port" "$dir/requests" &
 sink=$!
-"$bin" --interval 1s --endpoint "http://127.0.0.1:$port" 2>"$dir/stderr" &
+"$bin" --interval 1s --endpoint "http://127.0.0.1:$port" "$@" 2>"$dir/stderr" &
 agent=$!
-trap 'kill $agent $sink 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill $agent $sink "${sleepers[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 while [ "$(cat "$dir/requests" 2>/dev/null | wc -l)" -lt "$ticks" ]; do sleep 0.2; done
 hwm=$(awk '/^VmHWM/ {print $2, $3}' "/proc/$agent/status")
@@ -22,9 +27,9 @@ hz=$(getconf CLK_TCK)
 kill -TERM "$agent"; wait "$agent" || true
 
 size=$(stat -c %s "$bin")
-awk -v ticks="$ticks" -v hwm="$hwm" -v rss="$rss" -v cpu=$((utime + stime)) -v hz="$hz" -v size="$size" '
+awk -v label="${SLEEPERS:++$SLEEPERS processes }$*" -v ticks="$ticks" -v hwm="$hwm" -v rss="$rss" -v cpu=$((utime + stime)) -v hz="$hz" -v size="$size" '
   { n++; bytes += $1; if ($1 > max) max = $1 }
   END {
-    printf "binary %d bytes | %d requests, %.0f B/request (max %d) | VmHWM %s, VmRSS %s | CPU %.2f ms/tick (incl. start-up)\n",
-      size, n, bytes / n, max, hwm, rss, cpu * 1000 / hz / n
+    printf "%s binary %d bytes | %d requests, %.0f B/request (max %d) | VmHWM %s, VmRSS %s | CPU %.2f ms/tick (incl. start-up)\n",
+      label, size, n, bytes / n, max, hwm, rss, cpu * 1000 / hz / n
   }' "$dir/requests"

@@ -2,10 +2,11 @@
 //! stops the rest.
 //!
 //! Reads: the `Config`, the `Source`, the schedule. Emits: one request per tick through the
-//! chosen exporter, retries of the backlog between ticks, the shutdown drain after
+//! chosen exporter (several when the tick is larger than `--max-request-size`), retries of the backlog between ticks, the shutdown drain after
 //! SIGTERM/SIGINT, and the process exit code: 0 normal stop (signal, closed stdout,
-//! `--once` delivered), 1 `--once` not delivered, 2 a start-up failure here (signal
-//! handlers, spool directory).
+//! `--once` delivered, a second stop signal), 1 `--once` not delivered or a shutdown that
+//! overran `--shutdown-timeout` plus one attempt (ended by the watchdog), 2 a start-up
+//! failure here (signal handlers, spool directory).
 
 use crate::config::{Config, ExporterKind};
 use crate::cycle::Collection;
@@ -16,9 +17,12 @@ use crate::export::queue::Queue;
 use crate::export::spool::Spool;
 use crate::export::stdout::StdoutExporter;
 use crate::otlp;
+use crate::otlp::split::{Plan, Span};
+use crate::report::Once;
 use crate::schedule::{Schedule, Wake, wall_clock_unix_nano};
 use crate::source::Source;
-use crate::telemetry::Telemetry;
+use crate::telemetry::{DropReason, Telemetry};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Where encoded requests go.
@@ -40,6 +44,10 @@ pub fn run(config: &Config, src: Source) -> u8 {
             return 2;
         }
     };
+    if let Err(e) = schedule.watchdog(shutdown_limit(config)) {
+        log::error!("cannot start the shutdown watchdog: {e}");
+        return 2;
+    }
     let telemetry = Telemetry::shared(wall_clock_unix_nano());
     let mut sink = match config.exporter {
         ExporterKind::Otlp => match delivery(config, &telemetry, schedule.stop_flag()) {
@@ -55,8 +63,12 @@ pub fn run(config: &Config, src: Source) -> u8 {
         },
         ExporterKind::None => return idle(config, &mut schedule),
     };
-    let mut collection = Collection::new(config, src, telemetry);
+    let mut collection = Collection::new(config, src, Rc::clone(&telemetry));
     let (mut body, mut line) = (Vec::new(), String::new());
+    // A tick larger than --max-request-size goes as several requests (otlp::split).
+    let mut plan = Plan::default();
+    let max_request_size = usize::try_from(config.delivery.max_request_size).unwrap_or(usize::MAX);
+    let mut too_large = Once::default();
     log::info!(
         "sysotlp {} starting: {}",
         env!("CARGO_PKG_VERSION"),
@@ -100,16 +112,28 @@ pub fn run(config: &Config, src: Source) -> u8 {
             continue;
         }
         let collected = started.elapsed();
+        plan.make(builder, max_request_size);
+        if plan.dropped > 0 {
+            if too_large.first() {
+                log::error!(
+                    "{} data points dropped: each is larger than --max-request-size {max_request_size} on its own (with its resource and metric); raise it",
+                    plan.dropped
+                );
+            }
+            let mut telemetry = telemetry.borrow_mut();
+            telemetry
+                .exporter
+                .drop_points(DropReason::TooLarge, plan.dropped);
+        }
         match &mut sink {
-            Sink::Stdout { out: stdout, text } => {
-                if *text {
-                    otlp::text::write(builder, &mut line);
-                    line.pop();
-                } else {
-                    otlp::json::write(builder, &mut line);
-                }
+            Sink::Stdout {
+                out: stdout,
+                text: true,
+            } => {
+                otlp::text::write(builder, &mut line);
+                line.pop();
                 log::debug!(
-                    "tick: {points} points, {} bytes of JSON, collected in {} µs",
+                    "tick: {points} points, {} bytes of text, collected in {} µs",
                     line.len(),
                     collected.as_micros()
                 );
@@ -121,22 +145,54 @@ pub fn run(config: &Config, src: Source) -> u8 {
                     _ => {}
                 }
             }
+            Sink::Stdout { out: stdout, .. } => {
+                let mut failed = false;
+                for spans in plan.parts() {
+                    otlp::json::write_part(builder, spans, &mut line);
+                    let part_points = points_in(spans);
+                    log::debug!(
+                        "tick: {part_points} of {points} points, {} bytes of JSON, collected in {} µs",
+                        line.len(),
+                        collected.as_micros()
+                    );
+                    match stdout.write_line(&line, part_points) {
+                        Outcome::Closed => return 0,
+                        Outcome::Failed { .. } => failed = true,
+                        _ => {}
+                    }
+                }
+                if config.once {
+                    return u8::from(failed || plan.dropped > 0);
+                }
+            }
             Sink::Otlp(delivery) => {
-                otlp::encode::encode(builder, &mut body);
-                let points = u32::try_from(points).unwrap_or(u32::MAX);
                 // Age limits use the wall time the batch was made, not its data time (a
                 // fixture's fixed clock).
                 let created = wall_clock_unix_nano();
                 if config.once {
-                    return once(delivery, &body, points, created, config);
+                    let parts = plan.parts().map(|spans| {
+                        otlp::encode::encode_part(builder, spans, &mut body);
+                        (std::mem::take(&mut body), points_in(spans))
+                    });
+                    let delivered = once(delivery, parts, created, config);
+                    return u8::from(!delivered || plan.dropped > 0);
                 }
-                delivery.submit(&body, points, created, send_deadline(config, &schedule));
-                log::debug!(
-                    "tick: {points} points, {} bytes, collected in {} µs, sent in {} ms",
-                    body.len(),
-                    collected.as_micros(),
-                    (started.elapsed() - collected).as_millis()
-                );
+                for spans in plan.parts() {
+                    otlp::encode::encode_part(builder, spans, &mut body);
+                    let part_points = points_in(spans);
+                    delivery.submit(
+                        &body,
+                        part_points,
+                        created,
+                        send_deadline(config, &schedule),
+                    );
+                    log::debug!(
+                        "tick: {part_points} of {points} points, {} bytes, collected in {} µs, sent in {} ms",
+                        body.len(),
+                        collected.as_micros(),
+                        (started.elapsed() - collected).as_millis()
+                    );
+                }
             }
         }
     }
@@ -194,33 +250,56 @@ fn send_deadline(config: &Config, schedule: &Schedule) -> Instant {
     }
 }
 
-/// `--once`: replay the spool, send this tick's request, one attempt each, no backoff.
-/// Exit 0 if this request was acknowledged; else it is spooled (if configured), exit 1.
+/// The data points of one part.
+fn points_in(spans: &[Span]) -> u32 {
+    let points: usize = spans.iter().map(|span| span.points.len()).sum();
+    u32::try_from(points).unwrap_or(u32::MAX)
+}
+
+/// `--once`: replay the spool, send this tick's requests (bodies and their points), one
+/// attempt each, no backoff. True if every one was acknowledged; the others are spooled
+/// (if configured).
 fn once(
     delivery: &mut Delivery,
-    body: &[u8],
-    points: u32,
+    parts: impl Iterator<Item = (Vec<u8>, u32)>,
     created_unix_nano: u64,
     config: &Config,
-) -> u8 {
+) -> bool {
     let deadline = far(config.delivery.export_timeout.unwrap_or(config.interval));
     delivery.drain_once(deadline);
-    let outcome = if delivery.is_idle() {
-        delivery.submit(body, points, created_unix_nano, deadline)
-    } else {
-        delivery.submit(body, points, created_unix_nano, Instant::now());
-        None
-    };
-    match outcome {
-        Some(Outcome::Sent { .. }) => 0,
-        other => {
-            if let Some(Outcome::Failed { detail, .. } | Outcome::Retry { detail, .. }) = other {
+    let mut delivered = true;
+    for (body, points) in parts {
+        let outcome = if delivery.is_idle() {
+            delivery.submit(&body, points, created_unix_nano, deadline)
+        } else {
+            delivery.submit(&body, points, created_unix_nano, Instant::now());
+            None
+        };
+        if !matches!(outcome, Some(Outcome::Sent { .. })) {
+            if let Some(Outcome::Failed { detail, .. } | Outcome::Retry { detail, .. }) = outcome {
                 log::error!("export failed, {points} data points not delivered: {detail}");
             }
-            delivery.shutdown(Instant::now(), &mut |_| false);
-            1
+            delivered = false;
         }
     }
+    if !delivered {
+        delivery.shutdown(Instant::now(), &mut |_| false);
+    }
+    delivered
+}
+
+/// The longest one attempt may still take after a stop signal, when `--timeout` is 0 ("until
+/// the next tick") or longer.
+const ATTEMPT_BOUND: Duration = Duration::from_secs(10);
+
+/// How long after a stop signal the process ends whatever it is blocked on: the drain's
+/// `--shutdown-timeout`, plus one attempt in flight (`--timeout`, at most [`ATTEMPT_BOUND`]).
+fn shutdown_limit(config: &Config) -> Duration {
+    let attempt = config
+        .otlp
+        .timeout
+        .map_or(ATTEMPT_BOUND, |t| t.min(ATTEMPT_BOUND));
+    config.delivery.shutdown_timeout.saturating_add(attempt)
 }
 
 /// Now plus `budget`, saturating at about a year (config caps durations; this never panics).

@@ -123,6 +123,24 @@ pub struct Cli {
     #[argh(option)]
     pub filesystem_exclude_mountpoint: Vec<String>,
 
+    /// keep only processes whose executable name matches: a name or re:REGEX (repeatable;
+    /// env SYSOTLP_PROCESS_INCLUDE)
+    #[argh(option)]
+    pub process_include: Vec<String>,
+
+    /// drop processes whose executable name matches (repeatable; env SYSOTLP_PROCESS_EXCLUDE)
+    #[argh(option)]
+    pub process_exclude: Vec<String>,
+
+    /// process collector: report at most N processes, the largest (default 256)
+    #[argh(option)]
+    pub max_processes: Option<String>,
+
+    /// process collector: what "largest" means, memory (RSS) or cpu (CPU time since the
+    /// previous collection) (default memory)
+    #[argh(option)]
+    pub process_top_by: Option<String>,
+
     /// longest wait for one statfs before the mount counts as hung (default 5s, at most half
     /// the interval)
     #[argh(option)]
@@ -144,6 +162,18 @@ pub struct Cli {
     /// most --textfile-dir series per tick, all files together (default 2000)
     #[argh(option)]
     pub textfile_max_series: Option<String>,
+
+    /// most interfaces reported per tick, the first after the filters (default 1024)
+    #[argh(option)]
+    pub max_interfaces: Option<String>,
+
+    /// most disks reported per tick, the first after the filters (default 1024)
+    #[argh(option)]
+    pub max_disks: Option<String>,
+
+    /// most mounts reported per tick, the first after the filters (default 1024)
+    #[argh(option)]
+    pub max_mounts: Option<String>,
 
     /// report system.cpu.time per CPU (cpu attribute) instead of the all-CPU total
     #[argh(switch)]

@@ -5,11 +5,13 @@
 //! `schedule` wakes on the tick deadline (or a signal) and stamps the tick with the wall
 //! clock → `cycle` fixes the tick's start times (`boot`) and runs each collector of the
 //! `collect` registry, which reads its files through `source` and appends points to an
-//! `otlp::Builder` using names from `semconv` → `otlp::encode` (or `otlp::json`) turns the
-//! request into bytes → an `export` backend sends them and returns an `Outcome`. `report`
-//! turns every failure, a collector's, a mount's or an export's, into rate-limited log
-//! lines; `telemetry` counts outcomes for the `agent` collector. `config` (from `cli` and
-//! `OTEL_*`) and `resource` are built once at start. Dependencies point one way, `cli` →
+//! `otlp::Builder` using names from `semconv` → `otlp::split` cuts the request into parts
+//! of at most `--max-request-size` and `otlp::encode` (or `otlp::json`) turns each into
+//! bytes → an `export` backend sends them and returns an `Outcome`; a watchdog thread of
+//! `schedule` bounds the shutdown whatever the loop is blocked on. `report` turns every
+//! failure, a collector's, a mount's or an export's, into rate-limited log lines;
+//! `telemetry` counts outcomes for the `agent` collector. `config` (from `cli` and `OTEL_*`)
+//! and `resource` are built once at start. Dependencies point one way, `cli` →
 //! `config` → `collect` → `otlp`, with leaf types (`filter`, `units`, `semconv`) below:
 //! collectors never see prost types, the configuration or the network; exporters never see
 //! a metric.

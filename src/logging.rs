@@ -4,7 +4,11 @@
 //! Emits: one line per event on stderr: `2026-11-25T20:56:10.123Z WARN message`, or without
 //! the timestamp under systemd's journal (which stamps lines itself). No colour: a service
 //! manager reads these lines. RFC 3339 formatting is done here rather than with `humantime`.
+//! Dependency targets that dump wire bytes are capped whatever the filter says: ureq and
+//! ureq_proto print every request byte at trace (`ureq_proto::util::log_data`), headers
+//! such as `Authorization` included; their debug lines redact those headers.
 
+use log::{Level, Log, Metadata, Record};
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -30,8 +34,38 @@ pub fn init(filter: &str, journal: bool) {
             )
         }
     });
+    let inner = builder.build();
+    let max_level = inner.filter();
     // A second init (tests) keeps the first logger; nothing to do then.
-    let _ = builder.try_init();
+    if log::set_boxed_logger(Box::new(Capped { inner })).is_ok() {
+        log::set_max_level(max_level);
+    }
+}
+
+/// The most a target may log: `Debug` for the HTTP client's targets, else anything.
+pub fn allowed(target: &str, level: Level) -> bool {
+    level <= Level::Debug || !target.starts_with("ureq")
+}
+
+/// env_logger with [`allowed`] applied before its own filter.
+struct Capped {
+    inner: env_logger::Logger,
+}
+
+impl Log for Capped {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        allowed(metadata.target(), metadata.level()) && self.inner.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if allowed(record.target(), record.level()) {
+            self.inner.log(record);
+        }
+    }
+
+    fn flush(&self) {
+        self.inner.flush();
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of a Unix time (UTC).
@@ -64,6 +98,15 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_10_http_client_targets_never_log_at_trace() {
+        for target in ["ureq", "ureq::run", "ureq_proto::util"] {
+            assert!(!allowed(target, Level::Trace), "{target}");
+            assert!(allowed(target, Level::Debug), "{target}");
+        }
+        assert!(allowed("sysotlp::agent", Level::Trace));
+    }
 
     #[test]
     fn formats_utc_timestamps() {

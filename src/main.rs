@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         println!("sysotlp {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    let config = match Config::from_cli(cli, &|name| std::env::var(name).ok()) {
+    let config = match Config::from_os_env(cli, &|name| std::env::var_os(name)) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("sysotlp: {e}");

@@ -4,7 +4,8 @@
 //! SIGINT and SIGHUP, delivered by signal-hook to a socket pair whose read end is the loop's
 //! one blocking call (a read with a timeout).
 //! Emits: `Wake::Tick` at each deadline, `Wake::Stop` on SIGTERM/SIGINT (at once, also
-//! mid-sleep), and the `Tick` value collectors read time from.
+//! mid-sleep), and the `Tick` value collectors read time from. A watchdog thread ends the
+//! process if the shutdown overruns its bound, or at once on a second signal.
 //! Deadlines are the previous deadline plus the interval, never "now + interval", so a slow
 //! tick does not shift later ones; ticks missed entirely are skipped (logged), not bunched.
 
@@ -96,6 +97,28 @@ impl Schedule {
             stop,
             hangup,
         })
+    }
+
+    /// Starts the shutdown watchdog: a thread that sleeps until the first SIGTERM/SIGINT,
+    /// then ends the process if the loop has not returned `limit` later (it may be blocked
+    /// in a send that never answers, or a write to a pipe nobody reads: no signal can
+    /// interrupt those), and at once on a second signal. The orderly path (the drain after
+    /// `Wake::Stop`) normally ends well before; this is the bound that holds whatever the
+    /// loop is blocked on.
+    pub fn watchdog(&self, limit: Duration) -> io::Result<()> {
+        let (signals, signal_end) = UnixStream::pair()?;
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        for signal in [SIGTERM, SIGINT] {
+            signal_hook::low_level::pipe::register(signal, signal_end.try_clone()?)?;
+        }
+        std::thread::Builder::new()
+            .name("shutdown-watchdog".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let exit = watch(signals, limit);
+                std::process::exit(i32::from(exit));
+            })?;
+        Ok(())
     }
 
     /// The flag SIGTERM/SIGINT set, for work that must stop between steps (a long drain).
@@ -203,6 +226,46 @@ impl Schedule {
             return false;
         }
         signalled && self.stopping()
+    }
+}
+
+/// The watchdog's wait: returns the exit code once the process must end (1: the shutdown
+/// overran `limit`; 0: a second stop signal), or never while no signal came.
+fn watch(mut signals: UnixStream, limit: Duration) -> u8 {
+    let mut bytes = [0u8; 16];
+    // One byte per signal: a read of two is the second signal already.
+    let first = loop {
+        match signals.read(&mut bytes) {
+            Ok(n) if n > 0 => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // The socket is gone (cannot happen while we hold both ends): never fire.
+            _ => loop {
+                std::thread::park();
+            },
+        }
+    };
+    log::info!(
+        "stop signal: exiting within {} at the latest (a second signal: at once)",
+        crate::units::display(limit)
+    );
+    let deadline = Instant::now() + limit;
+    let mut again = first > 1;
+    while !again {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || signals.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        again = matches!(signals.read(&mut bytes), Ok(n) if n > 0);
+    }
+    if again {
+        log::warn!("second stop signal: exiting now, without finishing the shutdown");
+        0
+    } else {
+        log::error!(
+            "shutdown did not finish within {} (blocked sending or writing); exiting",
+            crate::units::display(limit)
+        );
+        1
     }
 }
 

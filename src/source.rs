@@ -8,6 +8,7 @@
 //! (clock ticks per second, page size, machine name: from the fixture in fixture mode, else
 //! from `sysconf(3)` and `uname(2)`), and the `statfs(2)` seam: the one call that can hang,
 //! live or answered from the fixture's `statfs` table.
+//! Every file is opened by [`open_file`]: never blocking, regular files only (FIFOs refused).
 
 use serde::Deserialize;
 use std::cell::{Cell, Ref, RefCell};
@@ -45,6 +46,11 @@ impl fmt::Display for ReadError {
             ReadError::Denied => f.write_str("permission denied"),
             ReadError::NotText => f.write_str("not UTF-8 text"),
             ReadError::TooLarge => write!(f, "larger than {MAX_FILE_BYTES} bytes"),
+            // `open_file`'s refusal (a variant of its own would break exhaustive matches in
+            // collectors; it reads the same to them: an I/O failure of this file).
+            ReadError::Io(io::ErrorKind::InvalidInput, None) => {
+                f.write_str("not a regular file (a FIFO, socket or device)")
+            }
             ReadError::Io(kind, Some(errno)) => write!(f, "{kind} (os error {errno})"),
             ReadError::Io(kind, None) => write!(f, "{kind}"),
         }
@@ -54,12 +60,51 @@ impl fmt::Display for ReadError {
 impl From<io::Error> for ReadError {
     fn from(e: io::Error) -> Self {
         match e.kind() {
+            io::ErrorKind::InvalidInput => ReadError::Io(io::ErrorKind::InvalidInput, None),
             io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => ReadError::NotFound,
             io::ErrorKind::PermissionDenied => ReadError::Denied,
             io::ErrorKind::InvalidData => ReadError::NotText,
             kind => ReadError::Io(kind, e.raw_os_error()),
         }
     }
+}
+
+/// Opens `path` for reading without ever blocking in `open(2)`, and only if it is a regular
+/// file: a FIFO planted in a tree (`mkfifo proc/meminfo`) would otherwise block the loop in
+/// `open` forever, a socket or a device would be read as data. `O_NONBLOCK` makes the open
+/// of a FIFO return at once; `fstat` on the open descriptor (no race with a rename) then
+/// refuses it. procfs and sysfs files are regular files to `fstat`. A symlink is followed,
+/// as procfs needs (`/proc/self`), but its target must be a regular file too.
+pub fn open_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nonblock)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(rustix::io::Errno::ISDIR.into());
+    }
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device)",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads at most `limit` bytes of the regular file `path` as text; `TooLarge` beyond.
+pub fn read_text(path: &Path, limit: u64, buf: &mut String) -> Result<(), ReadError> {
+    buf.clear();
+    let file = open_file(path)?;
+    let read = file.take(limit + 1).read_to_string(buf)?;
+    if read as u64 > limit {
+        buf.clear();
+        return Err(ReadError::TooLarge);
+    }
+    Ok(())
 }
 
 /// A start-up problem with the root: exit 2.
@@ -97,6 +142,11 @@ struct FixtureFile {
     now_unix_nano: Option<u64>,
     #[serde(default)]
     statfs: BTreeMap<String, FixtureStatfs>,
+    /// Files (relative to the root) whose reads fail with this errno name: what root
+    /// cannot get from file modes (root reads a mode-000 file), e.g. another user's
+    /// `proc/123/io` → `EACCES` (spec/metrics.md §9.15).
+    #[serde(default)]
+    errors: BTreeMap<String, String>,
 }
 
 /// One mount point's answer in the fixture: numbers, an errno name, or a hang.
@@ -177,6 +227,7 @@ fn errno_number(name: &str) -> i32 {
     match name {
         "EPERM" => 1,
         "ENOENT" => ENOENT,
+        "ESRCH" => 3,
         "EACCES" => 13,
         "ENOTCONN" => 107,
         "ESTALE" => 116,
@@ -222,6 +273,8 @@ pub struct Source {
     fixed_now_unix_nano: Option<u64>,
     fixture_mode: bool,
     statfs: Arc<dyn Statfs>,
+    /// The fixture's injected read errors, by path under the root.
+    errors: BTreeMap<PathBuf, i32>,
     stat: SharedFile,
     vmstat: SharedFile,
 }
@@ -242,9 +295,11 @@ impl Source {
             return Err(SourceError::NotADirectory(root.to_path_buf()));
         }
         let fixture_path = root.join("sysotlp-fixture.json");
+        let mut text = String::new();
+        let mut errors = BTreeMap::new();
         let (mut info, fixed_now_unix_nano, statfs): (_, _, Option<Arc<dyn Statfs>>) =
-            match std::fs::read_to_string(&fixture_path) {
-                Ok(text) => {
+            match read_text(&fixture_path, MAX_FILE_BYTES, &mut text) {
+                Ok(()) => {
                     let fixture = parse_fixture(&text)
                         .map_err(|why| SourceError::Fixture(fixture_path, why))?;
                     let info = SystemInfo {
@@ -252,16 +307,22 @@ impl Source {
                         page_size: fixture.page_size,
                         machine: fixture.machine,
                     };
+                    errors = fixture
+                        .errors
+                        .iter()
+                        .map(|(path, errno)| (root.join(path), errno_number(errno)))
+                        .collect();
                     (
                         info,
                         fixture.now_unix_nano,
                         Some(Arc::new(FixtureStatfsTable(fixture.statfs))),
                     )
                 }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => (live_system_info(), None, None),
+                Err(ReadError::NotFound) => (live_system_info(), None, None),
                 Err(e) => return Err(SourceError::Fixture(fixture_path, e.to_string())),
             };
-        let arch = std::fs::read_to_string(root.join("proc/sys/kernel/arch")).unwrap_or_default();
+        let mut arch = String::new();
+        let _ = read_text(&root.join("proc/sys/kernel/arch"), 4096, &mut arch);
         if !arch.trim().is_empty() {
             info.machine = arch.trim().to_string();
         }
@@ -273,6 +334,7 @@ impl Source {
             fixed_now_unix_nano,
             fixture_mode: statfs.is_some(),
             statfs: statfs.unwrap_or_else(|| Arc::new(LiveStatfs)),
+            errors,
         })
     }
 
@@ -303,19 +365,57 @@ impl Source {
     /// Reads `path` into `buf` (cleared first), reusing its capacity.
     pub fn read_into(&self, path: &Path, buf: &mut String) -> Result<(), ReadError> {
         buf.clear();
-        let file = File::open(path)?;
-        let read = file.take(MAX_FILE_BYTES + 1).read_to_string(buf)?;
-        if read as u64 > MAX_FILE_BYTES {
+        self.injected(path)?;
+        read_text(path, MAX_FILE_BYTES, buf)
+    }
+
+    /// Reads `path` into `buf` (cleared first) as bytes, reusing its capacity: for files
+    /// whose text is not ours to judge, such as `/proc/<pid>/stat`, whose command name any
+    /// user can set to invalid UTF-8.
+    pub fn read_bytes_into(&self, path: &Path, buf: &mut Vec<u8>) -> Result<(), ReadError> {
+        self.read_head_into(path, buf, MAX_FILE_BYTES as usize)?;
+        if buf.len() as u64 > MAX_FILE_BYTES {
             buf.clear();
             return Err(ReadError::TooLarge);
         }
         Ok(())
     }
 
+    /// Reads at most `limit + 1` bytes of `path` into `buf` (cleared first): the head of a
+    /// file that can be long, such as `cmdline`, whose tail is cut anyway.
+    pub fn read_head_into(
+        &self,
+        path: &Path,
+        buf: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), ReadError> {
+        buf.clear();
+        self.injected(path)?;
+        let file = open_file(path)?;
+        file.take(limit as u64 + 1).read_to_end(buf)?;
+        Ok(())
+    }
+
+    /// The target of the symbolic link `path` (`/proc/<pid>/exe`), as bytes.
+    pub fn read_link(&self, path: &Path) -> Result<Vec<u8>, ReadError> {
+        self.injected(path)?;
+        Ok(std::fs::read_link(path)?
+            .into_os_string()
+            .into_encoded_bytes())
+    }
+
+    /// The fixture's injected error for `path`, if any (never in live mode).
+    fn injected(&self, path: &Path) -> Result<(), ReadError> {
+        match self.errors.get(path) {
+            Some(errno) => Err(ReadError::from(io::Error::from_raw_os_error(*errno))),
+            None => Ok(()),
+        }
+    }
+
     /// Opens `path` to be streamed through the caller's fixed buffer: for files that can
     /// outgrow [`MAX_FILE_BYTES`], such as `/proc/net/tcp` of a busy host (100k sockets ≈ 15 MB).
     pub fn open_stream(&self, path: &Path) -> Result<File, ReadError> {
-        Ok(File::open(path)?)
+        Ok(open_file(path)?)
     }
 
     /// Reads a small file once (start-up detection); `None` when absent or unreadable.
@@ -510,6 +610,41 @@ mod tests {
         let e = src.read_into(&src.path("proc/dir"), &mut buf).unwrap_err();
         assert_eq!(e, ReadError::Io(io::ErrorKind::IsADirectory, Some(21)));
         assert_eq!(e.to_string(), "is a directory (os error 21)");
+    }
+
+    #[test]
+    fn issue_10_fifos_are_refused_without_blocking() {
+        let root = temp_root("fifo");
+        let mkfifo = |path: &Path| {
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                path,
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                0,
+            )
+            .unwrap();
+        };
+        mkfifo(&root.join("proc/meminfo"));
+        std::fs::create_dir_all(root.join("proc/sys/kernel")).unwrap();
+        mkfifo(&root.join("proc/sys/kernel/arch"));
+        let src = Source::open(&root).unwrap();
+        let mut buf = String::new();
+        let e = src
+            .read_into(&src.path("proc/meminfo"), &mut buf)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "not a regular file (a FIFO, socket or device)"
+        );
+        assert!(src.open_stream(&src.path("proc/meminfo")).is_err());
+        // The fixture file too: a start-up error, not a hang.
+        mkfifo(&root.join("sysotlp-fixture.json"));
+        let e = Source::open(&root).unwrap_err().to_string();
+        assert!(
+            e.ends_with("not a regular file (a FIFO, socket or device)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -38,7 +38,14 @@ pub fn parse_millis(text: &str) -> Option<Duration> {
         .filter(|d| *d <= MAX_DURATION)
 }
 
-/// Bytes, or an integer with `KiB`, `MiB` or `GiB`; `None` if malformed or overflowing.
+/// What a duration flag takes, for error messages: the range as well as the form.
+pub const DURATION_RANGE: &str = "at most 8784h (366 days)";
+
+/// Largest size any flag takes.
+const MAX_SIZE: u64 = 1 << 40;
+
+/// Bytes, or an integer with `KiB`, `MiB`, `GiB` or `TiB`, at most 1 TiB; `None` if
+/// malformed or larger.
 pub fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();
     let split = text
@@ -51,9 +58,10 @@ pub fn parse_size(text: &str) -> Option<u64> {
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
         "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
         _ => return None,
     };
-    n.checked_mul(factor)
+    n.checked_mul(factor).filter(|size| *size <= MAX_SIZE)
 }
 
 /// `1m30s`-free display for messages: the largest exact unit.
@@ -120,6 +128,16 @@ mod tests {
         ] {
             assert_eq!(parse_size(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn issue_10_one_limit_for_every_unit() {
+        // 99999999GiB used to pass while 1TiB was refused.
+        assert_eq!(parse_size("1TiB"), Some(1 << 40));
+        assert_eq!(parse_size("1024GiB"), Some(1 << 40));
+        assert_eq!(parse_size("99999999GiB"), None);
+        assert_eq!(parse_size("1025GiB"), None);
+        assert_eq!(parse_size("2TiB"), None);
     }
 
     #[test]

@@ -176,7 +176,13 @@ fn semconv_names_units_keys_and_values_exist_in_semantic_conventions_1_44() {
     let everything = everything();
     let mut files = Vec::new();
     for naming in ["semconv", "hostmetrics"] {
-        for name in ["x86_64-vm", "laptop-x86", "raspberry-pi-4", "container-v2"] {
+        for name in [
+            "x86_64-vm",
+            "laptop-x86",
+            "raspberry-pi-4",
+            "container-v2",
+            "process",
+        ] {
             let flags = ["--per-cpu", "--names", naming, "--enable", &everything];
             let (request, _) = request_for(name, &flags);
             let file = dir.join(format!("{name}-{naming}.json"));
@@ -193,6 +199,11 @@ fn semconv_names_units_keys_and_values_exist_in_semantic_conventions_1_44() {
         ];
         let ticks = run_ticks_encoded("cpu-hotplug", &["t0", "t1"], &flags);
         let file = dir.join(format!("cpu-hotplug-{naming}.json"));
+        std::fs::write(&file, &ticks[1].0).unwrap();
+        files.push((naming, file));
+        let flags = ["--names", naming, "--enable", &everything];
+        let ticks = run_ticks_encoded("process-cpu", &["t0", "t1"], &flags);
+        let file = dir.join(format!("process-cpu-{naming}.json"));
         std::fs::write(&file, &ticks[1].0).unwrap();
         files.push((naming, file));
     }

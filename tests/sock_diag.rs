@@ -304,5 +304,9 @@ fn netlink_refused_by_seccomp_falls_back_to_the_files_with_one_info() {
         "{stderr}"
     );
     assert!(!stderr.contains(NETLINK_IN_USE), "{stderr}");
-    assert!(!stderr.contains(" WARN "), "{stderr}");
+    // A loaded runner may overrun the 100 ms interval; that note is the scheduler's.
+    let warnings = stderr
+        .lines()
+        .filter(|l| l.contains(" WARN ") && !l.contains("the previous cycle overran"));
+    assert_eq!(warnings.count(), 0, "{stderr}");
 }

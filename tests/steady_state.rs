@@ -1,6 +1,7 @@
 //! Steady state, counted: in its own process (a counting global allocator sees every
 //! thread, the statfs helper's included), each whole-machine fixture runs every default
-//! collector plus protobuf, gzip and JSON encoding, tick after tick over the same files.
+//! collector plus protobuf, gzip and JSON encoding, tick after tick over the same files, cut
+//! into requests as the agent cuts them (one part, and several for a small size limit).
 //!
 //! - After 10 warm-up ticks, 200 ticks allocate nothing at all (STYLE.md: the hot path does
 //!   not allocate in steady state; a series allocates when it first appears).
@@ -12,10 +13,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use sysotlp::cli::Cli;
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
+use sysotlp::otlp::split::Plan;
 use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 use sysotlp::telemetry::Telemetry;
@@ -50,31 +51,37 @@ static GLOBAL: Counting = Counting;
 /// Allocations allowed in 200 steady-state ticks.
 const ALLOWED: u64 = 0;
 
-/// One fixture: (allocations in 200 ticks, live-heap samples over 2,000 ticks); `converted`
-/// adds `--temporality delta --names semconv`, `quirks` `--hostmetrics-quirks`.
-fn run(name: &str, textfile_dir: Option<&Path>, converted: bool, quirks: bool) -> (u64, Vec<u64>) {
+/// One fixture with `flags`: (allocations in 200 ticks, live-heap samples over 2,000 ticks).
+fn run(name: &str, flags: &[&str]) -> (u64, Vec<u64>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name);
-    let cli = Cli {
-        root_path: Some(root.to_string_lossy().into_owned()),
-        textfile_dir: textfile_dir.map(|d| d.to_string_lossy().into_owned()),
-        temporality: converted.then(|| "delta".to_string()),
-        names: converted.then(|| "semconv".to_string()),
-        hostmetrics_quirks: quirks,
-        ..Cli::default()
-    };
+    let mut argv = vec![
+        "sysotlp".to_string(),
+        "--root-path".to_string(),
+        root.to_string_lossy().into_owned(),
+    ];
+    argv.extend(flags.iter().map(|f| f.to_string()));
+    let cli = sysotlp::cli::parse(&argv).expect("flags");
     let config = Config::from_cli(cli, &|_| None).expect("config");
     let src = Source::open(&root).expect("fixture root");
     let mut collection = Collection::new(&config, src, Telemetry::shared(0));
     let (mut body, mut compressed, mut line) = (Vec::new(), Vec::new(), String::new());
     let mut gzip = Gzip::new();
+    let (mut plan, mut small) = (Plan::default(), Plan::default());
     let mut tick = |cycle: u64| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
         assert!(builder.point_count() > 0, "{name}: no points");
-        encode::encode(builder, &mut body);
-        gzip.compress(&body, &mut compressed);
-        json::write(builder, &mut line);
+        // As the agent sends: the parts of the default --max-request-size (one), and of a
+        // 4 KiB one (several: the split path allocates nothing either once warm).
+        for (plan, max) in [(&mut plan, 1 << 20), (&mut small, 4096)] {
+            plan.make(builder, max);
+            for spans in plan.parts() {
+                encode::encode_part(builder, spans, &mut body);
+                gzip.compress(&body, &mut compressed);
+                json::write_part(builder, spans, &mut line);
+            }
+        }
     };
     for cycle in 1..=10 {
         tick(cycle);
@@ -123,25 +130,58 @@ fn textfile_dir() -> std::path::PathBuf {
 fn main() {
     let mut failures = Vec::new();
     let textfile = textfile_dir();
+    let textfile = textfile.to_string_lossy();
     // A captured VM, a 32-bit board (word-size wraps), a container view; the VM again with a
-    // --textfile-dir of 10 files × 100 series, and then also with delta temporality and
-    // semconv names (the builder's state map and renames); the VM under --hostmetrics-quirks
-    // (six memory states, gopsutil's socket list).
-    for (name, dir, converted, quirks) in [
-        ("x86_64-vm", None, false, false),
-        ("raspberry-pi-3-armv7", None, false, false),
-        ("container-v2", None, false, false),
-        ("x86_64-vm", Some(textfile.as_path()), false, false),
-        ("x86_64-vm", Some(textfile.as_path()), true, false),
-        ("x86_64-vm", None, false, true),
+    // --textfile-dir of 10 files × 100 series, and also with delta temporality and semconv
+    // names (the builder's state map and renames); per-process resources with every process
+    // metric on (issue 12); --hostmetrics-quirks (six memory states, gopsutil's socket list,
+    // the process arithmetic).
+    let every_process_metric = sysotlp::collect::process::METRICS
+        .iter()
+        .map(|m| m.name)
+        .collect::<Vec<_>>()
+        .join(",");
+    for (label, name, flags) in [
+        ("x86_64-vm", "x86_64-vm", vec![]),
+        ("raspberry-pi-3-armv7", "raspberry-pi-3-armv7", vec![]),
+        ("container-v2", "container-v2", vec![]),
+        (
+            "x86_64-vm + textfile",
+            "x86_64-vm",
+            vec!["--textfile-dir", textfile.as_ref()],
+        ),
+        (
+            "x86_64-vm + textfile, delta, semconv",
+            "x86_64-vm",
+            vec![
+                "--textfile-dir",
+                textfile.as_ref(),
+                "--temporality=delta",
+                "--names=semconv",
+            ],
+        ),
+        (
+            "process",
+            "process",
+            vec![
+                "--collectors=processes,process",
+                "--enable",
+                every_process_metric.as_str(),
+            ],
+        ),
+        (
+            "x86_64-vm --hostmetrics-quirks",
+            "x86_64-vm",
+            vec!["--hostmetrics-quirks"],
+        ),
+        (
+            "process --hostmetrics-quirks",
+            "process",
+            vec!["--collectors=processes", "--hostmetrics-quirks"],
+        ),
     ] {
-        let (allocations, samples) = run(name, dir, converted, quirks);
-        let name = match (dir.is_some(), converted, quirks) {
-            (true, true, _) => "x86_64-vm + textfile, delta, semconv",
-            (true, false, _) => "x86_64-vm + textfile",
-            (false, _, true) => "x86_64-vm --hostmetrics-quirks",
-            _ => name,
-        };
+        let (allocations, samples) = run(name, &flags);
+        let name = label;
         println!(
             "steady_state {name}: {allocations} allocations in 200 ticks, live heap {samples:?}"
         );

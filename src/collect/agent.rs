@@ -9,7 +9,7 @@
 //! Input: `VmHWM:      2404 kB` lines; `stat` fields 14 and 15 after the command name.
 
 use super::counter::to_int;
-use super::text::split_pid_stat;
+use super::process::stat::PidStat;
 use super::{Collect, CollectError, memory, read_required};
 use crate::otlp::Builder;
 use crate::schedule::Tick;
@@ -65,10 +65,8 @@ pub fn parse_status_memory(text: &str) -> (Option<u64>, Option<u64>) {
 /// utime + stime of `/proc/<pid>/stat`, in clock ticks: fields 14 and 15, counted after the
 /// last `)` because the command name may contain spaces and parentheses.
 pub fn parse_stat_cpu_ticks(text: &str) -> Option<u64> {
-    let (_, fields) = split_pid_stat(text)?;
-    let utime: u64 = fields.field(14)?.parse().ok()?;
-    let stime: u64 = fields.field(15)?.parse().ok()?;
-    utime.checked_add(stime)
+    let (_, stat) = PidStat::parse(text.as_bytes()).ok()?;
+    stat.utime.checked_add(stat.stime)
 }
 
 /// The `agent` collector.
@@ -223,7 +221,7 @@ mod tests {
 
     #[test]
     fn cpu_ticks_skip_the_command_name() {
-        let stat = "4242 (sys (o) tlp) S 1 4242 4242 0 -1 4194560 300 0 0 0 17 4 0 0 20 0 1 0 100 10000000 600 18446744073709551615";
+        let stat = "4242 (sys (o) tlp) S 1 4242 4242 0 -1 4194560 300 0 0 0 17 4 0 0 20 0 1 0 100 10000000 600 18446744073709551615 1 1 0";
         assert_eq!(parse_stat_cpu_ticks(stat), Some(21));
         assert_eq!(parse_stat_cpu_ticks("4242 (x) S 1"), None);
     }

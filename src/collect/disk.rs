@@ -15,7 +15,8 @@
 //! are not emitted. Fewer than 14 columns (partitions of kernels before 2.6.25 printed 7) is
 //! a malformed line: that device is skipped and the line reported, after the other devices'
 //! points are written. Rows whose c4–c14 are all zero (never-used loop, ram devices) are
-//! skipped, as upstream (gopsutil `IOCounters`).
+//! skipped, as upstream (gopsutil `IOCounters`). At most `--max-disks` devices (1024) are
+//! reported per tick, the first in kernel order ([`Cap`]).
 //!
 //! A sector is 512 bytes whatever the device's logical block size: the block layer counts
 //! in 512-byte units (iostats.rst "sectors"; node_exporter#2310 shows the 8× error of
@@ -32,6 +33,7 @@
 //! Own parser, not procfs' `DiskStats`: that one allocates a `String` per line and fails the
 //! whole file on one malformed line.
 
+use super::cap::Cap;
 use super::counter::{Counters, Width, kernel_word_bits, to_int};
 use super::text::parse_counter;
 use super::{Collect, CollectError, read_required};
@@ -61,7 +63,12 @@ pub const DEFAULT_EXCLUDE: &str = r"re:^(z?ram|loop|fd)\d+$";
 pub struct Options {
     /// On the kernel device name (`sda`, `nvme0n1p1`).
     pub filter: Filter,
+    /// Devices reported per tick, in kernel order ([`Cap`]).
+    pub max_disks: usize,
 }
+
+/// Default `--max-disks`: devices reported per tick (up to 12 points each), after the filter.
+pub const DEFAULT_MAX_DISKS: usize = 1024;
 
 impl Default for Options {
     fn default() -> Self {
@@ -70,6 +77,7 @@ impl Default for Options {
                 include: Vec::new(),
                 exclude: Pattern::parse(DEFAULT_EXCLUDE).into_iter().collect(),
             },
+            max_disks: DEFAULT_MAX_DISKS,
         }
     }
 }
@@ -314,6 +322,7 @@ impl Handle {
 pub struct Disk {
     path: PathBuf,
     filter: Filter,
+    cap: Cap,
     buf: String,
     counters: Counters,
 }
@@ -323,6 +332,7 @@ impl Disk {
         Disk {
             path: src.path("proc/diskstats"),
             filter: options.filter.clone(),
+            cap: Cap::new(options.max_disks, "disks", "--max-disks"),
             buf: String::new(),
             counters: Counters::new(kernel_word_bits(&src.info().machine)),
         }
@@ -333,12 +343,13 @@ impl Disk {
     fn emit(&mut self, tick: &Tick, out: &mut Builder) -> Option<CollectError> {
         let handles = TABLE.map(|(value, _)| Handle::open(value, out));
         let mut first_error = None;
+        self.cap.begin();
         for (index, line) in self.buf.lines().enumerate() {
             if diskstats_name(line).is_some_and(|name| !self.filter.allows(name)) {
                 continue;
             }
             let disk = match parse_diskstats_line(line) {
-                Ok(Some(disk)) if !disk.is_idle() => disk,
+                Ok(Some(disk)) if !disk.is_idle() && self.cap.admit() => disk,
                 Ok(_) => continue,
                 Err(what) => {
                     first_error.get_or_insert_with(|| {
@@ -379,6 +390,7 @@ impl Disk {
             }
         }
         self.counters.prune(tick);
+        self.cap.end("disk");
         first_error
     }
 }
@@ -520,6 +532,7 @@ mod tests {
                 include: Vec::new(),
                 exclude: exclude.iter().map(|p| Pattern::parse(p).unwrap()).collect(),
             },
+            cap: Cap::new(DEFAULT_MAX_DISKS, "disks", "--max-disks"),
             buf: String::new(),
             counters: Counters::new(machine_word_bits),
         }

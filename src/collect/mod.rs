@@ -9,6 +9,7 @@
 //! `counter` (wraps, resets, `to_int`), `report::Once` for one-time notes.
 
 pub mod agent;
+pub mod cap;
 pub mod counter;
 pub mod cpu;
 pub mod disk;
@@ -23,6 +24,7 @@ pub mod memory;
 pub mod network;
 pub mod paging;
 pub mod power;
+pub mod process;
 pub mod processes;
 pub mod system;
 pub mod text;
@@ -55,6 +57,7 @@ pub struct Options {
     pub disk: disk::Options,
     pub filesystem: filesystem::Options,
     pub network: network::Options,
+    pub process: process::Options,
     pub textfile: textfile::Options,
     /// `--hostmetrics-quirks` (spec/metrics.md D12): emit the values of the Collector's
     /// hostmetrics receiver where they differ from ours. Read by `memory`, `network`,
@@ -69,6 +72,8 @@ pub struct Context<'a> {
     pub telemetry: &'a Rc<RefCell<Telemetry>>,
     /// The collector was named in `--collectors` or `--enable` (not only defaulted on).
     pub named: bool,
+    /// The tick's one walk of `<root>/proc/[pid]`, shared by `processes` and `process`.
+    pub walk: &'a process::walk::SharedWalk,
 }
 
 /// One registry row.
@@ -165,7 +170,21 @@ pub const REGISTRY: &[Row] = &[
         build: |c| {
             Some(Box::new(processes::Processes::new(
                 c.src,
+                Rc::clone(c.walk),
                 c.options.hostmetrics_quirks,
+            )))
+        },
+    },
+    Row {
+        name: "process",
+        on_by_default: false,
+        about: "per-process resources: CPU, memory, disk I/O of the largest N",
+        metrics: process::METRICS,
+        build: |c| {
+            Some(Box::new(process::Process::new(
+                c.src,
+                &c.options.process,
+                Rc::clone(c.walk),
             )))
         },
     },
@@ -273,6 +292,7 @@ pub fn build(
     src: &Source,
     telemetry: &Rc<RefCell<Telemetry>>,
 ) -> Vec<(&'static str, Box<dyn Collect>)> {
+    let walk = process::walk::Walk::shared(src);
     REGISTRY
         .iter()
         .filter(|row| selection.collectors.contains(&row.name))
@@ -282,6 +302,7 @@ pub fn build(
                 options: &selection.options,
                 telemetry,
                 named: selection.named.contains(&row.name),
+                walk: &walk,
             };
             (row.build)(&context).map(|collector| (row.name, collector))
         })

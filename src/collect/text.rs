@@ -1,8 +1,8 @@
 //! Small parsers of `/proc` text that several collectors share.
 //!
 //! Reads: `&str` slices of files already read (nothing is read here). Emits: counters of
-//! `<key> <counter>` lines (`/proc/vmstat`, `/proc/stat`), decoded octal escapes (`\040` in
-//! `/proc/swaps` and mountinfo), and the fields of `/proc/<pid>/stat` after the command name.
+//! `<key> <counter>` lines (`/proc/vmstat`, `/proc/stat`) and decoded octal escapes (`\040`
+//! in `/proc/swaps` and mountinfo). `/proc/<pid>/stat` has its parser in `process/stat.rs`.
 
 /// Parses a kernel counter: decimal, at most `i64::MAX` (spec/metrics.md §7: larger values,
 /// such as a transient 2^64−1, are malformed).
@@ -83,38 +83,6 @@ pub fn unescape_octal(raw: &str, out: &mut String) {
     out.push_str(rest);
 }
 
-/// `/proc/<pid>/stat` split around the command name: the name (between the first `(` and
-/// the **last** `)`: it may hold spaces, parentheses and newlines) and the fields after it,
-/// starting with field 3, the state. `None` without `(` … `)`.
-pub fn split_pid_stat(text: &str) -> Option<(&str, PidStatFields<'_>)> {
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let comm = text.get(open + 1..close)?;
-    let rest = text.get(close + 1..)?;
-    Some((comm, PidStatFields(rest)))
-}
-
-/// The fields of `/proc/<pid>/stat` after the command name.
-#[derive(Debug, Clone, Copy)]
-pub struct PidStatFields<'a>(&'a str);
-
-impl<'a> PidStatFields<'a> {
-    /// Field `n` as proc(5) numbers them (3 = state, 14 = utime, 22 = starttime); `None`
-    /// for 1 and 2 (before the split) or past the end.
-    pub fn field(&self, n: usize) -> Option<&'a str> {
-        self.0.split_ascii_whitespace().nth(n.checked_sub(3)?)
-    }
-
-    /// The state letter (field 3): the first non-blank character after the command name.
-    pub fn state(&self) -> Option<char> {
-        self.0
-            .trim_start_matches(' ')
-            .chars()
-            .next()
-            .filter(|c| !c.is_whitespace())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,20 +132,5 @@ mod tests {
         out.clear();
         unescape_octal("/x\\0409", &mut out);
         assert_eq!(out, "/x 9");
-    }
-
-    #[test]
-    fn pid_stat_splits_at_the_last_parenthesis() {
-        let (comm, fields) =
-            split_pid_stat("4242 (my) (x\nproc) S 1 4242 4242 0 -1 4194560 215 0 0 0 7 3").unwrap();
-        assert_eq!(comm, "my) (x\nproc");
-        assert_eq!(fields.state(), Some('S'));
-        assert_eq!(fields.field(4), Some("1"));
-        assert_eq!(fields.field(14), Some("7"));
-        assert_eq!(fields.field(15), Some("3"));
-        assert_eq!(fields.field(16), None);
-        assert_eq!(fields.field(2), None);
-        assert!(split_pid_stat("4242 my proc S 1").is_none());
-        assert_eq!(split_pid_stat("1 (x)").unwrap().1.state(), None);
     }
 }

@@ -4,13 +4,25 @@
 //! `--max-age`, `--spool-dir`, `--spool-size`, `--shutdown-timeout`,
 //! `OTEL_EXPORTER_OTLP_{,METRICS_}COMPRESSION` and `OTEL_METRIC_EXPORT_TIMEOUT` (exporter
 //! spec §1.2, §3). Emits: `DeliveryConfig`, warnings for ignored variables, or a
-//! `ConfigError` for a bad flag.
+//! `ConfigError` for a bad flag. The spool directory is checked here, so that `--check` and
+//! the start refuse what could never hold a batch (a regular file, a read-only file
+//! system, procfs or sysfs, a directory we may not write, a world-writable one that is not
+//! sticky and ours) instead of failing at the first outage.
 
 use super::{ConfigError, Env};
 use crate::cli::Cli;
 use crate::units::{self, parse_duration, parse_millis, parse_size};
-use std::path::PathBuf;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// File systems that are views of the kernel, never storage (statfs(2) `f_type`).
+const KERNEL_FILE_SYSTEMS: [(i64, &str); 4] = [
+    (0x9fa0, "procfs"),
+    (0x6265_6572, "sysfs"),
+    (0x6367_7270, "cgroup2"),
+    (0x0027_e0eb, "cgroup"),
+];
 
 const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_REQUEST_SIZE: u64 = 1 << 20;
@@ -58,14 +70,19 @@ pub fn from_cli(
     warnings: &mut Vec<String>,
 ) -> Result<DeliveryConfig, ConfigError> {
     let flag_duration = |flag: &str, value: &Option<String>, default: Duration| match value {
-        Some(text) => parse_duration(text)
-            .ok_or_else(|| ConfigError::invalid(flag, text, "a duration such as 10s")),
+        Some(text) => parse_duration(text).ok_or_else(|| {
+            ConfigError::invalid(
+                flag,
+                text,
+                format!("a duration such as 10s, {}", units::DURATION_RANGE),
+            )
+        }),
         None => Ok(default),
     };
     let flag_size = |flag: &str, value: &Option<String>, default: u64| match value {
         Some(text) => parse_size(text)
             .filter(|n| *n > 0)
-            .ok_or_else(|| ConfigError::invalid(flag, text, "a size such as 1MiB")),
+            .ok_or_else(|| ConfigError::invalid(flag, text, "a size such as 1MiB, at most 1TiB")),
         None => Ok(default),
     };
     let gzip = match &cli.compression {
@@ -156,7 +173,10 @@ pub fn from_cli(
         max_request_size,
         queue_size,
         max_age,
-        spool_dir: cli.spool_dir.as_ref().map(PathBuf::from),
+        spool_dir: match &cli.spool_dir {
+            Some(text) => Some(spool_dir(text, warnings)?),
+            None => None,
+        },
         spool_size,
         shutdown_timeout: flag_duration(
             "--shutdown-timeout",
@@ -164,4 +184,74 @@ pub fn from_cli(
             DEFAULT_SHUTDOWN_TIMEOUT,
         )?,
     })
+}
+
+/// `--spool-dir` as it can be used: the directory, or its nearest existing ancestor when it
+/// is still to be created (`Spool::open` creates it, 0700, and says so).
+fn spool_dir(text: &str, warnings: &mut Vec<String>) -> Result<PathBuf, ConfigError> {
+    let dir = PathBuf::from(text);
+    let unusable = |problem: String| ConfigError::File {
+        source: "--spool-dir".into(),
+        path: text.to_string(),
+        problem,
+    };
+    let mut existing: &Path = &dir;
+    let meta = loop {
+        match std::fs::metadata(existing) {
+            Ok(meta) => break meta,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                existing = match existing.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent,
+                    _ => Path::new("."),
+                };
+            }
+            Err(e) => return Err(unusable(format!("cannot use it: {e}"))),
+        }
+    };
+    let shown = existing.display();
+    if !meta.is_dir() {
+        return Err(unusable(if existing == dir {
+            "not a directory".into()
+        } else {
+            format!("{shown} is not a directory")
+        }));
+    }
+    if let Ok(fs) = rustix::fs::statfs(existing) {
+        // `f_type` is i64, c_long or u32 by architecture.
+        #[allow(clippy::useless_conversion)]
+        let kind = i64::from(fs.f_type);
+        if let Some((_, name)) = KERNEL_FILE_SYSTEMS.iter().find(|(magic, _)| *magic == kind) {
+            return Err(unusable(format!(
+                "{shown} is on {name}, which holds no files"
+            )));
+        }
+    }
+    if let Ok(vfs) = rustix::fs::statvfs(existing) {
+        if vfs.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) {
+            return Err(unusable(format!("{shown} is on a read-only file system")));
+        }
+    }
+    let access = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
+    if let Err(e) = rustix::fs::access(existing, access) {
+        return Err(unusable(format!("{shown} is not writable: {e}")));
+    }
+    let mode = meta.permissions().mode();
+    if existing == dir && mode & 0o002 != 0 {
+        // Anyone could plant batches (sent with our credentials) or FIFOs in it.
+        let ours = meta.uid() == rustix::process::geteuid().as_raw();
+        if mode & 0o1000 == 0 || !ours {
+            return Err(unusable(
+                "world-writable: give a directory only sysotlp can write (chmod 700)".into(),
+            ));
+        }
+        warnings.push(format!(
+            "--spool-dir \"{text}\" is world-writable (sticky, ours); other users can add files to it"
+        ));
+    }
+    Ok(dir)
 }

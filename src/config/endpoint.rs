@@ -32,11 +32,11 @@ pub fn parse_endpoint(text: &str, rule: PathRule) -> Result<Endpoint, &'static s
     let text = text.trim();
     let (scheme, rest) = text
         .split_once("://")
-        .ok_or("expected a URL such as http://collector:4318")?;
+        .ok_or("a URL such as http://collector:4318")?;
     let https = match scheme.to_ascii_lowercase().as_str() {
         "http" => false,
         "https" => true,
-        _ => return Err("expected an http:// or https:// URL"),
+        _ => return Err("an http:// or https:// URL"),
     };
     if rest.contains(['?', '#']) {
         return Err("a URL without query or fragment");
@@ -51,6 +51,14 @@ pub fn parse_endpoint(text: &str, rule: PathRule) -> Result<Endpoint, &'static s
     let (host, port) = split_host_port(authority)?;
     if host.is_empty() {
         return Err("a URL with a host");
+    }
+    if !host.bytes().all(|b| is_unreserved(b) || b == b':') {
+        return Err("a host name or address of letters, digits, '-' and '.'");
+    }
+    if !is_path(path) {
+        return Err(
+            "a URL path of letters, digits and -._~!$&'()*+,;=:@/ or %HH (no space, control byte or \"<>\\^`{|})",
+        );
     }
     let port = match port {
         Some(p) => p,
@@ -68,6 +76,26 @@ pub fn parse_endpoint(text: &str, rule: PathRule) -> Result<Endpoint, &'static s
         https,
         host: host.to_string(),
         port,
+    })
+}
+
+/// RFC 3986 unreserved characters (`%` aside): what a host name may hold.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
+}
+
+/// An RFC 3986 path: `pchar`s and `/`, every `%` followed by two hex digits. ureq would
+/// refuse anything else at every attempt (retried forever), or a newline would split our
+/// log lines.
+fn is_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| {
+        if b == b'%' {
+            return bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+        }
+        is_unreserved(b) || b"!$&'()*+,;=:@/".contains(&b)
     })
 }
 
@@ -133,6 +161,18 @@ mod tests {
     }
 
     #[test]
+    fn issue_10_valid_paths_and_escapes_pass() {
+        assert_eq!(
+            url("http://h:4318/a%20b/v1/metrics", PathRule::Verbatim),
+            "http://h:4318/a%20b/v1/metrics"
+        );
+        assert_eq!(
+            url("http://my-host.lan/otlp@x/~u;v=1", PathRule::Base),
+            "http://my-host.lan/otlp@x/~u;v=1/v1/metrics"
+        );
+    }
+
+    #[test]
     fn default_ports_are_80_and_443() {
         assert_eq!(
             parse_endpoint("http://collector", PathRule::Base)
@@ -172,6 +212,16 @@ mod tests {
             "http://[::1",
             "http://[::1]x",
             "",
+            // Issue 10: what ureq can never send, or what splits log lines.
+            "http://h:4318/v1 metrics",
+            "http://h:4318/a\nb",
+            "http://h:4318/\"x\"",
+            "http://h:4318/<x>",
+            "http://h:4318/{x}",
+            "http://h:4318/%zz",
+            "http://h:4318/é",
+            "http://h\x01:4318",
+            "http://h x:4318",
         ] {
             assert!(parse_endpoint(bad, PathRule::Base).is_err(), "{bad:?}");
         }

@@ -45,7 +45,8 @@ impl fmt::Display for ConfigError {
             } => {
                 write!(
                     f,
-                    "invalid value \"{value}\" for {source}: expected {expected}"
+                    "invalid value \"{}\" for {source}: expected {expected}",
+                    Quoted(value)
                 )
             }
             ConfigError::Invalid {
@@ -62,7 +63,24 @@ impl fmt::Display for ConfigError {
                 source,
                 path,
                 problem,
-            } => write!(f, "{source} \"{path}\": {problem}"),
+            } => write!(f, "{source} \"{}\": {problem}", Quoted(path)),
         }
+    }
+}
+
+/// A quoted value with its control characters escaped (`\n`, `\u{1}`): the message stays
+/// one line, whatever was typed.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
     }
 }

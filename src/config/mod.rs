@@ -30,6 +30,8 @@ pub use otlp::{ExporterKind, OtlpOptions};
 use crate::cli::Cli;
 use crate::collect::Selection;
 use crate::units::{self, parse_duration, parse_millis};
+use std::cell::RefCell;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -59,14 +61,71 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
-/// Environment lookup; empty values count as unset.
+/// Variables whose value decides where data goes and who may read it: set but not UTF-8,
+/// they stop start-up like any other unusable value of theirs (exporter spec §1.1); any other
+/// variable that is not UTF-8 is warned about and counts as unset.
+const STRICT_VARIABLES: &[&str] = &[
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// Environment lookup; empty values count as unset. A value that is not UTF-8 also reads as
+/// unset here, and is remembered so that `Config::from_os_env` can refuse or warn about it
+/// (`std::env::var(..).ok()` used to drop such values without a word).
 pub struct Env<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
+    lookup: &'a dyn Fn(&str) -> Option<OsString>,
+    not_text: RefCell<Vec<String>>,
 }
 
-impl Env<'_> {
+impl<'a> Env<'a> {
+    pub fn new(lookup: &'a dyn Fn(&str) -> Option<OsString>) -> Self {
+        Env {
+            lookup,
+            not_text: RefCell::new(Vec::new()),
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+        match (self.lookup)(name)?.into_string() {
+            Ok(text) => Some(text).filter(|v| !v.trim().is_empty()),
+            Err(_) => {
+                let mut not_text = self.not_text.borrow_mut();
+                if !not_text.iter().any(|n| n == name) {
+                    not_text.push(name.to_string());
+                }
+                None
+            }
+        }
+    }
+
+    /// The variables read so far that were set but not UTF-8: an error for the first strict
+    /// one, a warning for each other.
+    fn check_text(&self, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
+        for name in self.not_text.borrow().iter() {
+            if STRICT_VARIABLES.contains(&name.as_str()) {
+                return Err(ConfigError::Invalid {
+                    source: name.clone(),
+                    value: None,
+                    expected: "UTF-8 text (the value has bytes that are not)".into(),
+                });
+            }
+            warnings.push(format!("ignoring {name}: its value is not UTF-8 text"));
+        }
+        Ok(())
     }
 
     /// The first set variable of `names` with its name.
@@ -78,21 +137,39 @@ impl Env<'_> {
 }
 
 impl Config {
-    /// Validates `cli` against the environment `lookup`.
+    /// Validates `cli` against the environment `lookup` (text values: tests, the bench).
     pub fn from_cli(
         cli: Cli,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let env = Env { lookup };
+        Self::from_os_env(cli, &|name| lookup(name).map(OsString::from))
+    }
+
+    /// Validates `cli` against the process environment as the OS gives it (`var_os`): a
+    /// variable that is set but not UTF-8 is never mistaken for an unset one.
+    pub fn from_os_env(
+        cli: Cli,
+        lookup: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<Config, ConfigError> {
+        let env = Env::new(lookup);
         let mut warnings = Vec::new();
-        let exporter = otlp::exporter(&cli, &env, &mut warnings)?;
-        let otlp = OtlpOptions::from_cli(&cli, &env, exporter, &mut warnings)?;
+        let config = Self::validate(cli, &env, &mut warnings);
+        // A strict variable that is not text is the cause of whatever else went wrong.
+        env.check_text(&mut warnings)?;
+        let mut config = config?;
+        config.warnings = warnings;
+        Ok(config)
+    }
+
+    fn validate(cli: Cli, env: &Env, warnings: &mut Vec<String>) -> Result<Config, ConfigError> {
+        let exporter = otlp::exporter(&cli, env, warnings)?;
+        let otlp = OtlpOptions::from_cli(&cli, env, exporter, warnings)?;
         if env.get("OTEL_CONFIG_FILE").is_some() {
             warnings.push(
                 "OTEL_CONFIG_FILE is not supported (it would override every other variable); ignoring it".into(),
             );
         }
-        let interval = interval(&cli, &env, &mut warnings)?;
+        let interval = interval(&cli, env, warnings)?;
         Ok(Config {
             root: PathBuf::from(cli.root_path.as_deref().unwrap_or("/")),
             exporter,
@@ -100,12 +177,12 @@ impl Config {
             once: cli.once,
             check: cli.check,
             otlp,
-            delivery: delivery::from_cli(&cli, &env, &mut warnings)?,
-            resource: resource::resource(&cli, &env, &mut warnings)?,
-            collect: selection::from_cli(&cli, &env, interval)?,
-            output: output::from_cli(&cli, &env, &mut warnings)?,
-            log_filter: logging::log_filter(&cli, &env, &mut warnings)?,
-            warnings,
+            delivery: delivery::from_cli(&cli, env, warnings)?,
+            resource: resource::resource(&cli, env, warnings)?,
+            collect: selection::from_cli(&cli, env, interval)?,
+            output: output::from_cli(&cli, env, warnings)?,
+            log_filter: logging::log_filter(&cli, env, warnings)?,
+            warnings: Vec::new(),
         })
     }
 

@@ -202,8 +202,13 @@ fn timeout(
     warnings: &mut Vec<String>,
 ) -> Result<Option<Duration>, ConfigError> {
     let timeout = if let Some(text) = &cli.timeout {
-        parse_duration(text)
-            .ok_or_else(|| ConfigError::invalid("--timeout", text, "a duration such as 10s"))?
+        parse_duration(text).ok_or_else(|| {
+            ConfigError::invalid(
+                "--timeout",
+                text,
+                format!("a duration such as 10s, {}", units::DURATION_RANGE),
+            )
+        })?
     } else {
         let mut chosen = DEFAULT_TIMEOUT;
         for name in [
@@ -237,7 +242,7 @@ fn headers(
         for text in &cli.header {
             let pair = parse_literal_pair(text).map_err(|why| ConfigError::Invalid {
                 source: "--header".into(),
-                value: text.split_once('=').map(|(name, _)| format!("{name}=…")),
+                value: Some(format!("{}…", name_prefix(text))),
                 expected: format!("NAME=VALUE ({why})"),
             })?;
             raw.push(pair);
@@ -261,11 +266,13 @@ fn headers(
     otlp.user_agent = ours.to_string();
     for (name, value) in raw {
         if !is_header_name(&name) {
-            return Err(ConfigError::invalid(
-                source,
-                &name,
-                "a header name made of letters, digits and !#$%&'*+-.^_`|~",
-            ));
+            // Only the part that is a name: `Authorization: Basic abc=` puts the secret
+            // before the `=`.
+            return Err(ConfigError::Invalid {
+                source: source.into(),
+                value: Some(format!("{}…", name_prefix(&name))),
+                expected: "NAME=VALUE with a header name made of letters, digits and !#$%&'*+-.^_`|~ (a ':' is no separator)".into(),
+            });
         }
         if !is_header_value(&value) {
             return Err(ConfigError::Invalid {
@@ -290,6 +297,15 @@ fn headers(
         otlp.headers.push((name, value));
     }
     Ok(otlp)
+}
+
+/// The leading characters of `text` that may be in a header name: what an error about a
+/// malformed header may quote without quoting a secret.
+fn name_prefix(text: &str) -> &str {
+    let end = text
+        .find(|c: char| !is_header_name(c.encode_utf8(&mut [0; 4])))
+        .unwrap_or(text.len());
+    &text[..end]
 }
 
 fn protocol(env: &Env, warnings: &mut Vec<String>) -> Result<(), ConfigError> {

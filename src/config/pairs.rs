@@ -39,7 +39,7 @@ pub fn parse_literal_pair(text: &str) -> Result<(String, String), &'static str> 
 }
 
 fn split_pair(member: &str) -> Result<(&str, &str), &'static str> {
-    let (key, value) = member.split_once('=').ok_or("expected KEY=VALUE")?;
+    let (key, value) = member.split_once('=').ok_or("no '=' after the key")?;
     let key = key.trim();
     if key.is_empty() {
         return Err("empty key");
@@ -112,7 +112,7 @@ mod tests {
             parse_encoded_list("a=1,b"),
             Err(PairError {
                 index: 2,
-                reason: "expected KEY=VALUE"
+                reason: "no '=' after the key"
             })
         );
         assert_eq!(

@@ -139,6 +139,16 @@ fn port_is_valid(text: &str) -> bool {
     port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p != 0))
 }
 
+/// True when the authority of `text` (no scheme) ends in `:port`.
+fn has_port(text: &str) -> bool {
+    let authority = &text[..text.find('/').unwrap_or(text.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.rsplit_once(']') {
+        Some((_, after)) => after.starts_with(':'),
+        None => host_port.contains(':'),
+    }
+}
+
 /// Checks a proxy URL: `http` (or no scheme), `https` with the `tls` feature, a host, a
 /// port from 1 to 65535; SOCKS is refused.
 fn parse(source: &'static str, text: &str) -> Result<ProxyChoice, ConfigError> {
@@ -166,6 +176,12 @@ fn parse(source: &'static str, text: &str) -> Result<ProxyChoice, ConfigError> {
             _ => return Err(invalid(expected)),
         }
     }
+    if !text.contains("://") && !has_port(text) {
+        // ureq would take `garbage` as the proxy `garbage:80`.
+        return Err(invalid(
+            "a proxy URL such as http://proxy:3128 (a scheme or a port; a bare name is not one)",
+        ));
+    }
     if !port_is_valid(text) {
         return Err(invalid("a proxy URL with a port from 1 to 65535"));
     }
@@ -174,7 +190,11 @@ fn parse(source: &'static str, text: &str) -> Result<ProxyChoice, ConfigError> {
         proxy.protocol(),
         ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
     );
-    if !connect || proxy.host().is_empty() {
+    let host_ok = proxy
+        .host()
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~:[]".contains(&b));
+    if !connect || proxy.host().is_empty() || !host_ok {
         return Err(invalid(expected));
     }
     Ok(ProxyChoice { proxy, source })
@@ -196,8 +216,8 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let lookup = |name: &str| vars.get(name).cloned();
-        let env = Env { lookup: &lookup };
+        let lookup = |name: &str| vars.get(name).map(std::ffi::OsString::from);
+        let env = Env::new(&lookup);
         let endpoint = parse_endpoint(url, PathRule::Base).unwrap();
         choose(flag, &env, &endpoint, &mut Vec::new())
             .map(|c| c.map(|c| (c.source, c.address())))
@@ -297,8 +317,8 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let lookup = |name: &str| vars.get(name).map(|v| v.to_string());
-        let env = Env { lookup: &lookup };
+        let lookup = |name: &str| vars.get(name).map(std::ffi::OsString::from);
+        let env = Env::new(&lookup);
         let endpoint = parse_endpoint("http://collector:4318", PathRule::Base).unwrap();
         let mut warnings = Vec::new();
         let choice = choose(None, &env, &endpoint, &mut warnings).unwrap();
@@ -355,6 +375,10 @@ mod tests {
             "http://p:port",
             "http://us er@p",
             "http://p q:1",
+            // Issue 10: a bare word would become `garbage:80`.
+            "garbage",
+            "p\x01:3128",
+            "http://p\"x:1",
         ] {
             let e = chosen("http://h", None, &[("HTTP_PROXY", bad)])
                 .map(|c| format!("{bad:?} accepted as {c:?}"))

@@ -2,13 +2,13 @@
 //!
 //! Reads: `--collectors`, `--enable`, `--disable` (names from the registry, metric names from
 //! its rows), the filter flags and their `SYSOTLP_<FLAG>` variables (spec/metrics.md §6),
-//! `--per-cpu`, `--load-cpu-average`, `--hostmetrics-quirks`, `--statfs-timeout`. Emits: a
-//! `collect::Selection`, or a `ConfigError` naming the flag and value (unknown names and bad
-//! patterns exit 2).
+//! `--per-cpu`, `--load-cpu-average`, `--hostmetrics-quirks`, `--statfs-timeout`,
+//! `--max-processes`, `--process-top-by`. Emits: a `collect::Selection`, or a `ConfigError`
+//! naming the flag and value (unknown names and bad patterns exit 2).
 
 use super::{ConfigError, Env};
 use crate::cli::Cli;
-use crate::collect::{self, REGISTRY, Selection, disk, filesystem, network, textfile};
+use crate::collect::{self, REGISTRY, Selection, disk, filesystem, network, process, textfile};
 use crate::filter::{Filter, Pattern};
 use crate::semconv::Switches;
 use crate::units::{parse_duration, parse_size};
@@ -106,6 +106,16 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
             })?,
         None => filesystem::DEFAULT_STATFS_TIMEOUT,
     };
+    // Series caps (collect::cap): a positive count; memory per tick follows them.
+    let cap = |flag: &str, value: &Option<String>, default: usize| match value {
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1 << 20).contains(n))
+            .ok_or_else(|| ConfigError::invalid(flag, text, "a count from 1 to 1048576")),
+        None => Ok(default),
+    };
     Ok(collect::Options {
         cpu: collect::cpu::Options {
             per_cpu: cli.per_cpu,
@@ -121,6 +131,7 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 &[],
                 &[disk::DEFAULT_EXCLUDE],
             )?,
+            max_disks: cap("--max-disks", &cli.max_disks, disk::DEFAULT_MAX_DISKS)?,
         },
         filesystem: filesystem::Options {
             types: filter(
@@ -144,6 +155,11 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 &[filesystem::DEFAULT_MOUNTPOINT_EXCLUDE],
             )?,
             statfs_timeout: statfs_timeout.min(interval / 2),
+            max_mounts: cap(
+                "--max-mounts",
+                &cli.max_mounts,
+                filesystem::DEFAULT_MAX_MOUNTS,
+            )?,
         },
         textfile: textfile(cli, env)?,
         hostmetrics_quirks: cli.hostmetrics_quirks,
@@ -155,7 +171,47 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 &[],
                 &[network::DEFAULT_EXCLUDE],
             )?,
+            max_interfaces: cap(
+                "--max-interfaces",
+                &cli.max_interfaces,
+                network::DEFAULT_MAX_INTERFACES,
+            )?,
         },
+        process: process_options(cli, env)?,
+    })
+}
+
+/// `--max-processes` (1 or more), `--process-top-by`, the executable name filter.
+fn process_options(cli: &Cli, env: &Env) -> Result<process::Options, ConfigError> {
+    let max_processes = match &cli.max_processes {
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError::invalid("--max-processes", text, "a number from 1"))?,
+        None => process::DEFAULT_MAX_PROCESSES,
+    };
+    let top_by = match cli.process_top_by.as_deref() {
+        None | Some("memory") => process::TopBy::Memory,
+        Some("cpu") => process::TopBy::Cpu,
+        Some(other) => {
+            return Err(ConfigError::invalid(
+                "--process-top-by",
+                other,
+                "memory or cpu",
+            ));
+        }
+    };
+    Ok(process::Options {
+        max_processes,
+        top_by,
+        filter: filter(
+            env,
+            ("--process-include", &cli.process_include),
+            ("--process-exclude", &cli.process_exclude),
+            &[],
+            &[],
+        )?,
     })
 }
 
@@ -221,6 +277,13 @@ pub fn describe(selection: &Selection, text: &mut String) {
     }
     if selection.options.hostmetrics_quirks {
         text.push_str(" hostmetrics-quirks");
+    }
+    let process = &selection.options.process;
+    if process.max_processes != process::DEFAULT_MAX_PROCESSES {
+        text.push_str(&format!(" max-processes={}", process.max_processes));
+    }
+    if process.top_by == process::TopBy::Cpu {
+        text.push_str(" process-top-by=cpu");
     }
     if !selection.metrics.on.is_empty() {
         text.push_str(&format!(" enabled={}", selection.metrics.on.join(",")));

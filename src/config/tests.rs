@@ -198,6 +198,28 @@ fn header_errors_exit_without_quoting_the_secret() {
 }
 
 #[test]
+fn issue_10_a_colon_instead_of_equals_names_the_key_only() {
+    let e = config(
+        &[],
+        &[("OTEL_EXPORTER_OTLP_HEADERS", "Authorization: Basic abc=")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "invalid value \"Authorization…\" for OTEL_EXPORTER_OTLP_HEADERS: expected NAME=VALUE with a header name made of letters, digits and !#$%&'*+-.^_`|~ (a ':' is no separator)"
+    );
+    for args in [
+        ["--header", "Authorization: Basic abc="],
+        ["--header", "Authorization: Basic abc"],
+    ] {
+        let e = config(&args, &[]).unwrap_err().to_string();
+        assert!(!e.contains("abc") && !e.contains("Basic"), "{e}");
+        assert!(e.contains("\"Authorization…\" for --header"), "{e}");
+    }
+}
+
+#[test]
 fn reserved_headers_are_skipped_and_user_agent_is_prepended() {
     let c = config(
         &[
@@ -558,6 +580,142 @@ fn delivery_limits_are_checked() {
     assert!(!c.delivery.gzip);
     assert_eq!(c.delivery.export_timeout, None, "0 = until the next tick");
     assert_eq!(c.warnings.len(), 1);
+}
+
+/// `from_os_env` with `vars`, values given as bytes.
+fn config_os(args: &[&str], vars: &[(&str, &[u8])]) -> Result<Config, ConfigError> {
+    use std::os::unix::ffi::OsStringExt;
+    let argv: Vec<String> = std::iter::once("sysotlp")
+        .chain(args.iter().copied())
+        .map(String::from)
+        .collect();
+    let cli = crate::cli::parse(&argv).expect("flags parse");
+    let vars: HashMap<String, Vec<u8>> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_vec()))
+        .collect();
+    Config::from_os_env(cli, &|name| {
+        vars.get(name)
+            .map(|v| std::ffi::OsString::from_vec(v.clone()))
+    })
+}
+
+#[test]
+fn issue_10_non_utf8_endpoint_headers_tls_and_proxy_values_exit_2() {
+    for name in [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        "HTTP_PROXY",
+    ] {
+        let e = config_os(&[], &[(name, b"http://\xffh")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "invalid value for {name}: expected UTF-8 text (the value has bytes that are not)"
+            ),
+        );
+    }
+    // A flag wins over the variable, which is then never read.
+    let c = config_os(
+        &["--endpoint", "http://127.0.0.1:9"],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", b"http://\xffh")],
+    )
+    .unwrap();
+    assert_eq!(c.otlp.endpoint.url, "http://127.0.0.1:9/v1/metrics");
+}
+
+#[test]
+fn issue_10_other_non_utf8_values_warn_and_count_as_unset() {
+    let c = config_os(
+        &[],
+        &[
+            ("OTEL_METRIC_EXPORT_INTERVAL", b"1\xff"),
+            ("OTEL_SERVICE_NAME", b"\xfe"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.interval, DEFAULT_INTERVAL);
+    assert_eq!(
+        c.warnings,
+        [
+            "ignoring OTEL_METRIC_EXPORT_INTERVAL: its value is not UTF-8 text",
+            "ignoring OTEL_SERVICE_NAME: its value is not UTF-8 text"
+        ]
+    );
+}
+
+#[test]
+fn issue_10_spool_dirs_that_can_hold_nothing_exit_2() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = std::env::temp_dir().join(format!("sysotlp-spoolcheck-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let file = base.join("plain");
+    std::fs::write(&file, "x").unwrap();
+    let open = base.join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    for (dir, problem) in [
+        (path(&file), "not a directory".to_string()),
+        (
+            path(&file.join("spool")),
+            format!("{} is not a directory", file.display()),
+        ),
+        (
+            "/proc/sys/kernel/sysotlp".into(),
+            "/proc/sys/kernel is on procfs, which holds no files".into(),
+        ),
+        (
+            "/sys/sysotlp/spool".into(),
+            "/sys is on sysfs, which holds no files".into(),
+        ),
+        (
+            path(&open),
+            "world-writable: give a directory only sysotlp can write (chmod 700)".into(),
+        ),
+    ] {
+        let e = config(&["--spool-dir", &dir], &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("--spool-dir \"{dir}\": {problem}"),
+            "{dir}"
+        );
+    }
+    // Sticky and ours, as /tmp-style directories are: a warning.
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let c = config(&["--spool-dir", &path(&open)], &[]).unwrap();
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    // Not there yet: created at start.
+    let new = base.join("a/b/spool");
+    let c = config(&["--spool-dir", &path(&new)], &[]).unwrap();
+    assert_eq!(c.delivery.spool_dir, Some(new.clone()));
+    assert!(!new.exists(), "validation creates nothing");
+}
+
+#[test]
+fn issue_10_duration_and_size_errors_name_the_limit() {
+    let e = config(&["--max-age", "10000h"], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"10000h\" for --max-age: expected a duration such as 10s, at most 8784h (366 days)"
+    );
+    let e = config(&["--queue-size", "99999999GiB"], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"99999999GiB\" for --queue-size: expected a size such as 1MiB, at most 1TiB"
+    );
+    let e = config(&["--endpoint", "localhost:4318"], &[]).unwrap_err();
+    assert!(!e.to_string().contains("expected expected"), "{e}");
+    let e = config(&["--header", "novalue"], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"novalue…\" for --header: expected NAME=VALUE (no '=' after the key)"
+    );
 }
 
 #[test]

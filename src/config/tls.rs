@@ -215,9 +215,13 @@ pub(super) fn options(
     })
 }
 
+/// Largest PEM file read: a bundle of every public root CA is ~200 KiB.
+#[cfg(feature = "tls")]
+const MAX_PEM_BYTES: u64 = 1 << 20;
+
 #[cfg(feature = "tls")]
 mod load {
-    use super::{CaBundle, ClientIdentity, Named};
+    use super::{CaBundle, ClientIdentity, MAX_PEM_BYTES, Named};
     use crate::config::ConfigError;
     use rustls::crypto::ring;
     use rustls::{ClientConfig, RootCertStore};
@@ -235,9 +239,23 @@ mod load {
         }
     }
 
-    /// The whole file; a directory fails here too (EISDIR), whatever its mode bits.
+    /// The whole file, a regular one of at most [`MAX_PEM_BYTES`]: `/dev/zero` would grow
+    /// without end, a FIFO block start-up for good; a directory fails too (EISDIR).
     fn read(named: &Named) -> Result<Vec<u8>, ConfigError> {
-        std::fs::read(&named.path).map_err(|e| error(named, format!("cannot read it: {e}")))
+        use std::io::Read;
+        let cannot = |e: std::io::Error| error(named, format!("cannot read it: {e}"));
+        let file = crate::source::open_file(std::path::Path::new(&named.path)).map_err(cannot)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_PEM_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+        if bytes.len() as u64 > MAX_PEM_BYTES {
+            return Err(error(
+                named,
+                "larger than 1 MiB: not a PEM file of certificates or a key",
+            ));
+        }
+        Ok(bytes)
     }
 
     /// PEM damage in words; the crate's `Display` prints byte lists.
@@ -367,7 +385,7 @@ mod load {
 /// Without the `tls` feature an https endpoint is refused before TLS files are looked at.
 #[cfg(not(feature = "tls"))]
 mod load {
-    use super::{CaBundle, ClientIdentity, Named};
+    use super::{CaBundle, ClientIdentity, MAX_PEM_BYTES, Named};
     use crate::config::ConfigError;
 
     fn no_tls(named: &Named) -> ConfigError {
@@ -483,7 +501,23 @@ mod tests {
         let missing = dir.join("missing.pem");
         let missing = missing.to_str().unwrap();
         let directory = dir.to_str().unwrap();
+        // Issue 10: a FIFO would block start-up, /dev/zero grow without end, a huge file
+        // cost its size in memory.
+        let fifo = dir.join("fifo.pem");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let fifo = fifo.to_str().unwrap();
+        let huge = file(&dir, "huge.pem", &format!("{ca}\n{}", "#".repeat(1 << 20)));
         for (path, problem) in [
+            (fifo, "cannot read it: not a regular file"),
+            ("/dev/zero", "cannot read it: not a regular file"),
+            (huge.as_str(), "larger than 1 MiB"),
             (directory, "cannot read it: Is a directory"),
             (missing, "cannot read it: No such file"),
             (empty.as_str(), "no certificate in it"),

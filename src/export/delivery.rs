@@ -59,6 +59,8 @@ pub struct Delivery {
     /// Set by SIGTERM/SIGINT: a drain stops between attempts so the shutdown starts at once.
     stop: Arc<AtomicBool>,
     shutting_down: bool,
+    /// `--once`: nothing is retried in this process, and failures say so.
+    once: bool,
 }
 
 impl Delivery {
@@ -83,6 +85,7 @@ impl Delivery {
             reported: Dropped::default(),
             stop,
             shutting_down: false,
+            once: false,
         }
     }
 
@@ -223,6 +226,7 @@ impl Delivery {
     /// `--once`: one attempt per queued batch (spool replay) and none of the backoff; true if
     /// the backlog is empty afterwards.
     pub fn drain_once(&mut self, deadline: Instant) -> bool {
+        self.once = true;
         self.retry_at = None;
         self.options.min_attempt = Duration::ZERO;
         while !self.queue.is_empty() && Instant::now() < deadline {
@@ -295,7 +299,7 @@ impl Delivery {
         let failure = ExportFailure::Retry {
             error: *error,
             detail: detail.clone(),
-            delay,
+            delay: Some(delay).filter(|_| !self.once),
             queued: self.queue.len(),
         };
         if !self.report.failed(log::Level::Warn, EXPORT, failure, now) {

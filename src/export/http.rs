@@ -6,7 +6,8 @@
 //! `Outcome` from the answer (exporter spec §2.2): a 2xx is delivered (its
 //! `partial_success` logged and counted); 429/502/503/504 and network failures (refused,
 //! reset, EOF, timeout, DNS, TLS) are retryable, with `Retry-After`; any other status is
-//! final. Failure texts carry the status and the first bytes of the body, or the cause.
+//! final. Failure texts carry the status and the first bytes of the body, or the cause. A
+//! 2xx whose body is cut is delivered; it is reported once per run through `report`.
 //!
 //! ureq 3 is set up against its traps (exporter spec §2.4): status codes are answers, not
 //! errors (else the body is lost); every request has a global timeout (ureq has none by
@@ -18,9 +19,11 @@ use super::backoff::parse_retry_after;
 use super::{ErrorType, Outcome};
 use crate::config::OtlpOptions;
 use crate::otlp::{ExportMetricsServiceResponse, Status};
+use crate::report::{Failure, Report};
 use crate::units;
 use prost::Message;
-use std::time::{Duration, SystemTime};
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
 
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 const EXCERPT_BYTES: usize = 200;
@@ -30,6 +33,26 @@ const PROTOBUF: &str = "application/x-protobuf";
 /// Statuses worth retrying (OTLP/HTTP specification, "Retryable Response Codes").
 const RETRYABLE: [u16; 4] = [429, 502, 503, 504];
 
+/// The `report` source of 2xx answers whose body could not be read.
+const RESPONSE: &str = "response";
+
+/// A 2xx answer whose body was cut or unreadable: delivered, but worth one line per run
+/// of them, not one per tick (exporter spec §5.2).
+#[derive(Debug)]
+struct Unparsed(String);
+
+impl fmt::Display for Unparsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Failure for Unparsed {
+    fn same_class(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// Sends requests to one endpoint.
 #[derive(Debug)]
 pub struct HttpExporter {
@@ -37,6 +60,7 @@ pub struct HttpExporter {
     url: String,
     headers: Vec<(String, String)>,
     timeout: Option<Duration>,
+    responses: Report<Unparsed>,
 }
 
 impl HttpExporter {
@@ -60,6 +84,7 @@ impl HttpExporter {
             url: options.endpoint.url.clone(),
             headers: options.headers.clone(),
             timeout: options.timeout,
+            responses: Report::new(""),
         }
     }
 
@@ -112,13 +137,19 @@ impl HttpExporter {
             .limit(MAX_RESPONSE_BYTES)
             .read_to_vec();
         if (200..300).contains(&status) {
+            let now = Instant::now();
             let rejected = match body {
-                Ok(bytes) => log_partial_success(&bytes),
+                Ok(bytes) => {
+                    self.responses.succeeded(RESPONSE, now, "");
+                    log_partial_success(&bytes)
+                }
                 Err(e) => {
-                    log::warn!(
+                    let detail = format!(
                         "{}: HTTP {status} accepted the request; response not parsed: {e}",
                         self.url
                     );
+                    self.responses
+                        .failed(log::Level::Warn, RESPONSE, Unparsed(detail), now);
                     0
                 }
             };

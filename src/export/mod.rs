@@ -42,11 +42,12 @@ pub enum Outcome {
 /// into refused connections is news; the next 503 is not).
 #[derive(Debug)]
 pub enum ExportFailure {
-    /// Retryable: queued and tried again after `delay`.
+    /// Retryable: queued and tried again after `delay` (`None`: not in this process, as
+    /// under `--once`).
     Retry {
         error: ErrorType,
         detail: String,
-        delay: Duration,
+        delay: Option<Duration>,
         queued: usize,
     },
     /// Not retryable: the batch of `points` was dropped.
@@ -70,7 +71,7 @@ impl fmt::Display for ExportFailure {
         match self {
             ExportFailure::Retry {
                 detail,
-                delay,
+                delay: Some(delay),
                 queued,
                 ..
             } => write!(
@@ -78,6 +79,11 @@ impl fmt::Display for ExportFailure {
                 "{detail}; retrying in {:.1} s ({queued} batches queued)",
                 delay.as_secs_f64()
             ),
+            ExportFailure::Retry {
+                detail,
+                delay: None,
+                ..
+            } => write!(f, "{detail}; not retried (--once)"),
             ExportFailure::Dropped { detail, points, .. } => {
                 write!(f, "{points} data points dropped (not retryable): {detail}")
             }

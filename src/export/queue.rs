@@ -58,7 +58,7 @@ impl Queue {
             Some((spool, found)) => (Some(spool), found),
             None => (None, Vec::new()),
         };
-        let next_seq = found.last().map_or(1, |e| e.seq + 1);
+        let next_seq = found.last().map_or(1, |e| e.seq.saturating_add(1));
         if !found.is_empty() {
             let points: u64 = found.iter().map(|e| u64::from(e.points)).sum();
             log::info!(
@@ -126,17 +126,16 @@ impl Queue {
         created_unix_nano: u64,
         now: Instant,
     ) {
-        let entry = SpoolEntry {
+        let mut entry = SpoolEntry {
             seq: self.next_seq,
             gzip,
             points,
             created_unix_nano,
             len: body.len() as u32,
         };
-        self.next_seq += 1;
         self.retry_disk_writes();
         let on_disk = match &mut self.spool {
-            Some(spool) => match spool.write(&entry, body) {
+            Some(spool) => match spool.write(&mut entry, body) {
                 Ok(()) => {
                     if self.disk_failing {
                         self.disk_failing = false;
@@ -161,6 +160,8 @@ impl Queue {
             },
             None => false,
         };
+        // `write` may have skipped numbers that exist on disk.
+        self.next_seq = self.next_seq.max(entry.seq).saturating_add(1);
         if on_disk {
             self.batches.push_back(Batch { entry, body: None });
         } else {
@@ -248,9 +249,10 @@ impl Queue {
         let Some(spool) = &mut self.spool else { return };
         for batch in self.batches.iter_mut().filter(|b| b.body.is_some()) {
             let Some(body) = &batch.body else { continue };
-            if spool.write(&batch.entry, body).is_err() {
+            if spool.write(&mut batch.entry, body).is_err() {
                 return;
             }
+            self.next_seq = self.next_seq.max(batch.entry.seq.saturating_add(1));
             self.memory_bytes = self
                 .memory_bytes
                 .saturating_sub(body.len() + BATCH_OVERHEAD);

@@ -1,7 +1,9 @@
 //! The disk spool: undelivered batches survive `kill -9`, power loss and restarts.
 //!
 //! Reads/writes: `<dir>/<seq:016x>.otlp` files, `<dir>/tmp/` (writes in progress),
-//! `<dir>/corrupt/` (quarantine, newest 10 kept), `<dir>/lock` (flock: one agent per dir).
+//! `<dir>/corrupt/` (quarantine, newest 10 kept); `<dir>` itself is flock'ed (one agent per
+//! directory; a lock file could be unlinked from under us). A batch never replaces a file:
+//! sequence numbers that exist are skipped, and renumbered at start before they could wrap.
 //! Emits: the batches found at start (oldest first) and each body on demand, so memory holds
 //! only ~32 bytes per spooled batch (exporter spec §3.3).
 //! File layout, little-endian: magic `SOTLPSP1`, version u8 = 1, encoding u8 (0 none, 1 gzip),
@@ -10,6 +12,7 @@
 //! file is unlinked after acknowledgement (one resurrected by power loss is a duplicate).
 
 use crate::report::Once;
+use crate::source::open_file;
 use flate2::Crc;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -80,29 +83,45 @@ pub struct Spool {
     dir: PathBuf,
     tmp: PathBuf,
     corrupt: PathBuf,
-    _lock: File,
+    /// The directory itself, open: flock'ed (a lock file could be deleted from under us,
+    /// letting a second agent in) and fsync'ed after each rename.
+    handle: File,
     bytes: u64,
     unlink_warned: Once,
 }
 
+/// Sequence numbers above this are renumbered at start, so that counting up never wraps
+/// (2^63 more batches cannot happen).
+const RENUMBER_ABOVE: u64 = 1 << 63;
+
 impl Spool {
-    /// Creates (0700) and locks `dir`, clears `tmp/`, and indexes the batches left by an
-    /// earlier run, oldest first; damaged ones go to `corrupt/`.
+    /// Creates (0700, saying so) and locks `dir`, clears `tmp/`, and indexes the batches
+    /// left by an earlier run, oldest first; damaged ones go to `corrupt/`.
     pub fn open(dir: &Path) -> Result<(Spool, Vec<SpoolEntry>), SpoolError> {
-        let unusable = |e| SpoolError::Unusable(dir.to_path_buf(), e);
+        let unusable = |e: io::Error| match e.kind() {
+            // `mkdir` of a path that is a file, or has one on the way.
+            io::ErrorKind::AlreadyExists | io::ErrorKind::NotADirectory => SpoolError::Unusable(
+                dir.to_path_buf(),
+                io::Error::new(e.kind(), "not a directory"),
+            ),
+            _ => SpoolError::Unusable(dir.to_path_buf(), e),
+        };
+        let existed = dir.is_dir();
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true).mode(0o700);
         for sub in ["", "tmp", "corrupt"] {
             builder.create(dir.join(sub)).map_err(unusable)?;
         }
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(dir.join("lock"))
-            .map_err(unusable)?;
-        if rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
+        if !existed {
+            log::info!("created --spool-dir {} (mode 0700)", dir.display());
+        }
+        let handle = File::open(dir).map_err(unusable)?;
+        if rustix::fs::flock(
+            &handle,
+            rustix::fs::FlockOperation::NonBlockingLockExclusive,
+        )
+        .is_err()
+        {
             return Err(SpoolError::Locked(dir.to_path_buf()));
         }
         // Probe writability now rather than at the first outage.
@@ -118,21 +137,26 @@ impl Spool {
             dir: dir.to_path_buf(),
             tmp: dir.join("tmp"),
             corrupt: dir.join("corrupt"),
-            _lock: lock,
+            handle,
             bytes: 0,
             unlink_warned: Once::default(),
         };
-        let mut seqs: Vec<u64> = fs::read_dir(dir)
-            .map_err(unusable)?
-            .flatten()
-            .filter_map(|e| {
-                e.file_name()
-                    .to_str()
-                    .and_then(|n| n.strip_suffix(".otlp"))
-                    .and_then(|n| u64::from_str_radix(n, 16).ok())
-            })
-            .collect();
+        let mut seqs = Vec::new();
+        for entry in fs::read_dir(dir).map_err(unusable)?.flatten() {
+            let name = entry.file_name();
+            match name.to_str().and_then(parse_name) {
+                Some(seq) => seqs.push(seq),
+                None if name.to_str().is_some_and(|n| n.ends_with(".otlp")) => log::warn!(
+                    "ignoring {} in the spool: not a name sysotlp writes (16 hex digits .otlp)",
+                    entry.path().display()
+                ),
+                None => {}
+            }
+        }
         seqs.sort_unstable();
+        if seqs.last().is_some_and(|last| *last > RENUMBER_ABOVE) {
+            seqs = spool.renumber(&seqs);
+        }
         let mut entries = Vec::with_capacity(seqs.len());
         for seq in seqs {
             match spool.read_header(seq) {
@@ -146,6 +170,26 @@ impl Spool {
         Ok((spool, entries))
     }
 
+    /// Renames the files of `seqs` (sorted) to 1, 2, 3… in the same order; returns the new
+    /// numbers of those that moved (a file that cannot be renamed is left out, and stays).
+    /// Each target is free: every earlier file has moved below it, every later one is above.
+    fn renumber(&mut self, seqs: &[u64]) -> Vec<u64> {
+        let base = u64::from(seqs.first().is_some_and(|first| *first > 0));
+        let mut kept = Vec::with_capacity(seqs.len());
+        for (new, old) in (base..).zip(seqs) {
+            if new == *old || rename_new(&self.path(*old), &self.path(new)).is_ok() {
+                kept.push(new);
+            }
+        }
+        log::info!(
+            "spool sequence numbers reached {:x}: renumbered {} batches from {base}",
+            seqs.last().copied().unwrap_or_default(),
+            kept.len()
+        );
+        let _ = self.handle.sync_all();
+        kept
+    }
+
     /// Bytes of all spooled files.
     pub fn bytes(&self) -> u64 {
         self.bytes
@@ -155,8 +199,10 @@ impl Spool {
         self.dir.join(format!("{seq:016x}.otlp"))
     }
 
-    /// Writes one batch atomically.
-    pub fn write(&mut self, entry: &SpoolEntry, body: &[u8]) -> io::Result<()> {
+    /// Writes one batch atomically, under `entry.seq` or, if a file of that number exists
+    /// (a second writer, a file restored by hand), the next free number: `entry.seq` is
+    /// updated. An existing batch is never replaced.
+    pub fn write(&mut self, entry: &mut SpoolEntry, body: &[u8]) -> io::Result<()> {
         let tmp = self.tmp.join(format!("{:016x}.tmp", entry.seq));
         let mut file = OpenOptions::new()
             .create(true)
@@ -172,11 +218,24 @@ impl Spool {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
-        fs::rename(&tmp, self.path(entry.seq))?;
+        let mut tries = 0;
+        loop {
+            match rename_new(&tmp, &self.path(entry.seq)) {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 64 => {
+                    tries += 1;
+                    entry.seq = entry.seq.saturating_add(1);
+                }
+                Err(e) => {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(e);
+                }
+            }
+        }
         self.bytes += HEADER_LEN as u64 + body.len() as u64;
         // The file is in place: a failed directory fsync only weakens power-loss safety, and
         // must not make the caller keep a second copy in memory (it would be sent twice).
-        if let Err(e) = File::open(&self.dir).and_then(|dir| dir.sync_all()) {
+        if let Err(e) = self.handle.sync_all() {
             log::debug!("fsync of {}: {e}", self.dir.display());
         }
         Ok(())
@@ -185,8 +244,9 @@ impl Spool {
     /// Reads the body of `entry` into `body`. `Corrupt` (bad magic, version, length, CRC, a
     /// short read, a vanished file) means the file must go; `Io` (EIO, EMFILE, EACCES) may pass.
     pub fn read(&self, entry: &SpoolEntry, body: &mut Vec<u8>) -> Result<(), ReadFailure> {
-        let mut file = File::open(self.path(entry.seq)).map_err(|e| match e.kind() {
+        let mut file = open_file(&self.path(entry.seq)).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => ReadFailure::Corrupt("file vanished".into()),
+            io::ErrorKind::InvalidInput => ReadFailure::Corrupt(e.to_string()),
             _ => ReadFailure::Io(e.to_string()),
         })?;
         let mut head = [0u8; HEADER_LEN];
@@ -269,7 +329,7 @@ impl Spool {
     }
 
     fn read_header(&self, seq: u64) -> Result<SpoolEntry, String> {
-        let mut file = File::open(self.path(seq)).map_err(|e| e.to_string())?;
+        let mut file = open_file(&self.path(seq)).map_err(|e| e.to_string())?;
         let mut head = [0u8; HEADER_LEN];
         file.read_exact(&mut head)
             .map_err(|_| "short header".to_string())?;
@@ -282,6 +342,30 @@ impl Spool {
             ));
         }
         Ok(entry)
+    }
+}
+
+/// The sequence number of a spool file name: exactly 16 lower-case hex digits and `.otlp`,
+/// as `Spool::path` writes it (`00000000000000001.otlp` would name a file that is not there).
+pub fn parse_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".otlp")?;
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if digits.len() != 16 || !digits.bytes().all(hex) {
+        return None;
+    }
+    u64::from_str_radix(digits, 16).ok()
+}
+
+/// Renames `from` to `to` unless `to` exists (`AlreadyExists` then): `renameat2`'s
+/// `RENAME_NOREPLACE`, or a hard link and an unlink where the file system lacks it.
+fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
+            fs::hard_link(from, to)?;
+            fs::remove_file(from)
+        }
+        other => Ok(other?),
     }
 }
 
@@ -328,6 +412,7 @@ fn parse_header(seq: u64, head: &[u8; HEADER_LEN]) -> Result<(SpoolEntry, u32), 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
 
     fn dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("sysotlp-spool-{name}-{}", std::process::id()));
@@ -339,8 +424,8 @@ mod tests {
         SpoolEntry {
             seq,
             gzip: seq % 2 == 1,
-            points: 20 + seq as u32,
-            created_unix_nano: 1_767_225_600_000_000_000 + seq,
+            points: 20u32.wrapping_add(seq as u32),
+            created_unix_nano: 1_767_225_600_000_000_000u64.wrapping_add(seq),
             len: body.len() as u32,
         }
     }
@@ -353,7 +438,7 @@ mod tests {
             assert!(found.is_empty());
             for seq in [3u64, 1, 2] {
                 let body = vec![seq as u8; 100 + seq as usize];
-                spool.write(&entry(seq, &body), &body).unwrap();
+                spool.write(&mut entry(seq, &body), &body).unwrap();
             }
             assert_eq!(spool.bytes(), 3 * 32 + 306);
         }
@@ -387,7 +472,7 @@ mod tests {
             let (mut spool, _) = Spool::open(&d).unwrap();
             for seq in 1..=3u64 {
                 let body = vec![7u8; 50];
-                spool.write(&entry(seq, &body), &body).unwrap();
+                spool.write(&mut entry(seq, &body), &body).unwrap();
             }
         }
         // Flip a body byte of 2, truncate 3.
@@ -434,6 +519,128 @@ mod tests {
         spool.read(&found[0], &mut body).unwrap();
         spool.remove(&found[0]);
         assert_eq!(spool.bytes(), 0);
+    }
+
+    fn names(d: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_file() || e.file_type().is_ok_and(|t| t.is_fifo()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn issue_10_sequence_numbers_near_the_top_are_renumbered_not_wrapped() {
+        let d = dir("wrap");
+        {
+            let (mut spool, _) = Spool::open(&d).unwrap();
+            for (seq, fill) in [(u64::MAX - 1, 1u8), (u64::MAX, 2)] {
+                let body = vec![fill; 10];
+                spool.write(&mut entry(seq, &body), &body).unwrap();
+            }
+        }
+        let (spool, found) = Spool::open(&d).unwrap();
+        assert_eq!(found.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+        let mut q = crate::export::queue::Queue::new(1 << 20, Some((spool, found)), 1 << 20);
+        q.push(&[3; 10], false, 1, 3, std::time::Instant::now());
+        q.push(&[4; 10], false, 1, 4, std::time::Instant::now());
+        assert_eq!(
+            names(&d),
+            [
+                "0000000000000001.otlp",
+                "0000000000000002.otlp",
+                "0000000000000003.otlp",
+                "0000000000000004.otlp"
+            ]
+        );
+        for fill in 1..=4u8 {
+            assert_eq!(q.head().unwrap().unwrap().1, &[fill; 10][..]);
+            q.pop();
+        }
+    }
+
+    #[test]
+    fn issue_10_a_number_that_exists_on_disk_is_never_reused() {
+        let d = dir("noreuse");
+        let (mut spool, _) = Spool::open(&d).unwrap();
+        let planted = vec![9u8; 5];
+        spool.write(&mut entry(7, &planted), &planted).unwrap();
+        let body = vec![1u8; 5];
+        let mut e = entry(7, &body);
+        spool.write(&mut e, &body).unwrap();
+        assert_eq!(e.seq, 8, "7 exists: the next free number");
+        let mut back = Vec::new();
+        spool.read(&entry(7, &planted), &mut back).unwrap();
+        assert_eq!(back, planted, "the batch on disk is intact");
+    }
+
+    #[test]
+    fn issue_10_the_lock_is_the_directory_itself() {
+        let d = dir("dirlock");
+        let _first = Spool::open(&d).unwrap();
+        // Whatever file an operator deletes, the second opener is refused.
+        for entry in fs::read_dir(&d).unwrap().flatten() {
+            if entry.path().is_file() {
+                fs::remove_file(entry.path()).unwrap();
+            }
+        }
+        assert!(matches!(Spool::open(&d), Err(SpoolError::Locked(_))));
+    }
+
+    #[test]
+    fn issue_10_foreign_names_are_left_alone_and_fifos_quarantined() {
+        let d = dir("foreign");
+        {
+            let (mut spool, _) = Spool::open(&d).unwrap();
+            let body = vec![1u8; 5];
+            spool.write(&mut entry(1, &body), &body).unwrap();
+        }
+        // 17 digits: 1 once parsed, then "damaged (No such file…)" for 0000000000000001.otlp.
+        fs::write(d.join("00000000000000001.otlp"), b"not ours").unwrap();
+        fs::write(d.join("000000000000000A.otlp"), b"not ours").unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            d.join("0000000000000005.otlp"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let (_spool, found) = Spool::open(&d).unwrap();
+        assert_eq!(found.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
+        assert_eq!(
+            names(&d),
+            [
+                "00000000000000001.otlp",
+                "0000000000000001.otlp",
+                "000000000000000A.otlp"
+            ],
+            "the FIFO went to corrupt/, foreign names stay"
+        );
+        assert_eq!(parse_name("00000000000000ff.otlp"), Some(255));
+        for bad in [
+            "ff.otlp",
+            "00000000000000FF.otlp",
+            "+000000000000001.otlp",
+            "0000000000000001.tmp",
+        ] {
+            assert_eq!(parse_name(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn issue_10_a_spool_dir_that_is_a_file_says_so() {
+        let d = dir("isfile");
+        fs::write(&d, b"x").unwrap();
+        let err = Spool::open(&d).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("unusable --spool-dir \"{}\": not a directory", d.display())
+        );
+        let _ = fs::remove_file(&d);
     }
 
     #[test]

@@ -16,109 +16,31 @@
 
 mod delta;
 mod distribution;
+mod shape;
 mod slots;
 
 pub use delta::Temporality;
 pub use distribution::{HistogramValues, OpenHistogram, OpenSummary};
+pub use shape::{Named, PointValue};
 pub use slots::{ResourceSlot, ScopeSlot};
 
 use delta::Deltas;
+use shape::{PROMETHEUS_TYPE, Shape};
 use slots::{
     fold_into_previous, points_of, set_attributes, set_point_attributes, set_str,
     set_string_attributes, set_string_value, slot,
 };
 
-use super::{
-    AggregationTemporality, AnyValue, Gauge, Histogram, KeyValue, Metric, Sum, Summary, any_value,
-    metric, number_data_point,
-};
+use super::{AnyValue, KeyValue, Metric, any_value};
 pub use crate::semconv::AttrValue;
 use crate::semconv::{self, Kind, Naming, Switches, current::Rename};
 use std::marker::PhantomData;
-
-/// `i64` → `asInt`, `f64` → `asDouble` (spec/metrics.md §1.1: one type per metric).
-pub trait PointValue: Copy + semconv::Value + sealed::Sealed + 'static {
-    #[doc(hidden)]
-    fn to_value(self) -> number_data_point::Value;
-}
-
-impl PointValue for i64 {
-    fn to_value(self) -> number_data_point::Value {
-        number_data_point::Value::AsInt(self)
-    }
-}
-
-impl PointValue for f64 {
-    fn to_value(self) -> number_data_point::Value {
-        number_data_point::Value::AsDouble(self)
-    }
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for i64 {}
-    impl Sealed for f64 {}
-}
 
 /// How points are written: Counter temporality and metric naming (exporter spec §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Output {
     pub temporality: Temporality,
     pub naming: Naming,
-}
-
-/// The metadata key of a metric read from a Prometheus text file (OpenTelemetry's
-/// Prometheus compatibility spec, "Metric Metadata").
-const PROMETHEUS_TYPE: &str = "prometheus.type";
-
-/// A metric known only at run time: what a Prometheus text file says of a family.
-#[derive(Debug, Clone, Copy)]
-pub struct Named<'a> {
-    pub name: &'a str,
-    pub description: &'a str,
-    pub unit: &'a str,
-    /// The family's `# TYPE` (`counter`, `unknown`, …) for `Metric.metadata`; empty: none.
-    pub prometheus_type: &'a str,
-}
-
-/// The OTLP shape of a metric slot.
-#[derive(Debug, Clone, Copy)]
-enum Shape {
-    Gauge,
-    Sum { monotonic: bool },
-    Histogram,
-    Summary,
-}
-
-impl Shape {
-    /// Makes `data` this shape, keeping its points' memory when it already is.
-    fn apply(self, data: &mut Option<metric::Data>) {
-        let cumulative = AggregationTemporality::Cumulative as i32;
-        match (data.as_mut(), self) {
-            (Some(metric::Data::Gauge(_)), Shape::Gauge)
-            | (Some(metric::Data::Histogram(_)), Shape::Histogram)
-            | (Some(metric::Data::Summary(_)), Shape::Summary) => {}
-            (Some(metric::Data::Sum(sum)), Shape::Sum { monotonic }) => {
-                sum.is_monotonic = monotonic;
-                sum.aggregation_temporality = cumulative;
-            }
-            (_, Shape::Gauge) => *data = Some(metric::Data::Gauge(Gauge::default())),
-            (_, Shape::Sum { monotonic }) => {
-                *data = Some(metric::Data::Sum(Sum {
-                    data_points: Vec::new(),
-                    aggregation_temporality: cumulative,
-                    is_monotonic: monotonic,
-                }))
-            }
-            (_, Shape::Histogram) => {
-                *data = Some(metric::Data::Histogram(Histogram {
-                    data_points: Vec::new(),
-                    aggregation_temporality: cumulative,
-                }))
-            }
-            (_, Shape::Summary) => *data = Some(metric::Data::Summary(Summary::default())),
-        }
-    }
 }
 
 /// An open metric of this tick: where its points go. `None` when the metric is switched
@@ -516,7 +438,7 @@ mod tests {
     use super::*;
     use crate::semconv::{SYSTEM_CPU_LOGICAL_COUNT, SYSTEM_CPU_TIME, SYSTEM_UPTIME};
 
-    use crate::otlp::NumberDataPoint;
+    use crate::otlp::{AggregationTemporality, NumberDataPoint, metric, number_data_point};
 
     fn points(m: &Metric) -> &[NumberDataPoint] {
         match &m.data {

@@ -5,9 +5,11 @@
 //! reused without unwrapping a nested tree); this module writes the two wrapping messages
 //! (`ResourceMetrics`, `ScopeMetrics`) around them with prost's length-delimiter functions
 //! and `Message::encode_length_delimited` for everything inside. The bytes are exactly what
-//! `Message::encode` of the assembled request gives (tested below).
+//! `Message::encode` of the assembled request gives (tested below). `encode_part` writes one
+//! part of a `split::Plan` the same way, a metric cut between points included.
 
-use super::{Builder, ResourceSlot, ScopeSlot};
+use super::split::{Span, data_extra_len, field_len, point_count, points_len, within};
+use super::{Builder, Metric, ResourceSlot, ScopeSlot, metric};
 use prost::Message;
 
 // Field keys (field number << 3 | wire type 2, length-delimited); all fields used are 1..=3.
@@ -65,9 +67,148 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
     }
 }
 
-/// Bytes of a length-delimited field with a one-byte key and `len` bytes of content.
-fn field_len(len: usize) -> usize {
-    1 + prost::length_delimiter_len(len) + len
+/// Replaces `buf` with the request of one part of a `split::Plan`: the spans' metrics (or
+/// ranges of their points) under their scopes and resources.
+pub fn encode_part(builder: &Builder, spans: &[Span], buf: &mut Vec<u8>) {
+    buf.clear();
+    let schema = builder.schema_url();
+    let resources = builder.resources();
+    let scope_len = |group: &[Span]| {
+        let scope = group.first().and_then(|span| scope_of(resources, span));
+        field_len(scope.map_or(0, |s| s.scope().encoded_len()))
+            + group
+                .iter()
+                .map(|span| field_len(span_len(resources, span)))
+                .sum::<usize>()
+            + string_len(scope.map_or("", ScopeSlot::schema_url))
+    };
+    for group in spans.chunk_by(|a, b| a.resource == b.resource) {
+        let Some(resource) = group.first().and_then(|span| resources.get(span.resource)) else {
+            continue;
+        };
+        let content = field_len(resource.resource().encoded_len())
+            + group
+                .chunk_by(|a, b| a.scope == b.scope)
+                .map(|scope| field_len(scope_len(scope)))
+                .sum::<usize>()
+            + field_len(schema.len());
+        start_field(buf, FIELD_1, content);
+        buf.push(FIELD_1);
+        resource
+            .resource()
+            .encode_length_delimited(buf)
+            .unwrap_or_default();
+        for scope_group in group.chunk_by(|a, b| a.scope == b.scope) {
+            let Some(scope) = scope_group.first().and_then(|s| scope_of(resources, s)) else {
+                continue;
+            };
+            start_field(buf, FIELD_2, scope_len(scope_group));
+            buf.push(FIELD_1);
+            scope
+                .scope()
+                .encode_length_delimited(buf)
+                .unwrap_or_default();
+            for span in scope_group {
+                write_span(resources, span, buf);
+            }
+            write_string(buf, FIELD_3, scope.schema_url());
+        }
+        write_string(buf, FIELD_3, schema);
+    }
+}
+
+fn scope_of<'a>(resources: &'a [ResourceSlot], span: &Span) -> Option<&'a ScopeSlot> {
+    resources.get(span.resource)?.scopes().get(span.scope)
+}
+
+fn metric_of<'a>(resources: &'a [ResourceSlot], span: &Span) -> Option<&'a Metric> {
+    scope_of(resources, span)?.metrics().get(span.metric)
+}
+
+/// True when `span` holds every point of its metric.
+fn is_whole(metric: &Metric, span: &Span) -> bool {
+    span.points.start == 0 && span.points.end >= point_count(metric)
+}
+
+/// Bytes of the `Metric` message of `span`.
+fn span_len(resources: &[ResourceSlot], span: &Span) -> usize {
+    let Some(metric) = metric_of(resources, span) else {
+        return 0;
+    };
+    if is_whole(metric, span) {
+        return metric.encoded_len();
+    }
+    let extra = data_extra_len(metric);
+    let all = points_len(metric, 0..point_count(metric));
+    let some = points_len(metric, span.points.clone());
+    metric.encoded_len().saturating_sub(field_len(all + extra)) + field_len(some + extra)
+}
+
+/// One `ScopeMetrics.metrics` entry: the metric as prost encodes it when whole; else its
+/// fields written here around the span's points (what prost would write for a copy
+/// holding only those points, up to field order).
+fn write_span(resources: &[ResourceSlot], span: &Span, buf: &mut Vec<u8>) {
+    let Some(metric) = metric_of(resources, span) else {
+        return;
+    };
+    buf.push(FIELD_2);
+    if is_whole(metric, span) {
+        metric.encode_length_delimited(buf).unwrap_or_default();
+        return;
+    }
+    prost::encode_length_delimiter(span_len(resources, span), buf).unwrap_or_default();
+    for (key, text) in [
+        (FIELD_1, &metric.name),
+        (FIELD_2, &metric.description),
+        (FIELD_3, &metric.unit),
+    ] {
+        write_string(buf, key, text);
+    }
+    // Metric.data: gauge (5), sum (7), histogram (9), summary (11); each holds its points
+    // (field 1), then its temporality (2, varint) and a sum's monotonic flag (3, varint).
+    let key = match &metric.data {
+        Some(metric::Data::Gauge(_)) => 5,
+        Some(metric::Data::Sum(_)) => 7,
+        Some(metric::Data::Histogram(_)) => 9,
+        Some(metric::Data::Summary(_)) => 11,
+        None => return,
+    };
+    let range = span.points.clone();
+    let content = points_len(metric, range.clone()) + data_extra_len(metric);
+    start_field(buf, key << 3 | 2, content);
+    fn points<T: Message>(all: &[T], range: std::ops::Range<usize>, buf: &mut Vec<u8>) {
+        for point in within(all, range) {
+            buf.push(FIELD_1);
+            point.encode_length_delimited(buf).unwrap_or_default();
+        }
+    }
+    let temporality = |value: i32, buf: &mut Vec<u8>| {
+        if value != 0 {
+            buf.push(2 << 3);
+            prost::encoding::encode_varint(value as u64, buf);
+        }
+    };
+    match &metric.data {
+        Some(metric::Data::Gauge(gauge)) => points(&gauge.data_points, range, buf),
+        Some(metric::Data::Sum(sum)) => {
+            points(&sum.data_points, range, buf);
+            temporality(sum.aggregation_temporality, buf);
+            if sum.is_monotonic {
+                buf.extend_from_slice(&[3 << 3, 1]);
+            }
+        }
+        Some(metric::Data::Histogram(histogram)) => {
+            points(&histogram.data_points, range, buf);
+            temporality(histogram.aggregation_temporality, buf);
+        }
+        Some(metric::Data::Summary(summary)) => points(&summary.data_points, range, buf),
+        None => {}
+    }
+    // Metric.metadata (12)
+    for kv in &metric.metadata {
+        buf.push(12 << 3 | 2);
+        kv.encode_length_delimited(buf).unwrap_or_default();
+    }
 }
 
 fn start_field(buf: &mut Vec<u8>, key: u8, len: usize) {

@@ -9,12 +9,14 @@
 //! Written by hand rather than with serde_json: serde would print `null` for NaN and does not
 //! know proto3's default-omission rules; this is ~150 lines and allocates nothing.
 
+use super::split::{Span, within};
 use super::{
     AnyValue, Builder, ExportMetricsServiceRequest, HistogramDataPoint, InstrumentationScope,
     KeyValue, Metric, NumberDataPoint, Resource, SummaryDataPoint, any_value, metric,
     number_data_point,
 };
 use std::fmt::Write;
+use std::ops::Range;
 
 /// Replaces `out` with the JSON of the builder's request (no trailing newline).
 pub fn write(builder: &Builder, out: &mut String) {
@@ -85,7 +87,7 @@ fn write_resource_metrics<'a>(
                 s.out.push('[');
                 for (j, metric) in metrics.iter().enumerate() {
                     comma(s.out, j);
-                    write_metric(s.out, metric);
+                    write_metric(s.out, metric, 0..usize::MAX);
                 }
                 s.out.push(']');
             }
@@ -113,27 +115,82 @@ fn write_scope(out: &mut String, scope: &InstrumentationScope) {
     o.close();
 }
 
-fn write_metric(out: &mut String, metric: &Metric) {
+/// Replaces `out` with the JSON of one part of a `split::Plan` (no trailing newline): the
+/// same shape as [`write`], each span's metric with only the span's points.
+pub fn write_part(builder: &Builder, spans: &[Span], out: &mut String) {
+    out.clear();
+    out.push_str("{\"resourceMetrics\":[");
+    let resources = builder.resources();
+    for (i, group) in spans.chunk_by(|a, b| a.resource == b.resource).enumerate() {
+        let Some(resource) = group.first().and_then(|s| resources.get(s.resource)) else {
+            continue;
+        };
+        comma(out, i);
+        let mut o = Object::open(out);
+        o.key("resource");
+        let mut r = Object::open(o.out);
+        if !resource.resource().attributes.is_empty() {
+            r.key("attributes");
+            write_attributes(r.out, &resource.resource().attributes);
+        }
+        r.close();
+        o.key("scopeMetrics");
+        o.out.push('[');
+        for (j, scope_group) in group.chunk_by(|a, b| a.scope == b.scope).enumerate() {
+            let Some(scope) = scope_group
+                .first()
+                .and_then(|s| resource.scopes().get(s.scope))
+            else {
+                continue;
+            };
+            comma(o.out, j);
+            let mut sm = Object::open(o.out);
+            sm.key("scope");
+            write_scope(sm.out, scope.scope());
+            sm.key("metrics");
+            sm.out.push('[');
+            for (k, span) in scope_group.iter().enumerate() {
+                let Some(metric) = scope.metrics().get(span.metric) else {
+                    continue;
+                };
+                comma(sm.out, k);
+                write_metric(sm.out, metric, span.points.clone());
+            }
+            sm.out.push(']');
+            sm.string("schemaUrl", scope.schema_url());
+            sm.close();
+        }
+        o.out.push(']');
+        o.string("schemaUrl", builder.schema_url());
+        o.close();
+    }
+    out.push_str("]}");
+}
+
+/// `metric` with its points `range` (all: `0..usize::MAX`, or a span's).
+fn write_metric(out: &mut String, metric: &Metric, range: Range<usize>) {
     let mut o = Object::open(out);
     o.string("name", &metric.name);
     o.string("description", &metric.description);
     o.string("unit", &metric.unit);
     match &metric.data {
         Some(metric::Data::Gauge(gauge)) => {
+            let points = within(&gauge.data_points, range);
             o.key("gauge");
             let mut g = Object::open(o.out);
-            if !gauge.data_points.is_empty() {
+            if !points.is_empty() {
                 g.key("dataPoints");
-                write_points(g.out, &gauge.data_points);
+                write_points(g.out, points);
             }
             g.close();
         }
         Some(metric::Data::Sum(sum)) => {
+            let points = within(&sum.data_points, range);
             o.key("sum");
             let mut s = Object::open(o.out);
-            if !sum.data_points.is_empty() {
+            if !points.is_empty() {
                 s.key("dataPoints");
-                write_points(s.out, &sum.data_points);
+                write_points(s.out, points);
             }
             if sum.aggregation_temporality != 0 {
                 s.key("aggregationTemporality");
@@ -148,9 +205,10 @@ fn write_metric(out: &mut String, metric: &Metric) {
         Some(metric::Data::Histogram(histogram)) => {
             o.key("histogram");
             let mut h = Object::open(o.out);
-            if !histogram.data_points.is_empty() {
+            let points = within(&histogram.data_points, range);
+            if !points.is_empty() {
                 h.key("dataPoints");
-                write_histogram_points(h.out, &histogram.data_points);
+                write_histogram_points(h.out, points);
             }
             if histogram.aggregation_temporality != 0 {
                 h.key("aggregationTemporality");
@@ -161,9 +219,10 @@ fn write_metric(out: &mut String, metric: &Metric) {
         Some(metric::Data::Summary(summary)) => {
             o.key("summary");
             let mut s = Object::open(o.out);
-            if !summary.data_points.is_empty() {
+            let points = within(&summary.data_points, range);
+            if !points.is_empty() {
                 s.key("dataPoints");
-                write_summary_points(s.out, &summary.data_points);
+                write_summary_points(s.out, points);
             }
             s.close();
         }

@@ -6,6 +6,7 @@
 mod builder;
 pub mod encode;
 pub mod json;
+pub mod split;
 pub mod text;
 
 pub use builder::{

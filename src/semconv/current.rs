@@ -176,6 +176,8 @@ const CPU_NUMBER: Attribute = Attribute {
     to: "cpu.logical_number",
     values: Values::LogicalNumber,
 };
+/// `process.cpu.time` modes are semconv's already (user, system, wait).
+const PROCESS_CPU_MODE: Attribute = key("state", "cpu.mode");
 const MEMORY_STATE: Attribute = values(
     "state",
     "system.memory.state",
@@ -372,6 +374,55 @@ pub static RENAMES: &[Rename] = &[
         "system.process.created",
         "{process}",
         &[],
+    ),
+    renamed(
+        "process.cpu.time",
+        "process.cpu.time",
+        "s",
+        &[PROCESS_CPU_MODE],
+    ),
+    renamed(
+        "process.cpu.utilization",
+        "process.cpu.utilization",
+        "1",
+        &[PROCESS_CPU_MODE],
+    ),
+    renamed(
+        "process.disk.io",
+        "process.disk.io",
+        "By",
+        &[DISK_DIRECTION],
+    ),
+    renamed(
+        "process.disk.operations",
+        "process.disk.operations",
+        "{operation}",
+        &[DISK_DIRECTION],
+    ),
+    renamed(
+        "process.paging.faults",
+        "process.paging.faults",
+        "{fault}",
+        &[FAULT_TYPE],
+    ),
+    renamed(
+        "process.signals_pending",
+        "process.signals_pending",
+        "{signal}",
+        &[],
+    ),
+    renamed("process.threads", "process.thread.count", "{thread}", &[]),
+    renamed(
+        "process.open_file_descriptors",
+        "process.unix.file_descriptor.count",
+        "{file_descriptor}",
+        &[],
+    ),
+    renamed(
+        "process.context_switches",
+        "process.context_switches",
+        "{context_switch}",
+        &[key("type", "process.context_switch.type")],
     ),
 ];
 

@@ -9,6 +9,7 @@ are deprecated. Checked:
   deprecated, with the row's unit; a row marked "(not in semconv)" names no semconv metric;
   every target key exists; every value a row maps to is a member of the key's enum.
 - Each request (one OTLP/JSON line per file): schema URL 1.44.0 on resources and our scope;
+  every resource attribute key exists and is not deprecated;
   every metric (but our own `sysotlp.*`) is no deprecated name, and, when semconv defines it,
   has semconv's unit; every attribute key exists and is not deprecated, with an int value
   where semconv says int; every value of a key with an enum is a member, or one of README's
@@ -133,13 +134,18 @@ def main():
                 if allowed is not None and value not in allowed:
                     errors.append(f"README: {name}: {target}={value} is not in semconv's list")
 
-    checked = {"metrics": set(), "keys": set(), "points": 0}
+    checked = {"metrics": set(), "keys": set(), "resource_keys": set(), "points": 0}
     for path in sys.argv[2:]:
         with open(path, encoding="utf-8") as f:
             request = json.loads(f.readline())
         for rm in request["resourceMetrics"]:
             if rm.get("schemaUrl") != SCHEMA:
                 errors.append(f"{path}: resource schemaUrl {rm.get('schemaUrl')!r}")
+            for attribute in rm["resource"].get("attributes", []):
+                key = attribute["key"]
+                checked["resource_keys"].add(key)
+                if key not in keys or keys[key][0]:
+                    errors.append(f"{path}: resource key {key} is not a current semconv attribute")
             for sm in rm["scopeMetrics"]:
                 if sm["scope"]["name"] == "sysotlp" and sm.get("schemaUrl") != SCHEMA:
                     errors.append(f"{path}: scope schemaUrl {sm.get('schemaUrl')!r}")
@@ -153,6 +159,7 @@ def main():
         "rows": rows,
         "metrics": sorted(checked["metrics"]),
         "keys": sorted(checked["keys"]),
+        "resource_keys": sorted(checked["resource_keys"]),
         "points": checked["points"],
     }))
 

@@ -59,6 +59,9 @@ pub enum Reply {
     Close,
     /// Status and one extra response header (e.g. `Retry-After`).
     AnswerWith(u16, &'static str, String),
+    /// Status and a body cut mid-way: `content-length` says twice its length, then the
+    /// connection closes.
+    Cut(u16, Vec<u8>),
 }
 
 impl Reply {
@@ -158,7 +161,9 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Request>, script: &Script, stop: &
             reply
         };
         request.answered = match &reply {
-            Reply::Answer(status, ..) | Reply::AnswerWith(status, ..) => *status,
+            Reply::Answer(status, ..) | Reply::AnswerWith(status, ..) | Reply::Cut(status, _) => {
+                *status
+            }
             Reply::Hang | Reply::Close => 0,
         };
         if tx.send(request).is_err() {
@@ -170,6 +175,16 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Request>, script: &Script, stop: &
             }
             Reply::AnswerWith(status, name, value) => {
                 (status, format!("{name}: {value}\r\n"), Vec::new())
+            }
+            Reply::Cut(status, body) => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\n\r\n",
+                    body.len() * 2
+                );
+                let _ = writer
+                    .write_all(head.as_bytes())
+                    .and_then(|()| writer.write_all(&body));
+                return;
             }
             Reply::Close => return,
             Reply::Hang => {

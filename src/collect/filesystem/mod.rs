@@ -22,7 +22,8 @@
 //! mount points stay separate. Then the type filter, where the include keyword `physical`
 //! means a type listed in `proc/filesystems` without `nodev`, or zfs (out-of-tree, so not
 //! listed until loaded), with mount source `none` dropped (gopsutil's `all=false` rule that
-//! hostmetrics uses); then the excludes and the mount point filter (§6.2). Local types are
+//! hostmetrics uses); then the excludes and the mount point filter (§6.2), and at most
+//! `--max-mounts` (1024) of what is left, in table order (`Cap`). Local types are
 //! statted first, network types (nfs, cifs, fuse.*, …) last, so a hung server delays no
 //! local mount; points are emitted in mount table order.
 //!
@@ -47,12 +48,14 @@ pub use device::parse_uevent_devname;
 use device::resolve_device;
 pub use kinds::{is_block_type, is_network_type, is_physical};
 pub use options::{
-    DEFAULT_MOUNTPOINT_EXCLUDE, DEFAULT_STATFS_TIMEOUT, DEFAULT_TYPE_EXCLUDE, Options, PHYSICAL,
+    DEFAULT_MAX_MOUNTS, DEFAULT_MOUNTPOINT_EXCLUDE, DEFAULT_STATFS_TIMEOUT, DEFAULT_TYPE_EXCLUDE,
+    Options, PHYSICAL,
 };
 pub use space::{FsValues, Space, fs_values};
 
 use self::mountinfo::{cut_root, parse_mountinfo_line};
 use self::statfs_worker::{Answer, MAX_ABANDONED, MountFailure, StatfsWorker};
+use super::cap::Cap;
 use super::text::unescape_octal;
 use super::{Collect, CollectError, read_required};
 use crate::filter::{Filter, Pattern};
@@ -107,6 +110,7 @@ pub struct Filesystem {
     root_prefix: String,
     types: Filter,
     mountpoints: Filter,
+    cap: Cap,
     /// The type include list has the `physical` keyword: `proc/filesystems` is needed.
     physical_keyword: bool,
     table: String,
@@ -148,6 +152,7 @@ impl Filesystem {
             physical_keyword: options.types.include.iter().any(|p| p.is_keyword(PHYSICAL)),
             types: options.types.clone(),
             mountpoints: options.mountpoints.clone(),
+            cap: Cap::new(options.max_mounts, "mounts", "--max-mounts"),
             table: String::new(),
             filesystems: String::new(),
             uevent: String::new(),
@@ -405,6 +410,7 @@ impl Collect for Filesystem {
         };
 
         let live_root = !src.is_custom_root();
+        self.cap.begin();
         for m in self.mounts.iter_mut().take(self.len) {
             if m.shadowed {
                 continue;
@@ -429,6 +435,10 @@ impl Collect for Filesystem {
             if !m.selected {
                 continue;
             }
+            if !self.cap.admit() {
+                m.selected = false;
+                continue;
+            }
             let resolved = m.source.starts_with("/dev/")
                 && resolve_device(
                     src,
@@ -442,6 +452,8 @@ impl Collect for Filesystem {
                 set(&mut m.device, &m.source);
             }
         }
+
+        self.cap.end("filesystem");
 
         // Local file systems first: a dead server must not delay them.
         for network in [false, true] {

@@ -24,7 +24,12 @@ pub struct Options {
     pub mountpoints: Filter,
     /// Longest wait for one statfs, already capped at half the interval.
     pub statfs_timeout: Duration,
+    /// Mounts statted and reported per tick, in mount table order (`collect::cap::Cap`).
+    pub max_mounts: usize,
 }
+
+/// Default `--max-mounts`: mounts reported per tick (up to 6 points each), after the filters.
+pub const DEFAULT_MAX_MOUNTS: usize = 1024;
 
 impl Default for Options {
     fn default() -> Self {
@@ -44,6 +49,7 @@ impl Default for Options {
                 exclude: patterns(&[DEFAULT_MOUNTPOINT_EXCLUDE]),
             },
             statfs_timeout: DEFAULT_STATFS_TIMEOUT,
+            max_mounts: DEFAULT_MAX_MOUNTS,
         }
     }
 }

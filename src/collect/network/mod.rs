@@ -16,7 +16,8 @@
 //! armv7) and go through [`Counters`] (§1.3): a wrap continues the series, a drop is a reset,
 //! and so is a changed `ifindex` (the interface was deleted and re-created between two
 //! cycles, e.g. a VPN reconnecting). Points are in kernel order after the interface filter
-//! (default exclude `re:^veth`), which runs before any state is kept.
+//! (default exclude `re:^veth`), which runs before any state is kept, and at most
+//! `--max-interfaces` of them (1024) per tick ([`Cap`]).
 //!
 //! The TCP files are streamed through one fixed buffer: 100k sockets are ≈ 15 MB of text,
 //! and only column 4 of each line is read. Reading the agent's own namespace live (root `/`,
@@ -34,6 +35,7 @@ pub mod dev;
 pub mod sock_diag;
 pub mod tcp;
 
+use super::cap::Cap;
 use super::counter::{Counters, Width, kernel_word_bits, to_int};
 use super::{Collect, CollectError, read_required};
 use crate::filter::{Filter, Pattern};
@@ -59,11 +61,16 @@ pub const METRICS: &[&semconv::Info] = &[
 /// Default `--network-exclude` (spec/metrics.md §6.2): one veth per container, churning.
 pub const DEFAULT_EXCLUDE: &str = "re:^veth";
 
+/// Default `--max-interfaces`: interfaces reported per tick (8 points each), after the filter.
+pub const DEFAULT_MAX_INTERFACES: usize = 1024;
+
 /// Options of the `network` collector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// On the interface name.
     pub filter: Filter,
+    /// Interfaces reported per tick, in kernel order ([`Cap`]).
+    pub max_interfaces: usize,
 }
 
 impl Default for Options {
@@ -73,6 +80,7 @@ impl Default for Options {
                 include: Vec::new(),
                 exclude: Pattern::parse(DEFAULT_EXCLUDE).into_iter().collect(),
             },
+            max_interfaces: DEFAULT_MAX_INTERFACES,
         }
     }
 }
@@ -159,6 +167,7 @@ const METRICS_OF_DEV: [(&semconv::Metric<i64>, usize); 4] = [
 #[derive(Debug)]
 pub struct Network {
     filter: Filter,
+    cap: Cap,
     /// `<root>/proc/1/net` with `--root-path`; `None` without.
     host: Option<NetFiles>,
     /// `<root>/proc/net`: the reader's own namespace.
@@ -186,6 +195,7 @@ impl Network {
     pub fn new(src: &Source, options: &Options, quirks: bool) -> Self {
         Network {
             filter: options.filter.clone(),
+            cap: Cap::new(options.max_interfaces, "interfaces", "--max-interfaces"),
             host: src
                 .is_custom_root()
                 .then(|| NetFiles::new(src.path("proc/1/net"))),
@@ -247,6 +257,7 @@ impl Network {
             host,
             own,
             filter,
+            cap,
             sys_class_net,
             buf,
             small,
@@ -257,6 +268,7 @@ impl Network {
         let dev_path: &Path = &files_of(host, own, namespace).dev;
         let handles: [Open<i64>; 4] = METRICS_OF_DEV.map(|(desc, _)| out.open(desc));
         let mut first_error = None;
+        cap.begin();
         for (line, parsed) in dev::parse_net_dev(buf) {
             let dev = match parsed {
                 Ok(dev) => dev,
@@ -266,7 +278,7 @@ impl Network {
                     continue;
                 }
             };
-            if !filter.allows(dev.name) {
+            if !filter.allows(dev.name) || !cap.admit() {
                 continue;
             }
             let index = match links.iter().position(|l| l.name == dev.name) {
@@ -327,6 +339,7 @@ impl Network {
                 }
             }
         }
+        cap.end("network");
         first_error
     }
 
