@@ -93,6 +93,7 @@ const TARGETS: &[Target] = &[
     Target { name: "proc/diskstats", seeds: &[File("disk-x86/proc/diskstats"), File("disk-linux-4.9/proc/diskstats")], run: |b| lines(b, |l| sink(disk::parse_diskstats_line(l))) },
     Target { name: "proc/net/dev", seeds: &[File("x86_64-vm/proc/net/dev")], run: |b| collect::network::dev::parse_net_dev(&text(b)).for_each(sink) },
     Target { name: "proc/net/tcp", seeds: &[File("x86_64-vm/proc/net/tcp"), File("x86_64-vm/proc/net/tcp6")], run: |b| sink(collect::network::tcp::count_tcp_states(&mut &b[..], &mut [0; 512], &mut [0; collect::network::tcp::STATES])) },
+    Target { name: "proc/net/tcp sockets (--hostmetrics-quirks)", seeds: &[File("net-tcp-reuseport/proc/1/net/tcp"), File("net-tcp-reuseport/proc/1/net/tcp6")], run: |b| { let mut sockets = Vec::new(); sink(collect::network::tcp::collect_tcp_sockets(&mut &b[..], &mut [0; 512], &mut sockets)); collect::network::tcp::count_distinct(&mut sockets, &mut [0; collect::network::tcp::STATES]) } },
     Target { name: "sock_diag datagram", seeds: &[Text("\u{14}\0\0\0\u{3}\0\u{2}\0\u{1}\0\0\0\0\0\0\0\0\0\0\0")], run: |b| sink(collect::network::sock_diag::parse_datagram(b, 2, 1, &mut [0; collect::network::tcp::STATES])) },
     Target { name: "proc/1/mountinfo", seeds: &[File("fs-x86/proc/1/mountinfo"), File("fs-edge/proc/1/mountinfo")], run: |b| lines(b, |l| sink(collect::filesystem::mountinfo::parse_mountinfo_line(l))) },
     Target { name: "proc/filesystems", seeds: &[File("fs-x86/proc/filesystems")], run: |b| sink(collect::filesystem::is_physical(&text(b), "ext4")) },
