@@ -61,7 +61,8 @@ pub struct Options {
     pub textfile: textfile::Options,
     /// `--hostmetrics-quirks` (spec/metrics.md D12): emit the values of the Collector's
     /// hostmetrics receiver where they differ from ours. Read by `memory`, `network`,
-    /// `paging` and `processes` (README "Side by side with hostmetrics").
+    /// `paging` and `processes` (README "Side by side with hostmetrics"); `process` is to read
+    /// it for `process.disk.io` from `rchar`/`wchar`.
     pub hostmetrics_quirks: bool,
 }
 
