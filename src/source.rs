@@ -296,6 +296,17 @@ impl Source {
         self.root.join(relative)
     }
 
+    /// `/<relative>` in the agent's own view (spec/metrics.md §8.3): live, the agent's own
+    /// `/proc` and `/sys` whatever `--root-path` says (a host watcher's own container is
+    /// not under `/host`); in fixture mode `<root>/<relative>`, the tree standing in for it.
+    pub fn own_path(&self, relative: &str) -> PathBuf {
+        if self.fixture_mode {
+            self.root.join(relative)
+        } else {
+            Path::new("/").join(relative)
+        }
+    }
+
     /// True when the root is not `/` ("with `--root-path`" in spec/metrics.md).
     pub fn is_custom_root(&self) -> bool {
         self.root != Path::new("/")
@@ -478,6 +489,26 @@ mod tests {
         assert_eq!(src.info().page_size, 16384);
         assert_eq!(src.info().machine, "armv7l");
         assert_eq!(src.fixed_now_unix_nano(), Some(5));
+    }
+
+    #[test]
+    fn own_view_is_the_tree_in_fixture_mode_and_slash_live() {
+        let root = temp_root("own");
+        let live = Source::open(&root).unwrap();
+        assert_eq!(
+            live.own_path("proc/self/cgroup"),
+            Path::new("/proc/self/cgroup")
+        );
+        std::fs::write(
+            root.join("sysotlp-fixture.json"),
+            r#"{"format":1,"page_size":4096,"clock_ticks":100,"machine":"x86_64"}"#,
+        )
+        .unwrap();
+        let fixture = Source::open(&root).unwrap();
+        assert_eq!(
+            fixture.own_path("proc/self/cgroup"),
+            root.join("proc/self/cgroup")
+        );
     }
 
     #[test]
