@@ -9,6 +9,7 @@
 //! `counter` (wraps, resets, `to_int`), `report::Once` for one-time notes.
 
 pub mod agent;
+pub mod container;
 pub mod counter;
 pub mod cpu;
 pub mod disk;
@@ -61,6 +62,7 @@ pub struct Options {
     pub network: network::Options,
     pub process: process::Options,
     pub textfile: textfile::Options,
+    pub container: container::Options,
 }
 
 /// What a collector is built from.
@@ -222,6 +224,16 @@ pub const REGISTRY: &[Row] = &[
         about: "sockets in use, orphaned TCP sockets, socket memory",
         metrics: sockstat::METRICS,
         build: |c| Some(Box::new(sockstat::Sockstat::new(c.src))),
+    },
+    Row {
+        name: "container",
+        on_by_default: true,
+        about: "the agent's own cgroup v2 container (only when detected)",
+        metrics: container::METRICS,
+        build: |c| {
+            container::Container::detect(c.src, &c.options.container, c.named)
+                .map(|collector| Box::new(collector) as Box<dyn Collect>)
+        },
     },
     Row {
         name: "textfile",
