@@ -4,7 +4,7 @@
 //! single-file binds that the filesystem collector now leaves out.
 
 use crate::util::agent::{at_level, request_for, request_once};
-use crate::util::otlp::{Point, get, points};
+use crate::util::otlp::{Point, points, value_and_start as at};
 use crate::util::ticks::run_ticks;
 use crate::util::{fixture, scratch};
 use serde_json::Value;
@@ -28,16 +28,7 @@ fn resource_attributes(request: &Value, index: usize) -> Vec<String> {
         .collect()
 }
 
-/// (value as printed, start) of the one point of `name` with `attrs`.
-fn at(points: &[Point], name: &str, attrs: &str) -> (String, String) {
-    let p = get(points, name, attrs);
-    let value = match &p.value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
-    (value, p.start.clone())
-}
-
+/// A point's expected (value, start).
 fn pair(value: &str, start: &str) -> (String, String) {
     (value.to_string(), start.to_string())
 }

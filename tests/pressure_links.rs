@@ -5,11 +5,11 @@
 //! as the agent.
 
 use crate::util::agent::{at_level, request_for, request_once};
-use crate::util::otlp::{Point, find, get, points};
+use crate::util::otlp::{Point, find, get, points, value_and_start as at};
 use crate::util::ticks::run_ticks;
 use crate::util::{run, scratch, skip_or_fail, stderr_of, stdout_of};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const PRESSURE: &str = "system.linux.pressure.time";
 const UP: &str = "hw.network.up";
@@ -17,17 +17,7 @@ const BANDWIDTH: &str = "hw.network.bandwidth.limit";
 const CHANGES: &str = "system.network.linux.carrier_changes";
 const SOCKETS: &str = "system.network.linux.socket.count";
 
-/// `(value as printed, start)` of the one point of `name` with `attrs`: ints are JSON
-/// strings, doubles numbers (printed through serde, `1.5`, `86.123456`).
-fn at(points: &[Point], name: &str, attrs: &str) -> (String, String) {
-    let p = get(points, name, attrs);
-    let value = match &p.value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
-    (value, p.start.clone())
-}
-
+/// A point's expected (value, start).
 fn pair(value: &str, start: &str) -> (String, String) {
     (value.to_string(), start.to_string())
 }
@@ -51,6 +41,18 @@ fn names(points: &[Point], metric: &str) -> Vec<String> {
         .filter(|p| p.name == metric)
         .map(|p| p.attrs.rsplit('=').next().unwrap_or_default().to_string())
         .collect()
+}
+
+/// A scratch fixture root with directory `dir` and a `sysotlp-fixture.json` of `page_size`
+/// and `machine`, time 1767225600 s.
+fn fixture_root(name: &str, dir: &str, page_size: u64, machine: &str) -> PathBuf {
+    let root = scratch(name);
+    std::fs::create_dir_all(root.join(dir)).unwrap();
+    let json = format!(
+        r#"{{"format":1,"page_size":{page_size},"clock_ticks":100,"machine":"{machine}","now_unix_nano":1767225600000000000}}"#
+    );
+    std::fs::write(root.join("sysotlp-fixture.json"), json).unwrap();
+    root
 }
 
 #[test]
@@ -124,13 +126,7 @@ fn pressure_files_failing_with_eopnotsupp_are_silent() {
         );
         return;
     };
-    let root = scratch("psi-eopnotsupp");
-    std::fs::create_dir_all(root.join("proc/pressure")).unwrap();
-    std::fs::write(
-        root.join("sysotlp-fixture.json"),
-        r#"{"format":1,"page_size":4096,"clock_ticks":100,"machine":"x86_64","now_unix_nano":1767225600000000000}"#,
-    )
-    .unwrap();
+    let root = fixture_root("psi-eopnotsupp", "proc/pressure", 4096, "x86_64");
     std::fs::write(
         root.join("proc/stat"),
         "cpu  1 0 1 1 0 0 0 0 0 0\nbtime 1767220000\n",
@@ -331,13 +327,7 @@ fn sockstat_reads_the_host_namespace_else_its_own_with_one_warning() {
     );
     // Only the agent's own proc/net (no PID 1): one WARN, values from there; no sockstat6
     // (IPv6 off): no ipv6 points and no error.
-    let root = scratch("sockstat-fallback");
-    std::fs::create_dir_all(root.join("proc/net")).unwrap();
-    std::fs::write(
-        root.join("sysotlp-fixture.json"),
-        r#"{"format":1,"page_size":16384,"clock_ticks":100,"machine":"aarch64","now_unix_nano":1767225600000000000}"#,
-    )
-    .unwrap();
+    let root = fixture_root("sockstat-fallback", "proc/net", 16384, "aarch64");
     std::fs::write(
         root.join("proc/net/sockstat"),
         "sockets: used 9\nTCP: inuse 4 orphan 2 tw 0 alloc 5 mem 3\nUDP: inuse 1 mem 2\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n",
