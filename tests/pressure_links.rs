@@ -296,6 +296,15 @@ fn whole_machine_fixtures_link_state_and_pressure_by_hand() {
             "{board}"
         );
     }
+    // laptop-x86 (fixtures/laptop-x86/README.md): an unplugged e1000e port (down, −1) and a
+    // mac80211 Wi-Fi device without `speed` (EINVAL): no bandwidth at all.
+    let (laptop, _) = request_for("laptop-x86", &["--collectors=netclass"]);
+    let laptop = points(&laptop);
+    assert_eq!(names(&laptop, UP), ["enp0s31f6", "lo", "wlp58s0"]);
+    assert_eq!(at(&laptop, UP, &hw("enp0s31f6")).0, "0");
+    assert_eq!(at(&laptop, UP, &hw("wlp58s0")).0, "1");
+    assert!(names(&laptop, BANDWIDTH).is_empty());
+    assert_eq!(at(&laptop, CHANGES, &interface("wlp58s0")).0, "8");
     // container-v2 (captured): the veth peer eth0 reports 10000 Mbit/s.
     let (c, _) = request_for("container-v2", &["--collectors=netclass"]);
     assert_eq!(at(&points(&c), BANDWIDTH, &hw("eth0")).0, "1250000000");
