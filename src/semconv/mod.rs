@@ -13,6 +13,7 @@ mod agent;
 pub mod current;
 mod host;
 mod hw;
+mod linux;
 mod process;
 mod textfile;
 
@@ -20,6 +21,7 @@ pub use agent::*;
 pub use current::Naming;
 pub use host::*;
 pub use hw::*;
+pub use linux::*;
 pub use process::*;
 pub use textfile::*;
 
