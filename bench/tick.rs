@@ -254,6 +254,9 @@ fn main() {
         fixtures.join("workstation-x86"),
         fixtures.join("raspberry-pi-4"),
     );
+    // The container collector runs alone only with a host collector beside it (an empty
+    // host resource moves the builder's slots): "load c2" is its baseline.
+    let container_v2 = fixtures.join("container-v2");
     let cpu_optional =
         "--enable=system.cpu.utilization,system.cpu.physical.count,system.cpu.frequency";
     let memory_optional = "--enable=system.memory.utilization,system.linux.memory.available,system.memory.linux.hugepages.usage,system.memory.linux.hugepages.utilization";
@@ -272,6 +275,18 @@ fn main() {
         ("thermal vm", &fixture, &["--collectors=thermal"]),
         ("memory vm", &fixture, &["--collectors=memory"]),
         ("thermal /", Path::new("/"), &["--collectors=thermal"]),
+        ("pressure vm", &fixture, &["--collectors=pressure"]),
+        ("netclass vm", &fixture, &["--collectors=netclass"]),
+        ("sockstat c2", &container_v2, &["--collectors=sockstat"]),
+        (
+            "container c2",
+            &container_v2,
+            &["--collectors=load,container"],
+        ),
+        ("load c2", &container_v2, &["--collectors=load"]),
+        ("pressure /", Path::new("/"), &["--collectors=pressure"]),
+        ("netclass /", Path::new("/"), &["--collectors=netclass"]),
+        ("sockstat /", Path::new("/"), &["--collectors=sockstat"]),
         (
             "cpu+opt /",
             Path::new("/"),

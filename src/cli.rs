@@ -119,7 +119,8 @@ pub struct Cli {
     #[argh(option)]
     pub filesystem_include_mountpoint: Vec<String>,
 
-    /// drop mount points matching (default: container and kubelet volume paths)
+    /// drop mount points matching (default: container and kubelet volume paths, /etc/hosts,
+    /// /etc/hostname and /etc/resolv.conf)
     #[argh(option)]
     pub filesystem_exclude_mountpoint: Vec<String>,
 

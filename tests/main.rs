@@ -3,6 +3,7 @@
 
 mod boards;
 mod cli;
+mod container;
 mod delivery;
 mod delta;
 mod disk;
@@ -14,6 +15,7 @@ mod interop;
 mod live;
 mod network;
 mod paging_processes;
+mod pressure_links;
 mod process;
 mod quirks;
 mod sock_diag;

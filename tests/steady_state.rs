@@ -131,7 +131,8 @@ fn main() {
     let mut failures = Vec::new();
     let textfile = textfile_dir();
     let textfile = textfile.to_string_lossy();
-    // A captured VM, a 32-bit board (word-size wraps), a container view; the VM again with a
+    // A captured VM, a 32-bit board (word-size wraps), a container view (its own
+    // container's resource, and sockstat, which is off by default); the VM again with a
     // --textfile-dir of 10 files × 100 series, and also with delta temporality and semconv
     // names (the builder's state map and renames); per-process resources with every process
     // metric on (issue 12); --hostmetrics-quirks (six memory states, gopsutil's socket list,
@@ -144,7 +145,11 @@ fn main() {
     for (label, name, flags) in [
         ("x86_64-vm", "x86_64-vm", vec![]),
         ("raspberry-pi-3-armv7", "raspberry-pi-3-armv7", vec![]),
-        ("container-v2", "container-v2", vec![]),
+        (
+            "container-v2 + sockstat",
+            "container-v2",
+            vec!["--enable", "sockstat"],
+        ),
         (
             "x86_64-vm + textfile",
             "x86_64-vm",

@@ -83,8 +83,22 @@ impl Counters {
         raw: [(u64, Width); N],
         force_reset: bool,
     ) -> ([u64; N], u64) {
+        self.update_from(key, tick, tick.boot_unix_nano, raw, force_reset)
+    }
+
+    /// Like [`update`](Self::update) for series that began at `origin_unix_nano` rather
+    /// than at boot (a container's, spec/metrics.md §1.1): the start time of what is seen
+    /// on the first cycle.
+    pub fn update_from<const N: usize>(
+        &mut self,
+        key: &str,
+        tick: &Tick,
+        origin_unix_nano: u64,
+        raw: [(u64, Width); N],
+        force_reset: bool,
+    ) -> ([u64; N], u64) {
         let restart_at = if tick.cycle <= 1 {
-            tick.boot_unix_nano
+            origin_unix_nano
         } else {
             tick.previous_unix_nano
         };
@@ -277,6 +291,25 @@ mod tests {
         assert_eq!(
             c.update("sda", &tick(4), [(13, Width::Bits64)], true),
             ([13], 3000)
+        );
+    }
+
+    #[test]
+    fn a_later_origin_replaces_boot_on_the_first_cycle_only() {
+        let mut c = Counters::new(64);
+        assert_eq!(
+            c.update_from("cg", &tick(1), 500, [(10, Width::Bits64)], false),
+            ([10], 500)
+        );
+        assert_eq!(
+            c.update_from("cg", &tick(2), 500, [(4, Width::Bits64)], false),
+            ([4], 1000),
+            "a decrease is a reset at the previous cycle"
+        );
+        assert_eq!(
+            c.update_from("io", &tick(2), 500, [(1, Width::Bits64)], false),
+            ([1], 1000),
+            "first seen after cycle 1"
         );
     }
 

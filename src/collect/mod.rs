@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod cap;
+pub mod container;
 pub mod counter;
 pub mod cpu;
 pub mod disk;
@@ -21,11 +22,14 @@ pub mod garbage;
 pub mod listing;
 pub mod load;
 pub mod memory;
+pub mod netclass;
 pub mod network;
 pub mod paging;
 pub mod power;
+pub mod pressure;
 pub mod process;
 pub mod processes;
+pub mod sockstat;
 pub mod system;
 pub mod text;
 pub mod textfile;
@@ -59,6 +63,7 @@ pub struct Options {
     pub network: network::Options,
     pub process: process::Options,
     pub textfile: textfile::Options,
+    pub container: container::Options,
     /// `--hostmetrics-quirks` (spec/metrics.md D12): emit the values of the Collector's
     /// hostmetrics receiver where they differ from ours. Read by `memory`, `network`,
     /// `paging` and `processes` (README "Side by side with hostmetrics"); `process` is to read
@@ -197,6 +202,13 @@ pub const REGISTRY: &[Row] = &[
         build: |c| Some(Box::new(system::System::new(c.src))),
     },
     Row {
+        name: "pressure",
+        on_by_default: true,
+        about: "pressure stall time of CPU, memory, I/O and IRQ",
+        metrics: pressure::METRICS,
+        build: |c| Some(Box::new(pressure::Pressure::new(c.src))),
+    },
+    Row {
         name: "thermal",
         on_by_default: true,
         about: "hwmon and thermal zone temperatures",
@@ -211,11 +223,40 @@ pub const REGISTRY: &[Row] = &[
         build: |c| Some(Box::new(filefd::Filefd::new(c.src))),
     },
     Row {
+        name: "netclass",
+        on_by_default: true,
+        about: "link up, speed and carrier changes per interface",
+        metrics: netclass::METRICS,
+        build: |c| {
+            Some(Box::new(netclass::Netclass::new(
+                c.src,
+                &c.options.network.filter,
+            )))
+        },
+    },
+    Row {
         name: "power",
         on_by_default: true,
         about: "batteries and mains supplies (where there are any)",
         metrics: power::METRICS,
         build: |c| power::Power::build(c.src).map(|p| Box::new(p) as Box<dyn Collect>),
+    },
+    Row {
+        name: "sockstat",
+        on_by_default: false,
+        about: "sockets in use, orphaned TCP sockets, socket memory",
+        metrics: sockstat::METRICS,
+        build: |c| Some(Box::new(sockstat::Sockstat::new(c.src))),
+    },
+    Row {
+        name: "container",
+        on_by_default: true,
+        about: "the agent's own cgroup v2 container (only when detected)",
+        metrics: container::METRICS,
+        build: |c| {
+            container::Container::detect(c.src, &c.options.container, c.named)
+                .map(|collector| Box::new(collector) as Box<dyn Collect>)
+        },
     },
     Row {
         name: "textfile",

@@ -3,8 +3,9 @@
 //! Reads: `--collectors`, `--enable`, `--disable` (names from the registry, metric names from
 //! its rows), the filter flags and their `SYSOTLP_<FLAG>` variables (spec/metrics.md §6),
 //! `--per-cpu`, `--load-cpu-average`, `--hostmetrics-quirks`, `--statfs-timeout`,
-//! `--max-processes`, `--process-top-by`. Emits: a `collect::Selection`, or a `ConfigError`
-//! naming the flag and value (unknown names and bad patterns exit 2).
+//! `--max-processes`, `--process-top-by`, the `container` variable (a container marker,
+//! spec/metrics.md §5.8). Emits: a `collect::Selection`, or a `ConfigError` naming the flag
+//! and value (unknown names and bad patterns exit 2).
 
 use super::{ConfigError, Env};
 use crate::cli::Cli;
@@ -152,7 +153,7 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                     &cli.filesystem_exclude_mountpoint,
                 ),
                 &[],
-                &[filesystem::DEFAULT_MOUNTPOINT_EXCLUDE],
+                &filesystem::DEFAULT_MOUNTPOINT_EXCLUDE,
             )?,
             statfs_timeout: statfs_timeout.min(interval / 2),
             max_mounts: cap(
@@ -176,6 +177,9 @@ fn options(cli: &Cli, env: &Env, interval: Duration) -> Result<collect::Options,
                 &cli.max_interfaces,
                 network::DEFAULT_MAX_INTERFACES,
             )?,
+        },
+        container: collect::container::Options {
+            env_marker: env.get("container").is_some(),
         },
         process: process_options(cli, env)?,
     })

@@ -11,9 +11,10 @@ are deprecated. Checked:
 - Each request (one OTLP/JSON line per file): schema URL 1.44.0 on resources and our scope;
   every resource attribute key exists and is not deprecated;
   every metric (but our own `sysotlp.*`) is no deprecated name, and, when semconv defines it,
-  has semconv's unit; every attribute key exists and is not deprecated, with an int value
-  where semconv says int; every value of a key with an enum is a member, or one of README's
-  listed extra values for that key.
+  has semconv's unit; every attribute key exists and is not deprecated (or is one of README's
+  listed keys semconv lacks, with one of its listed values), with an int value where semconv
+  says int; every value of a key with an enum is a member, or one of README's listed extra
+  values for that key.
 Prints a JSON summary on success; exits 1 naming every violation otherwise.
 """
 
@@ -110,6 +111,14 @@ def main():
             listed = found.group(2).split(" (")[0]
             extra[found.group(1)] = ANY if listed == "any" else set(re.findall(r"`([^`]+)`", listed))
 
+    own_keys = {}
+    for line in between(readme, "<!-- semconv-keys:begin", "<!-- semconv-keys:end").splitlines():
+        found = re.match(r"- `([^`]+)`[^:]*: (.*)", line)
+        if found:
+            if found.group(1) in keys:
+                errors.append(f"README: {found.group(1)} is a semconv attribute, not one it lacks")
+            own_keys[found.group(1)] = set(re.findall(r"`([^`]+)`", found.group(2)))
+
     rows = 0
     table = between(readme, "<!-- names-table:begin", "<!-- names-table:end")
     for line in table.splitlines()[2:]:
@@ -150,7 +159,7 @@ def main():
                 if sm["scope"]["name"] == "sysotlp" and sm.get("schemaUrl") != SCHEMA:
                     errors.append(f"{path}: scope schemaUrl {sm.get('schemaUrl')!r}")
                 for metric in sm["metrics"]:
-                    check_metric(path, metric, metrics, keys, extra, errors, checked)
+                    check_metric(path, metric, metrics, keys, extra, own_keys, errors, checked)
 
     if errors:
         print("\n".join(sorted(set(errors))), file=sys.stderr)
@@ -164,7 +173,7 @@ def main():
     }))
 
 
-def check_metric(path, metric, metrics, keys, extra, errors, checked):
+def check_metric(path, metric, metrics, keys, extra, own_keys, errors, checked):
     name = metric["name"]
     if name.startswith("sysotlp."):
         return
@@ -179,6 +188,10 @@ def check_metric(path, metric, metrics, keys, extra, errors, checked):
         for attribute in point.get("attributes", []):
             key, value = attribute["key"], attribute["value"]
             checked["keys"].add(key)
+            if key in own_keys:
+                if value.get("stringValue") not in own_keys[key]:
+                    errors.append(f"{path}: {name}: {key}={value} is not one of README's values")
+                continue
             if key not in keys or keys[key][0]:
                 errors.append(f"{path}: {name}: key {key} is not a current semconv attribute")
                 continue

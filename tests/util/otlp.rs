@@ -104,6 +104,17 @@ pub fn get<'a>(points: &'a [Point], name: &str, attrs: &str) -> &'a Point {
     }
 }
 
+/// (value as printed, start time) of the one point of `name` with exactly `attrs`: an int as
+/// its decimal string, a double as serde prints it (`1.5`, `86.123456`, `600`).
+pub fn value_and_start(points: &[Point], name: &str, attrs: &str) -> (String, String) {
+    let p = get(points, name, attrs);
+    let value = match &p.value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    (value, p.start.clone())
+}
+
 /// A decoded protobuf request as the OTLP/JSON our stdout exporter prints, parsed.
 pub fn json_of(request: &ExportMetricsServiceRequest) -> Value {
     let mut line = String::new();

@@ -10,8 +10,13 @@ use std::time::Duration;
 pub const PHYSICAL: &str = "physical";
 /// Default `--filesystem-exclude-type`: images are always 100 % full (spec/metrics.md §6.2).
 pub const DEFAULT_TYPE_EXCLUDE: [&str; 4] = ["squashfs", "iso9660", "erofs", "udf"];
-/// Default `--filesystem-exclude-mountpoint`: container and kubelet volume paths.
-pub const DEFAULT_MOUNTPOINT_EXCLUDE: &str = "re:^/(var/lib/docker|var/lib/containers/storage|var/lib/kubelet/pods|run/containerd|run/credentials)/";
+/// Default `--filesystem-exclude-mountpoint` (spec/metrics.md §6.2): container and kubelet
+/// volume paths, and the single files container runtimes bind into every container (Docker,
+/// Podman and Kubernetes: they only repeat the host disk holding them).
+pub const DEFAULT_MOUNTPOINT_EXCLUDE: [&str; 2] = [
+    "re:^/(var/lib/docker|var/lib/containers/storage|var/lib/kubelet/pods|run/containerd|run/credentials)/",
+    r"re:^/etc/(hosts|hostname|resolv\.conf)$",
+];
 /// Default `--statfs-timeout` (node_exporter's), capped at half the interval.
 pub const DEFAULT_STATFS_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -46,7 +51,7 @@ impl Default for Options {
             },
             mountpoints: Filter {
                 include: Vec::new(),
-                exclude: patterns(&[DEFAULT_MOUNTPOINT_EXCLUDE]),
+                exclude: patterns(&DEFAULT_MOUNTPOINT_EXCLUDE),
             },
             statfs_timeout: DEFAULT_STATFS_TIMEOUT,
             max_mounts: DEFAULT_MAX_MOUNTS,

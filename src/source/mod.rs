@@ -10,7 +10,9 @@
 //! live or answered from the fixture's `statfs` table.
 //! Every file is opened by [`open_file`]: never blocking, regular files only (FIFOs refused).
 
-use serde::Deserialize;
+mod fixture;
+
+use fixture::FixtureStatfs;
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -131,35 +133,8 @@ impl fmt::Display for SourceError {
     }
 }
 
-/// The non-file values of fixture mode (`sysotlp-fixture.json`, spec/metrics.md §8.2).
-/// Keys this version does not use (`statfs`) are ignored.
-#[derive(Debug, Deserialize)]
-struct FixtureFile {
-    format: u32,
-    page_size: u64,
-    clock_ticks: u64,
-    machine: String,
-    now_unix_nano: Option<u64>,
-    #[serde(default)]
-    statfs: BTreeMap<String, FixtureStatfs>,
-    /// Files (relative to the root) whose reads fail with this errno name: what root
-    /// cannot get from file modes (root reads a mode-000 file), e.g. another user's
-    /// `proc/123/io` → `EACCES` (spec/metrics.md §9.15).
-    #[serde(default)]
-    errors: BTreeMap<String, String>,
-}
-
-/// One mount point's answer in the fixture: numbers, an errno name, or a hang.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-enum FixtureStatfs {
-    Stats(FsStats),
-    Errno { errno: String },
-    Hang { hang: bool },
-}
-
 /// What `statfs(2)` says of a file system, in its own units.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FsStats {
     /// Preferred I/O size (`f_bsize`).
     pub bsize: u64,
@@ -207,15 +182,13 @@ impl Statfs for FixtureStatfsTable {
     fn statfs(&self, mountpoint: &str, _path: &Path) -> io::Result<FsStats> {
         match self.0.get(mountpoint) {
             Some(FixtureStatfs::Stats(stats)) => Ok(*stats),
-            Some(FixtureStatfs::Errno { errno }) => {
+            Some(FixtureStatfs::Errno(errno)) => {
                 Err(io::Error::from_raw_os_error(errno_number(errno)))
             }
-            Some(FixtureStatfs::Hang { hang: true }) => loop {
+            Some(FixtureStatfs::Hang(true)) => loop {
                 std::thread::sleep(Duration::from_secs(3600));
             },
-            Some(FixtureStatfs::Hang { hang: false }) | None => {
-                Err(io::Error::from_raw_os_error(ENOENT))
-            }
+            Some(FixtureStatfs::Hang(false)) | None => Err(io::Error::from_raw_os_error(ENOENT)),
         }
     }
 }
@@ -300,7 +273,7 @@ impl Source {
         let (mut info, fixed_now_unix_nano, statfs): (_, _, Option<Arc<dyn Statfs>>) =
             match read_text(&fixture_path, MAX_FILE_BYTES, &mut text) {
                 Ok(()) => {
-                    let fixture = parse_fixture(&text)
+                    let fixture = fixture::parse(&text)
                         .map_err(|why| SourceError::Fixture(fixture_path, why))?;
                     let info = SystemInfo {
                         clock_ticks: fixture.clock_ticks,
@@ -341,6 +314,17 @@ impl Source {
     /// `<root>/<relative>`; `relative` never starts with `/`.
     pub fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
+    }
+
+    /// `/<relative>` in the agent's own view (spec/metrics.md §8.3): live, the agent's own
+    /// `/proc` and `/sys` whatever `--root-path` says (a host watcher's own container is
+    /// not under `/host`); in fixture mode `<root>/<relative>`, the tree standing in for it.
+    pub fn own_path(&self, relative: &str) -> PathBuf {
+        if self.fixture_mode {
+            self.root.join(relative)
+        } else {
+            Path::new("/").join(relative)
+        }
     }
 
     /// True when the root is not `/` ("with `--root-path`" in spec/metrics.md).
@@ -470,20 +454,6 @@ impl Source {
     }
 }
 
-fn parse_fixture(text: &str) -> Result<FixtureFile, String> {
-    let fixture: FixtureFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    if fixture.format != 1 {
-        return Err(format!(
-            "format {} is not supported (expected 1)",
-            fixture.format
-        ));
-    }
-    if fixture.clock_ticks == 0 || fixture.page_size == 0 {
-        return Err("clock_ticks and page_size must be positive".to_string());
-    }
-    Ok(fixture)
-}
-
 fn live_system_info() -> SystemInfo {
     let uname = rustix::system::uname();
     SystemInfo {
@@ -519,6 +489,26 @@ mod tests {
         assert_eq!(src.info().page_size, 16384);
         assert_eq!(src.info().machine, "armv7l");
         assert_eq!(src.fixed_now_unix_nano(), Some(5));
+    }
+
+    #[test]
+    fn own_view_is_the_tree_in_fixture_mode_and_slash_live() {
+        let root = temp_root("own");
+        let live = Source::open(&root).unwrap();
+        assert_eq!(
+            live.own_path("proc/self/cgroup"),
+            Path::new("/proc/self/cgroup")
+        );
+        std::fs::write(
+            root.join("sysotlp-fixture.json"),
+            r#"{"format":1,"page_size":4096,"clock_ticks":100,"machine":"x86_64"}"#,
+        )
+        .unwrap();
+        let fixture = Source::open(&root).unwrap();
+        assert_eq!(
+            fixture.own_path("proc/self/cgroup"),
+            root.join("proc/self/cgroup")
+        );
     }
 
     #[test]
