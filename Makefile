@@ -76,8 +76,10 @@ DIST          := dist
 DIST_FILES    := $(addprefix sysotlp-$(VERSION)-,$(CROSS_TARGETS))
 # ring's C code is compiled by zig (cargo-zigbuild); musl, crt objects and the linker come from
 # zig too, hence link-self-contained=no (Debian ships no musl rust-std to be self-contained).
+# With panic=abort nothing unwinds: no unwind tables (.eh_frame + .eh_frame_hdr were 175 KB
+# of 2092864 bytes on x86_64), and panic messages without file:line (location-detail).
 CROSS_ENV     := PATH="$(abspath $(CROSS_DIR))/venv/bin:$$PATH" RUSTUP_TOOLCHAIN=debweb \
-                 RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C link-self-contained=no" CARGO_TARGET_DIR=$(CROSS_OUT)
+                 RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C link-self-contained=no -Zlocation-detail=none -C force-unwind-tables=no" CARGO_TARGET_DIR=$(CROSS_OUT)
 # std is rebuilt with the release profile. An explicit feature list drops cargo's default
 # `backtrace` (addr2line/gimli symbolisation, useless in a stripped binary; panic messages stay)
 # and picks std's smaller algorithms: 2094560 -> 1858376 bytes on x86_64.

@@ -202,6 +202,10 @@ pub struct Cli {
     #[argh(option)]
     pub log_level: Option<String>,
 
+    /// http/protobuf (default) or http/json: the body of OTLP/HTTP requests
+    #[argh(option)]
+    pub protocol: Option<String>,
+
     /// counters as cumulative (default), delta (increase since the previous collection;
     /// a series' first collection sends nothing) or lowmemory (= cumulative here)
     #[argh(option)]

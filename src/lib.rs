@@ -27,6 +27,7 @@ pub mod config;
 pub mod cycle;
 pub mod export;
 pub mod filter;
+pub mod json;
 pub mod logging;
 pub mod otlp;
 pub mod report;

@@ -1,6 +1,7 @@
 //! The one integration-test binary (STYLE.md §4): every module runs the real `sysotlp`
 //! binary or decodes its output.
 
+mod backends;
 mod boards;
 mod cli;
 mod container;

@@ -73,6 +73,8 @@ pub struct OtlpOptions {
     pub tls: tls::TlsOptions,
     /// `None`: connect directly.
     pub proxy: Option<proxy::ProxyChoice>,
+    /// Bodies are OTLP/JSON (`http/json`), not protobuf.
+    pub json: bool,
 }
 
 impl OtlpOptions {
@@ -100,10 +102,11 @@ impl OtlpOptions {
             timeout: timeout(cli, env, warnings)?,
             tls,
             proxy,
+            json: false,
         };
-        let otlp = headers(cli, env, warnings, otlp)?;
+        let mut otlp = headers(cli, env, warnings, otlp)?;
         if exporter == ExporterKind::Otlp {
-            protocol(env, warnings)?;
+            otlp.json = protocol(cli, env, warnings)?;
         }
         Ok(otlp)
     }
@@ -117,6 +120,9 @@ impl OtlpOptions {
             " endpoint={} (port {}) timeout={timeout}",
             self.endpoint.url, self.endpoint.port
         ));
+        if self.json {
+            text.push_str(" protocol=http/json");
+        }
         if !self.headers.is_empty() {
             let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
             text.push_str(&format!(" headers={} (values hidden)", names.join(",")));
@@ -308,28 +314,34 @@ fn name_prefix(text: &str) -> &str {
     &text[..end]
 }
 
-fn protocol(env: &Env, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
-    let Some((name, value)) = env.first(&[
-        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-    ]) else {
-        return Ok(());
+/// True for OTLP/JSON (`http/json`): `--protocol`, else the metrics variable, else the
+/// generic one; `grpc` exits 2 (we speak OTLP/HTTP), another value warns and is protobuf.
+fn protocol(cli: &Cli, env: &Env, warnings: &mut Vec<String>) -> Result<bool, ConfigError> {
+    const EXPECTED: &str = "http/protobuf or http/json";
+    let (name, value) = match &cli.protocol {
+        Some(value) => ("--protocol", value.clone()),
+        None => match env.first(&[
+            "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ]) {
+            Some(found) => found,
+            None => return Ok(false),
+        },
     };
     match value.trim().to_ascii_lowercase().as_str() {
-        "http/protobuf" => {}
-        "http/json" => warnings.push(format!(
-            "{name}=http/json: sending http/protobuf (receivers accept both on one port)"
+        "http/protobuf" => Ok(false),
+        "http/json" => Ok(true),
+        "grpc" => Err(ConfigError::invalid(
+            name,
+            &value,
+            "http/protobuf or http/json: sysotlp speaks OTLP/HTTP (port 4318), not gRPC",
         )),
-        "grpc" => {
-            return Err(ConfigError::invalid(
-                name,
-                &value,
-                "http/protobuf: sysotlp speaks OTLP/HTTP (port 4318), not gRPC",
+        _ if name == "--protocol" => Err(ConfigError::invalid(name, &value, EXPECTED)),
+        _ => {
+            warnings.push(format!(
+                "ignoring {name}=\"{value}\": expected {EXPECTED}; using http/protobuf"
             ));
+            Ok(false)
         }
-        _ => warnings.push(format!(
-            "ignoring {name}=\"{value}\": expected http/protobuf"
-        )),
     }
-    Ok(())
 }

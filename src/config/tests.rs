@@ -246,7 +246,25 @@ fn protocol_policy() {
         .to_string();
     assert!(e.contains("grpc") && e.contains("4318"), "{e}");
     let c = config(&[], &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]).unwrap();
+    assert!(c.otlp.json && c.warnings.is_empty(), "{:?}", c.warnings);
+    assert!(
+        c.describe().contains(" protocol=http/json"),
+        "{}",
+        c.describe()
+    );
+    let c = config(&[], &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/xml")]).unwrap();
+    assert!(!c.otlp.json);
     assert_eq!(c.warnings.len(), 1);
+    let c = config(
+        &["--protocol", "http/protobuf"],
+        &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")],
+    )
+    .unwrap();
+    assert!(!c.otlp.json, "the flag wins");
+    let e = config(&["--protocol", "http/xml"], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--protocol") && e.contains("http/json"), "{e}");
     let c = config(
         &[],
         &[

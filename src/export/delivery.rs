@@ -16,7 +16,7 @@ use super::backoff::{Backoff, MAX_RETRY_AFTER};
 use super::gzip::Gzip;
 use super::http::HttpExporter;
 use super::queue::{Dropped, Queue};
-use super::{ErrorType, ExportFailure, Outcome};
+use super::{BodyFormat, ErrorType, ExportFailure, Outcome};
 use crate::report::Report;
 use crate::schedule::wall_clock_unix_nano;
 use crate::telemetry::{DropReason, RequestOutcome, Telemetry};
@@ -34,6 +34,8 @@ const EXPORT: &str = "export";
 #[derive(Debug, Clone)]
 pub struct DeliveryOptions {
     pub gzip: bool,
+    /// Bodies are OTLP/JSON (`--protocol http/json`), not protobuf.
+    pub json: bool,
     /// Largest request (before compression) we send; larger ones are dropped.
     pub max_request_size: usize,
     /// Batches older than this are dropped (wall time).
@@ -131,6 +133,10 @@ impl Delivery {
             None => false,
         };
         let wire: &[u8] = if gzip { &self.compressed } else { body };
+        let format = BodyFormat {
+            json: self.options.json,
+            gzip,
+        };
         let now = Instant::now();
         let mut outcome = None;
         if self.queue.is_empty() && self.retry_at.is_none_or(|at| at <= now) {
@@ -138,14 +144,15 @@ impl Delivery {
                 &mut self.http,
                 &self.telemetry,
                 wire,
-                gzip,
+                format,
                 points,
                 deadline.saturating_duration_since(now),
             );
             match &result {
                 Outcome::Sent { .. } => self.recovered(),
                 Outcome::Retry { .. } => {
-                    self.queue.push(wire, gzip, points, created_unix_nano, now);
+                    self.queue
+                        .push(wire, format, points, created_unix_nano, now);
                     self.schedule_retry(&result, Instant::now());
                 }
                 Outcome::Failed { error, detail } => self.dropped(points, *error, detail),
@@ -153,7 +160,8 @@ impl Delivery {
             }
             outcome = Some(result);
         } else {
-            self.queue.push(wire, gzip, points, created_unix_nano, now);
+            self.queue
+                .push(wire, format, points, created_unix_nano, now);
         }
         self.drain(deadline);
         outcome
@@ -195,7 +203,7 @@ impl Delivery {
                 &mut self.http,
                 &self.telemetry,
                 body,
-                entry.gzip,
+                entry.format,
                 entry.points,
                 left,
             );
@@ -373,12 +381,12 @@ fn attempt(
     http: &mut HttpExporter,
     telemetry: &Rc<RefCell<Telemetry>>,
     body: &[u8],
-    gzip: bool,
+    format: BodyFormat,
     points: u32,
     budget: Duration,
 ) -> Outcome {
     let started = Instant::now();
-    let outcome = http.send(body, gzip, budget);
+    let outcome = http.send(body, format, budget);
     let mut telemetry = telemetry.borrow_mut();
     let stats = &mut telemetry.exporter;
     stats.send_duration = started.elapsed().as_secs_f64();

@@ -1,10 +1,11 @@
 //! The OTLP/HTTP exporter: one blocking POST per request.
 //!
-//! Reads: protobuf bytes of an `ExportMetricsServiceRequest`.
-//! Emits: `POST <endpoint>` with `Content-Type: application/x-protobuf` (and
-//! `Content-Encoding: gzip` when compressed), our `User-Agent` and the user's headers; an
+//! Reads: an `ExportMetricsServiceRequest` as protobuf bytes or OTLP/JSON (`BodyFormat`).
+//! Emits: `POST <endpoint>` with `Content-Type: application/x-protobuf` or
+//! `application/json` (and `Content-Encoding: gzip` when compressed), our `User-Agent` and
+//! the user's headers; an
 //! `Outcome` from the answer (exporter spec §2.2): a 2xx is delivered (its
-//! `partial_success` logged and counted); 429/502/503/504 and network failures (refused,
+//! `partial_success` logged and counted, read from protobuf or JSON as the answer says); 429/502/503/504 and network failures (refused,
 //! reset, EOF, timeout, DNS, TLS) are retryable, with `Retry-After`; any other status is
 //! final. Failure texts carry the status and the first bytes of the body, or the cause. A
 //! 2xx whose body is cut is delivered; it is reported once per run through `report`.
@@ -16,8 +17,9 @@
 //! kept; buffers are 32 KiB instead of 128 KiB; response bodies are read up to 64 KiB.
 
 use super::backoff::parse_retry_after;
-use super::{ErrorType, Outcome};
+use super::{BodyFormat, ErrorType, Outcome};
 use crate::config::OtlpOptions;
+use crate::json::{self, Json};
 use crate::otlp::{ExportMetricsServiceResponse, Status};
 use crate::report::{Failure, Report};
 use crate::units;
@@ -30,6 +32,7 @@ const EXCERPT_BYTES: usize = 200;
 const MAX_CONNECT: Duration = Duration::from_secs(5);
 const BUFFER_BYTES: usize = 32 * 1024;
 const PROTOBUF: &str = "application/x-protobuf";
+const JSON: &str = "application/json";
 /// Statuses worth retrying (OTLP/HTTP specification, "Retryable Response Codes").
 const RETRYABLE: [u16; 4] = [429, 502, 503, 504];
 
@@ -88,9 +91,9 @@ impl HttpExporter {
         }
     }
 
-    /// POSTs `body` (gzip-compressed when `gzip`), waiting at most the configured timeout
-    /// and never longer than `budget` (the time left before the next tick is due).
-    pub fn send(&mut self, body: &[u8], gzip: bool, budget: Duration) -> Outcome {
+    /// POSTs `body` (in `format`), waiting at most the configured timeout and never longer
+    /// than `budget` (the time left before the next tick is due).
+    pub fn send(&mut self, body: &[u8], format: BodyFormat, budget: Duration) -> Outcome {
         let limit = self
             .timeout
             .map_or(budget, |t| t.min(budget))
@@ -102,8 +105,8 @@ impl HttpExporter {
             .timeout_global(Some(limit))
             .timeout_connect(Some(limit.min(MAX_CONNECT)))
             .build()
-            .header("content-type", PROTOBUF);
-        if gzip {
+            .header("content-type", if format.json { JSON } else { PROTOBUF });
+        if format.gzip {
             request = request.header("content-encoding", "gzip");
         }
         for (name, value) in &self.headers {
@@ -128,7 +131,11 @@ impl HttpExporter {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let is_protobuf = header("content-type").is_some_and(|v| v.starts_with(PROTOBUF));
+        let answer = match header("content-type") {
+            Some(v) if v.starts_with(PROTOBUF) => Answer::Protobuf,
+            Some(v) if v.starts_with(JSON) => Answer::Json,
+            _ => Answer::Other,
+        };
         let retry_after = header("retry-after");
         let location = header("location");
         let body = response
@@ -141,7 +148,7 @@ impl HttpExporter {
             let rejected = match body {
                 Ok(bytes) => {
                     self.responses.succeeded(RESPONSE, now, "");
-                    log_partial_success(&bytes)
+                    log_partial_success(&bytes, answer)
                 }
                 Err(e) => {
                     let detail = format!(
@@ -157,7 +164,7 @@ impl HttpExporter {
         }
         let mut detail = format!("{}: HTTP {status}", self.url);
         let message = match body {
-            Ok(bytes) => error_detail(&bytes, is_protobuf),
+            Ok(bytes) => error_detail(&bytes, answer),
             Err(e) => format!("(body not read: {e})"),
         };
         if !message.is_empty() {
@@ -259,38 +266,81 @@ fn clock_hint() -> String {
 
 /// Logs `partial_success` of a 2xx answer (rejected points are a WARN, a message alone INFO)
 /// and returns the number of rejected points.
-fn log_partial_success(body: &[u8]) -> u64 {
-    let Some(partial) = ExportMetricsServiceResponse::decode(body)
-        .ok()
-        .and_then(|r| r.partial_success)
-    else {
-        return 0;
-    };
-    if partial.rejected_data_points > 0 {
-        log::warn!(
-            "receiver rejected {} data points: {}",
-            partial.rejected_data_points,
-            excerpt(partial.error_message.as_bytes())
-        );
-    } else if !partial.error_message.is_empty() {
-        log::info!(
-            "receiver says: {}",
-            excerpt(partial.error_message.as_bytes())
-        );
-    }
-    u64::try_from(partial.rejected_data_points).unwrap_or(0)
+/// What a response body is, by its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Protobuf,
+    Json,
+    Other,
 }
 
-/// The message of a `google.rpc.Status` body, else an escaped excerpt of the bytes.
-fn error_detail(body: &[u8], is_protobuf: bool) -> String {
-    if is_protobuf {
-        if let Ok(status) = Status::decode(body) {
-            if !status.message.is_empty() {
-                return excerpt(status.message.as_bytes());
-            }
-        }
+/// Logs a partial success; returns the data points the receiver rejected. The answer is
+/// protobuf or, to a JSON request, OTLP/JSON (`{"partialSuccess": {"rejectedDataPoints":
+/// "5", "errorMessage": "…"}}`); a body of another type is read as protobuf (receivers that
+/// omit the header answer in the request's encoding, which is protobuf by default).
+fn log_partial_success(body: &[u8], answer: Answer) -> u64 {
+    let (rejected, message) = match answer {
+        Answer::Json => json_partial_success(body),
+        Answer::Protobuf | Answer::Other => ExportMetricsServiceResponse::decode(body)
+            .ok()
+            .and_then(|r| r.partial_success)
+            .map(|p| {
+                let rejected = u64::try_from(p.rejected_data_points).unwrap_or(0);
+                (rejected, p.error_message)
+            })
+            .unwrap_or_default(),
+    };
+    if rejected > 0 {
+        log::warn!(
+            "receiver rejected {rejected} data points: {}",
+            excerpt(message.as_bytes())
+        );
+    } else if !message.is_empty() {
+        log::info!("receiver says: {}", excerpt(message.as_bytes()));
     }
-    excerpt(body)
+    rejected
+}
+
+/// `partialSuccess` of an OTLP/JSON answer: int64 as a string (the JSON mapping) or a number.
+fn json_partial_success(body: &[u8]) -> (u64, String) {
+    let text = std::str::from_utf8(body).unwrap_or_default();
+    let Ok(Json::Object(fields)) = json::parse(text) else {
+        return (0, String::new());
+    };
+    let Some(Json::Object(partial)) = json::get(&fields, "partialSuccess") else {
+        return (0, String::new());
+    };
+    let rejected = match json::get(partial, "rejectedDataPoints") {
+        Some(Json::Number(n)) => *n,
+        Some(Json::String(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    };
+    let message = match json::get(partial, "errorMessage") {
+        Some(Json::String(m)) => m.clone(),
+        _ => String::new(),
+    };
+    (rejected, message)
+}
+
+/// The message of a `google.rpc.Status` body (protobuf or JSON), else an escaped excerpt of
+/// the bytes.
+fn error_detail(body: &[u8], answer: Answer) -> String {
+    let message = match answer {
+        Answer::Protobuf => Status::decode(body).map(|s| s.message).unwrap_or_default(),
+        Answer::Json => match json::parse(std::str::from_utf8(body).unwrap_or_default()) {
+            Ok(Json::Object(fields)) => match json::get(&fields, "message") {
+                Some(Json::String(m)) => m.clone(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        },
+        Answer::Other => String::new(),
+    };
+    if message.is_empty() {
+        excerpt(body)
+    } else {
+        excerpt(message.as_bytes())
+    }
 }
 
 /// The first 200 bytes, escaped so a server cannot inject lines or control characters.
@@ -331,9 +381,41 @@ mod tests {
             message: "metric name invalid".into(),
         };
         assert_eq!(
-            error_detail(&status.encode_to_vec(), true),
+            error_detail(&status.encode_to_vec(), Answer::Protobuf),
             "metric name invalid"
         );
-        assert_eq!(error_detail(b"plain text", false), "plain text");
+        assert_eq!(
+            error_detail(
+                br#"{"code": 3, "message": "metric name invalid"}"#,
+                Answer::Json
+            ),
+            "metric name invalid"
+        );
+        assert_eq!(error_detail(b"plain text", Answer::Other), "plain text");
+        assert_eq!(error_detail(b"{broken", Answer::Json), "{broken");
+    }
+
+    #[test]
+    fn json_partial_success_takes_int64_as_string_or_number() {
+        let answer = |body: &str| json_partial_success(body.as_bytes());
+        assert_eq!(
+            answer(
+                r#"{"partialSuccess": {"rejectedDataPoints": "5", "errorMessage": "cumulative"}}"#
+            ),
+            (5, "cumulative".to_string())
+        );
+        assert_eq!(
+            answer(r#"{"partialSuccess": {"rejectedDataPoints": 7}}"#),
+            (7, String::new())
+        );
+        assert_eq!(answer("{}"), (0, String::new()));
+        assert_eq!(answer("not json"), (0, String::new()));
+        assert_eq!(
+            log_partial_success(
+                br#"{"partialSuccess":{"rejectedDataPoints":"2"}}"#,
+                Answer::Json
+            ),
+            2
+        );
     }
 }

@@ -19,6 +19,14 @@ pub use crate::telemetry::ErrorType;
 use std::fmt;
 use std::time::Duration;
 
+/// How a request body is written: OTLP protobuf or OTLP/JSON, gzip-compressed or not. A
+/// queued or spooled batch keeps its own (a restart may change `--protocol`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyFormat {
+    pub json: bool,
+    pub gzip: bool,
+}
+
 /// What happened to one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

@@ -8,6 +8,7 @@
 //! is sent, so RSS stays flat through long outages; `--spool-size` bounds the directory the
 //! same way. A failed disk write keeps the batch in memory and is retried on the next push.
 
+use super::BodyFormat;
 use super::spool::{ReadFailure, Spool, SpoolEntry};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -121,14 +122,14 @@ impl Queue {
     pub fn push(
         &mut self,
         body: &[u8],
-        gzip: bool,
+        format: BodyFormat,
         points: u32,
         created_unix_nano: u64,
         now: Instant,
     ) {
         let mut entry = SpoolEntry {
             seq: self.next_seq,
-            gzip,
+            format,
             points,
             created_unix_nano,
             len: body.len() as u32,
@@ -331,7 +332,13 @@ mod tests {
         // Room for two 100-byte bodies (2 × 164 = 328).
         let mut q = Queue::new(400, None, 0);
         for (i, fill) in [1u8, 2, 3].iter().enumerate() {
-            q.push(&[*fill; 100], false, 10 + i as u32, i as u64, now);
+            q.push(
+                &[*fill; 100],
+                BodyFormat::default(),
+                10 + i as u32,
+                i as u64,
+                now,
+            );
         }
         assert_eq!(q.len(), 2);
         assert_eq!(q.dropped().queue_full, 10, "the oldest batch went");
@@ -346,17 +353,21 @@ mod tests {
     #[test]
     fn one_batch_always_fits() {
         let mut q = Queue::new(10, None, 0);
-        q.push(&[0; 500], true, 5, 0, Instant::now());
+        let gzip = BodyFormat {
+            json: false,
+            gzip: true,
+        };
+        q.push(&[0; 500], gzip, 5, 0, Instant::now());
         assert_eq!(q.len(), 1);
-        assert!(q.head().unwrap().unwrap().0.gzip);
+        assert_eq!(q.head().unwrap().unwrap().0.format, gzip);
     }
 
     #[test]
     fn expiry_uses_wall_time() {
         let mut q = Queue::new(10_000, None, 0);
         let now = Instant::now();
-        q.push(b"a", false, 3, 1_000, now);
-        q.push(b"b", false, 4, 5_000, now);
+        q.push(b"a", BodyFormat::default(), 3, 1_000, now);
+        q.push(b"b", BodyFormat::default(), 4, 5_000, now);
         q.expire(6_000, Duration::from_nanos(2_000));
         assert_eq!((q.len(), q.dropped().max_age), (1, 3));
         assert_eq!(q.oldest_created(), Some(5_000));
@@ -369,7 +380,13 @@ mod tests {
         {
             let mut q = Queue::new(1 << 20, Some(Spool::open(&dir).unwrap()), 1 << 20);
             for i in 0..3u8 {
-                q.push(&[i; 1000], false, 7, u64::from(i), Instant::now());
+                q.push(
+                    &[i; 1000],
+                    BodyFormat::default(),
+                    7,
+                    u64::from(i),
+                    Instant::now(),
+                );
             }
             assert_eq!(q.memory_bytes(), 0);
             assert_eq!(q.head().unwrap().unwrap().1, &[0u8; 1000][..]);
@@ -378,7 +395,7 @@ mod tests {
         let mut q = Queue::new(1 << 20, Some(Spool::open(&dir).unwrap()), 1 << 20);
         assert_eq!(q.len(), 2);
         assert_eq!(q.head().unwrap().unwrap().1, &[1u8; 1000][..]);
-        q.push(b"new", false, 1, 9, Instant::now());
+        q.push(b"new", BodyFormat::default(), 1, 9, Instant::now());
         assert_eq!(q.next_seq, 5, "sequence continues after the spooled ones");
     }
 }

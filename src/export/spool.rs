@@ -7,10 +7,12 @@
 //! Emits: the batches found at start (oldest first) and each body on demand, so memory holds
 //! only ~32 bytes per spooled batch (exporter spec §3.3).
 //! File layout, little-endian: magic `SOTLPSP1`, version u8 = 1, encoding u8 (0 none, 1 gzip),
-//! reserved u16, points u32, created unix-nanos u64, body length u32, CRC-32 of the body u32,
+//! body format u8 (0 protobuf, 1 OTLP/JSON; 0 in files of earlier versions), reserved u8,
+//! points u32, created unix-nanos u64, body length u32, CRC-32 of the body u32,
 //! then the body. A write is `tmp/<seq>.tmp`, fsync, rename, fsync of the directory; a
 //! file is unlinked after acknowledgement (one resurrected by power loss is a duplicate).
 
+use super::BodyFormat;
 use crate::report::Once;
 use crate::source::open_file;
 use flate2::Crc;
@@ -29,7 +31,7 @@ const KEEP_CORRUPT: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpoolEntry {
     pub seq: u64,
-    pub gzip: bool,
+    pub format: BodyFormat,
     pub points: u32,
     pub created_unix_nano: u64,
     /// Body length in bytes.
@@ -375,7 +377,8 @@ fn header(entry: &SpoolEntry, body: &[u8]) -> [u8; HEADER_LEN] {
     let mut head = [0u8; HEADER_LEN];
     head[..8].copy_from_slice(MAGIC);
     head[8] = VERSION;
-    head[9] = u8::from(entry.gzip);
+    head[9] = u8::from(entry.format.gzip);
+    head[10] = u8::from(entry.format.json);
     head[12..16].copy_from_slice(&entry.points.to_le_bytes());
     head[16..24].copy_from_slice(&entry.created_unix_nano.to_le_bytes());
     head[24..28].copy_from_slice(&(body.len() as u32).to_le_bytes());
@@ -397,11 +400,16 @@ fn parse_header(seq: u64, head: &[u8; HEADER_LEN]) -> Result<(SpoolEntry, u32), 
         1 => true,
         other => return Err(format!("unknown encoding {other}")),
     };
+    let json = match head[10] {
+        0 => false,
+        1 => true,
+        other => return Err(format!("unknown body format {other}")),
+    };
     let mut created = [0u8; 8];
     created.copy_from_slice(&head[16..24]);
     let entry = SpoolEntry {
         seq,
-        gzip,
+        format: BodyFormat { json, gzip },
         points: u32_at(12),
         created_unix_nano: u64::from_le_bytes(created),
         len: u32_at(24),
@@ -423,7 +431,10 @@ mod tests {
     fn entry(seq: u64, body: &[u8]) -> SpoolEntry {
         SpoolEntry {
             seq,
-            gzip: seq % 2 == 1,
+            format: BodyFormat {
+                json: seq % 3 == 1,
+                gzip: seq % 2 == 1,
+            },
             points: 20u32.wrapping_add(seq as u32),
             created_unix_nano: 1_767_225_600_000_000_000u64.wrapping_add(seq),
             len: body.len() as u32,
@@ -545,8 +556,20 @@ mod tests {
         let (spool, found) = Spool::open(&d).unwrap();
         assert_eq!(found.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
         let mut q = crate::export::queue::Queue::new(1 << 20, Some((spool, found)), 1 << 20);
-        q.push(&[3; 10], false, 1, 3, std::time::Instant::now());
-        q.push(&[4; 10], false, 1, 4, std::time::Instant::now());
+        q.push(
+            &[3; 10],
+            BodyFormat::default(),
+            1,
+            3,
+            std::time::Instant::now(),
+        );
+        q.push(
+            &[4; 10],
+            BodyFormat::default(),
+            1,
+            4,
+            std::time::Instant::now(),
+        );
         assert_eq!(
             names(&d),
             [

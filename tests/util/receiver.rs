@@ -2,7 +2,8 @@
 //!
 //! Each request is parsed (request line, headers, `Content-Length` body), reported over a
 //! channel, and answered with the next scripted `Reply` (the last one repeats). `Hang`
-//! holds the connection open without answering until the receiver is dropped.
+//! holds the connection open without answering until the receiver is dropped; `Decide`
+//! answers as a function of the request (a backend's ingest rules, tests/backends.rs).
 
 use prost::Message;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -62,6 +63,8 @@ pub enum Reply {
     /// Status and a body cut mid-way: `content-length` says twice its length, then the
     /// connection closes.
     Cut(u16, Vec<u8>),
+    /// The reply this function gives the request (it never returns `Decide`).
+    Decide(fn(&Request) -> Reply),
 }
 
 impl Reply {
@@ -149,7 +152,7 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Request>, script: &Script, stop: &
     };
     let mut reader = BufReader::new(stream);
     while let Some(mut request) = read_request(&mut reader) {
-        let reply = {
+        let mut reply = {
             let mut guard = script.lock().expect("script lock");
             let (replies, next) = &mut *guard;
             let reply = replies
@@ -160,11 +163,14 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Request>, script: &Script, stop: &
             *next += 1;
             reply
         };
+        if let Reply::Decide(decide) = reply {
+            reply = decide(&request);
+        }
         request.answered = match &reply {
             Reply::Answer(status, ..) | Reply::AnswerWith(status, ..) | Reply::Cut(status, _) => {
                 *status
             }
-            Reply::Hang | Reply::Close => 0,
+            Reply::Hang | Reply::Close | Reply::Decide(_) => 0,
         };
         if tx.send(request).is_err() {
             return;
@@ -186,7 +192,7 @@ fn serve(stream: TcpStream, tx: &mpsc::Sender<Request>, script: &Script, stop: &
                     .and_then(|()| writer.write_all(&body));
                 return;
             }
-            Reply::Close => return,
+            Reply::Close | Reply::Decide(_) => return,
             Reply::Hang => {
                 while !stop.load(Ordering::SeqCst) {
                     thread::sleep(Duration::from_millis(20));
