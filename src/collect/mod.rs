@@ -191,6 +191,7 @@ pub const REGISTRY: &[Row] = &[
                 c.src,
                 &c.options.process,
                 Rc::clone(c.walk),
+                c.options.hostmetrics_quirks,
             )))
         },
     },

@@ -130,6 +130,7 @@ fn sort_by_order(candidates: &mut [Candidate]) {
 pub struct Process {
     walk: SharedWalk,
     options: Options,
+    hostmetrics_quirks: bool,
     page_size: u64,
     clock_ticks: u64,
     known: HashMap<(u32, u64), Known>,
@@ -145,11 +146,18 @@ pub struct Process {
 }
 
 impl Process {
-    pub fn new(src: &Source, options: &Options, walk: SharedWalk) -> Self {
+    /// `hostmetrics_quirks`: `process.disk.io` as upstream reports it (rchar/wchar).
+    pub fn new(
+        src: &Source,
+        options: &Options,
+        walk: SharedWalk,
+        hostmetrics_quirks: bool,
+    ) -> Self {
         walk.borrow_mut().want_details();
         Process {
             walk,
             options: options.clone(),
+            hostmetrics_quirks,
             page_size: src.info().page_size,
             clock_ticks: src.info().clock_ticks.max(1),
             known: HashMap::new(),
@@ -309,6 +317,7 @@ impl Collect for Process {
                 tick,
                 mem_total,
                 cpus,
+                rchar_wchar: self.hostmetrics_quirks,
             };
             if let Err(e) = self.report(src, out, entry, &context, &mut quiet) {
                 first_error.get_or_insert(e);

@@ -22,6 +22,8 @@ pub struct Context<'a> {
     pub tick: &'a Tick,
     pub mem_total: Option<u64>,
     pub cpus: Option<u64>,
+    /// `--hostmetrics-quirks`: `process.disk.io` from `rchar`/`wchar`, as upstream.
+    pub rchar_wchar: bool,
 }
 
 /// The points of one process, in spec/metrics.md §3.9 table order.
@@ -74,16 +76,19 @@ pub fn emit(
     out.metric(&semconv::PROCESS_MEMORY_VIRTUAL)
         .point_since(start, &[], to_int(s.vsize));
     if let Some(io) = details.io {
+        // Upstream's values count every read(2) and write(2), pipes and sockets included
+        // (gopsutil `fillFromIOWithContext`: ReadBytes = rchar; spec D7).
+        let (read, written) = if cx.rchar_wchar {
+            (io.rchar, io.wchar)
+        } else {
+            (io.read_bytes, io.write_bytes)
+        };
         let mut disk = out.metric(&semconv::PROCESS_DISK_IO);
-        disk.point_since(
-            start,
-            &[(semconv::DIRECTION, semconv::READ)],
-            to_int(io.read_bytes),
-        );
+        disk.point_since(start, &[(semconv::DIRECTION, semconv::READ)], to_int(read));
         disk.point_since(
             start,
             &[(semconv::DIRECTION, semconv::WRITE)],
-            to_int(io.write_bytes),
+            to_int(written),
         );
         let mut ops = out.metric(&semconv::PROCESS_DISK_OPERATIONS);
         ops.point_since(

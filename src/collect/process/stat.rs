@@ -160,10 +160,15 @@ pub struct PidIo {
     /// sockets, ttys and the page cache (spec D7).
     pub read_bytes: u64,
     pub write_bytes: u64,
+    /// Bytes passed to read(2) and write(2) of any file (`rchar`, `wchar`): what
+    /// hostmetrics reports as `process.disk.io`, kept for `--hostmetrics-quirks`.
+    pub rchar: u64,
+    pub wchar: u64,
 }
 
 impl PidIo {
-    /// `rchar: 1\nwchar: 2\nsyscr: …`; all four wanted keys are required.
+    /// `rchar: 1\nwchar: 2\nsyscr: …`; all six keys are required (every kernel since
+    /// 2.6.20 writes them).
     pub fn parse(text: &[u8]) -> Result<PidIo, StatError> {
         let mut io = PidIo::default();
         let mut found = 0u8;
@@ -177,15 +182,17 @@ impl PidIo {
                 b"syscw" => (&mut io.syscw, 2),
                 b"read_bytes" => (&mut io.read_bytes, 4),
                 b"write_bytes" => (&mut io.write_bytes, 8),
+                b"rchar" => (&mut io.rchar, 16),
+                b"wchar" => (&mut io.wchar, 32),
                 _ => continue,
             };
             *slot = number(value.get(1..).unwrap_or_default().trim_ascii())?;
             found |= bit;
         }
-        if found == 15 {
+        if found == 63 {
             Ok(io)
         } else {
-            Err("expected syscr, syscw, read_bytes and write_bytes lines")
+            Err("expected rchar, wchar, syscr, syscw, read_bytes and write_bytes lines")
         }
     }
 }
@@ -376,11 +383,17 @@ mod tests {
                 syscr: 12,
                 syscw: 3,
                 read_bytes: 4096,
-                write_bytes: 8192
+                write_bytes: 8192,
+                rchar: 1_000_000_000,
+                wchar: 52,
             })
         );
         assert!(PidIo::parse(b"rchar: 1\n").is_err());
         assert!(PidIo::parse(b"syscr: 1\nsyscw: 1\nread_bytes: x\nwrite_bytes: 1\n").is_err());
+        assert!(
+            PidIo::parse(b"syscr: 1\nsyscw: 1\nread_bytes: 1\nwrite_bytes: 1\n").is_err(),
+            "no rchar/wchar"
+        );
     }
 
     #[test]
