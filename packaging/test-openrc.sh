@@ -88,6 +88,12 @@ check "describe" grep -q "sysotlp host metrics agent" <<<"$(rc describe 2>&1)"
 if rc start; then ok "start"; else bad "start"; exit 1; fi
 for _ in $(seq 50); do [ -n "$(child)" ] && break; sleep 0.1; done
 pid="$(child)"
+# supervise-daemon records the child before it drops to command_user and execs: wait for the
+# exec (the process image is the binary) before reading its uid; a loaded runner shows the gap.
+for _ in $(seq 50); do
+  [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$bin")" ] && break
+  sleep 0.1
+done
 uid="$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)"
 check "sysotlp (pid $pid) runs as nobody (uid $uid)" [ "$uid" = "$(id -u nobody)" ]
 check "/var/log/sysotlp is nobody's, 0750" [ "$(stat -c '%U %a' /var/log/sysotlp)" = "nobody 750" ]
