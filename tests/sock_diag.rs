@@ -19,7 +19,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream}
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::Duration;
-use sysotlp::collect::network::sock_diag::SockDiag;
+use sysotlp::collect::network::sock_diag::{Mode, SockDiag};
 use sysotlp::collect::network::tcp::{STATES, count_tcp_states};
 
 const ESTABLISHED: usize = 0;
@@ -30,22 +30,22 @@ const TIME_WAIT: usize = 5;
 const CLOSE_WAIT: usize = 7;
 const LISTEN: usize = 9;
 
-/// Both proc files summed, as the collector sums them (`tcp6` absent: IPv6 off).
-fn proc_counts(buf: &mut [u8]) -> [u64; STATES] {
-    let mut total = [0; STATES];
-    for path in ["/proc/net/tcp", "/proc/net/tcp6"] {
+/// `/proc/net/tcp` and `/proc/net/tcp6` counted apart (`tcp6` absent: IPv6 off, zeros).
+fn proc_counts(buf: &mut [u8]) -> [[u64; STATES]; 2] {
+    let mut by_file = [[0; STATES]; 2];
+    for (path, counts) in ["/proc/net/tcp", "/proc/net/tcp6"].iter().zip(&mut by_file) {
         let Ok(mut file) = File::open(path) else {
-            assert_eq!(path, "/proc/net/tcp6", "/proc/net/tcp must exist");
+            assert_eq!(*path, "/proc/net/tcp6", "/proc/net/tcp must exist");
             continue;
         };
-        let mut counts = [0; STATES];
-        let bad = count_tcp_states(&mut file, buf, &mut counts).unwrap();
+        let bad = count_tcp_states(&mut file, buf, counts).unwrap();
         assert_eq!(bad, None, "{path}");
-        for (sum, n) in total.iter_mut().zip(counts) {
-            *sum += n;
-        }
     }
-    total
+    by_file
+}
+
+fn sum(a: [u64; STATES], b: [u64; STATES]) -> [u64; STATES] {
+    std::array::from_fn(|i| a[i] + b[i])
 }
 
 /// An established pair through `listener`, connected to `to` (the listener's address, or
@@ -176,27 +176,46 @@ fn netlink_counts_equal_the_proc_files_with_sockets_in_many_states() {
         min[SYN_RECV] += 1;
     }
 
-    let mut diag = SockDiag::open().unwrap();
+    // Every way of asking: the one TCPDIAG_GETSOCK walk this kernel answers (the probe
+    // must settle on it), the two SOCK_DIAG_BY_FAMILY dumps, and AF_INET alone (a kernel
+    // without IPv6), which must equal `tcp` alone.
+    let mut probed = SockDiag::open(true).unwrap();
+    let mut per_family = SockDiag::open_in(Mode::PerFamily { inet6: true }, true).unwrap();
+    let mut inet_only = SockDiag::open_in(Mode::PerFamily { inet6: false }, false).unwrap();
     let mut buf = vec![0; sysotlp::collect::network::TCP_BUFFER_BYTES];
     let mut last = None;
-    // Other processes open and close sockets (TIME_WAIT ones expire): retry until the three
-    // reads agree, and our own sockets have reached their states.
+    // Other processes open and close sockets (TIME_WAIT ones expire): retry until the reads
+    // agree, and our own sockets have reached their states.
     for attempt in 1..=50 {
-        let before = proc_counts(&mut buf);
-        let netlink = diag.count_tcp_states().unwrap();
-        let after = proc_counts(&mut buf);
+        let [v4_before, v6_before] = proc_counts(&mut buf);
+        let netlink = probed.count_tcp_states().unwrap();
+        let two_dumps = per_family.count_tcp_states().unwrap();
+        let inet = inet_only.count_tcp_states().unwrap();
+        let [v4_after, v6_after] = proc_counts(&mut buf);
+        let before = sum(v4_before, v6_before);
         let seen = netlink.iter().zip(min).all(|(n, m)| *n >= m);
-        if before == netlink && netlink == after && seen {
+        let agree = before == netlink
+            && netlink == two_dumps
+            && netlink == sum(v4_after, v6_after)
+            && v4_before == inet
+            && inet == v4_after;
+        if agree && seen {
             eprintln!("equal at attempt {attempt}: {netlink:?} (at least {min:?})");
             last = None;
             break;
         }
-        last = Some((before, netlink, after));
+        last = Some((before, netlink, two_dumps, v4_before, inet));
         sleep(Duration::from_millis(20));
     }
     assert_eq!(
         last, None,
-        "never equal (proc before, netlink, proc after); expected at least {min:?}"
+        "never equal (proc, TCPDIAG_GETSOCK, per family, tcp alone, AF_INET alone); expected \
+         at least {min:?}"
+    );
+    assert_eq!(
+        probed.mode(),
+        Mode::BothFamilies,
+        "this kernel answers TCPDIAG_GETSOCK"
     );
 
     if let Some(child) = &mut python {
@@ -207,8 +226,8 @@ fn netlink_counts_equal_the_proc_files_with_sockets_in_many_states() {
 }
 
 /// Runs the binary for three ticks of the network collector with `args`, under `wrapper`
-/// (a program that execs it) or not; returns its stderr.
-fn three_ticks(wrapper: &[&str], args: &[&str]) -> String {
+/// (a program that execs it) or not; returns its stderr and each tick's LISTEN count.
+fn three_ticks(wrapper: &[&str], args: &[&str]) -> (String, Vec<i64>) {
     let mut all = vec![
         "--interval",
         "100ms",
@@ -223,25 +242,85 @@ fn three_ticks(wrapper: &[&str], args: &[&str]) -> String {
         Agent::wrapped(wrapper, &all)
     };
     let mut agent = start.stdout().spawn();
+    let mut listening = Vec::new();
     for tick in 0..3 {
         let request = agent.request(Duration::from_secs(10));
-        let states = points(&request)
+        let states: Vec<_> = points(&request)
             .into_iter()
             .filter(|p| p.name == "system.network.connections")
-            .count();
-        assert_eq!(states, 12, "tick {tick}: all 12 TCP states");
+            .collect();
+        assert_eq!(states.len(), 12, "tick {tick}: all 12 TCP states");
+        let listen = states.iter().find(|p| p.attrs.ends_with("state=LISTEN"));
+        listening.push(listen.and_then(|p| p.int()).unwrap());
     }
     let (_, log) = agent.stop();
-    log.join("\n")
+    (log.join("\n"), listening)
 }
 
 const NETLINK_IN_USE: &str = "DEBUG network: counting TCP states over netlink sock_diag";
+const ONE_WALK: &str = "DEBUG network: counting TCP states over netlink sock_diag: one \
+                        TCPDIAG_GETSOCK dump of both families";
+
+/// Runs deny_netlink.py with `args` and `/bin/true`: `None` when it can install its filter
+/// here, else why not (for [`skip_or_fail`]).
+fn seccomp_unavailable(helper: &str, args: &[&str]) -> Option<String> {
+    match Command::new("python3")
+        .arg(helper)
+        .args(args)
+        .arg("/bin/true")
+        .stderr(Stdio::piped())
+        .output()
+    {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(format!(
+            "cannot install a seccomp filter here (tests/netlink/deny_netlink.py): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Some(format!(
+            "python3 not runnable for tests/netlink/deny_netlink.py: {e} (see tests/fuse/setup.sh)"
+        )),
+    }
+}
+
+const DENY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/netlink/deny_netlink.py");
 
 #[test]
 fn live_without_root_path_counts_over_netlink_quietly() {
-    let stderr = three_ticks(&[], &["--log-level", "debug"]);
+    let (stderr, _) = three_ticks(&[], &["--log-level", "debug"]);
     assert_eq!(stderr.matches(NETLINK_IN_USE).count(), 1, "{stderr}");
-    assert!(!stderr.contains("sock_diag:"), "{stderr}");
+    assert!(stderr.contains(ONE_WALK), "{stderr}");
+    assert!(!stderr.contains(" INFO network:"), "no fallback: {stderr}");
+}
+
+#[test]
+fn ipv6_sockets_are_counted_without_an_inet6_socket_of_ours() {
+    // systemd's RestrictAddressFamilies=AF_INET AF_NETLINK: socket(AF_INET6) refused. The
+    // kernel lists IPv6 sockets in the one TCPDIAG_GETSOCK dump all the same.
+    if let Some(why) = seccomp_unavailable(DENY, &["--family=10"]) {
+        return skip_or_fail(&why);
+    }
+    const OURS: usize = 5;
+    let listeners: Vec<TcpListener> = match (0..OURS)
+        .map(|_| TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, 0))))
+        .collect()
+    {
+        Ok(listeners) => listeners,
+        Err(e) => return skip_or_fail(&format!("the IPv6 listeners: bind [::1]:0: {e}")),
+    };
+    let mut buf = vec![0; sysotlp::collect::network::TCP_BUFFER_BYTES];
+    let inet_before = proc_counts(&mut buf)[0][LISTEN];
+    let (stderr, listening) =
+        three_ticks(&["python3", DENY, "--family=10"], &["--log-level", "debug"]);
+    let inet_after = proc_counts(&mut buf)[0][LISTEN];
+    assert!(stderr.contains(ONE_WALK), "{stderr}");
+    assert!(!stderr.contains(" INFO network:"), "{stderr}");
+    // Counting AF_INET alone would give the IPv4 listeners (`tcp`), never 5 more.
+    let floor = inet_before.min(inet_after) as i64 + OURS as i64;
+    assert!(
+        listening.iter().any(|n| *n >= floor),
+        "LISTEN per tick {listening:?}, expected at least {floor} with our {OURS} on [::1]"
+    );
+    drop(listeners);
 }
 
 #[test]
@@ -251,7 +330,7 @@ fn a_root_path_reads_the_files_never_netlink() {
     let dir = crate::util::scratch("root-link");
     let root = dir.join("root");
     std::os::unix::fs::symlink("/", &root).unwrap();
-    let stderr = three_ticks(
+    let (stderr, _) = three_ticks(
         &[],
         &[
             "--log-level",
@@ -266,26 +345,10 @@ fn a_root_path_reads_the_files_never_netlink() {
 
 #[test]
 fn netlink_refused_by_seccomp_falls_back_to_the_files_with_one_info() {
-    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/netlink/deny_netlink.py");
-    match Command::new("python3")
-        .args([helper, "/bin/true"])
-        .stderr(Stdio::piped())
-        .output()
-    {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => {
-            return skip_or_fail(&format!(
-                "cannot refuse netlink here (tests/netlink/deny_netlink.py): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Err(e) => {
-            return skip_or_fail(&format!(
-                "python3 not runnable for tests/netlink/deny_netlink.py: {e} (see tests/fuse/setup.sh)"
-            ));
-        }
+    if let Some(why) = seccomp_unavailable(DENY, &[]) {
+        return skip_or_fail(&why);
     }
-    let stderr = three_ticks(&["python3", helper], &["--log-level", "debug"]);
+    let (stderr, _) = three_ticks(&["python3", DENY], &["--log-level", "debug"]);
     let infos: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains(" INFO network:"))

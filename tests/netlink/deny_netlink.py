@@ -1,7 +1,8 @@
 """Runs a command with socket(AF_NETLINK, ...) refused, as systemd's
 RestrictAddressFamilies= without AF_NETLINK does: a seccomp filter returning EAFNOSUPPORT.
+With --family=N, socket(N, ...) is refused instead (10: AF_INET6).
 
-Usage: python3 deny_netlink.py PROGRAM [ARGS...]   (then execs PROGRAM; stdlib only)
+Usage: python3 deny_netlink.py [--family=N] PROGRAM [ARGS...]   (then execs PROGRAM; stdlib only)
 Exit 77 with the reason on stderr when the filter cannot be installed here (another
 architecture, seccomp unavailable).
 """
@@ -32,6 +33,10 @@ def main():
         print(f"deny_netlink: no syscall table for {machine}", file=sys.stderr)
         sys.exit(77)
     arch, nr_socket = ARCHES[machine]
+    args = sys.argv[1:]
+    family = AF_NETLINK
+    if args and args[0].startswith("--family="):
+        family = int(args.pop(0).split("=", 1)[1])
     program = [
         (LD_W_ABS, 0, 0, 4),
         (JEQ_K, 1, 0, arch),
@@ -39,7 +44,7 @@ def main():
         (LD_W_ABS, 0, 0, 0),
         (JEQ_K, 0, 3, nr_socket),
         (LD_W_ABS, 0, 0, 16),
-        (JEQ_K, 0, 1, AF_NETLINK),
+        (JEQ_K, 0, 1, family),
         (RET_K, 0, 0, SECCOMP_RET_ERRNO | EAFNOSUPPORT),
         (RET_K, 0, 0, SECCOMP_RET_ALLOW),
     ]
@@ -58,7 +63,7 @@ def main():
     if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
         print(f"deny_netlink: seccomp: {os.strerror(ctypes.get_errno())}", file=sys.stderr)
         sys.exit(77)
-    os.execv(sys.argv[1], sys.argv[1:])
+    os.execv(args[0], args)
 
 
 if __name__ == "__main__":

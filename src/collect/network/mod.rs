@@ -102,6 +102,8 @@ struct NetFiles {
     dev: PathBuf,
     tcp: PathBuf,
     tcp6: PathBuf,
+    /// Present when the kernel has IPv6 (read for the own namespace only, by [`SockDiag`]).
+    if_inet6: PathBuf,
 }
 
 impl NetFiles {
@@ -110,6 +112,7 @@ impl NetFiles {
             dev: dir.join("dev"),
             tcp: dir.join("tcp"),
             tcp6: dir.join("tcp6"),
+            if_inet6: dir.join("if_inet6"),
         }
     }
 }
@@ -406,9 +409,12 @@ impl Network {
         let counted = match &mut self.diag {
             Diag::Files => return None,
             Diag::Open(diag) => diag.count_tcp_states(),
-            Diag::Untried => SockDiag::open().and_then(|mut diag| {
+            Diag::Untried => SockDiag::open(self.own.if_inet6.exists()).and_then(|mut diag| {
                 let counts = diag.count_tcp_states()?;
-                log::debug!("network: counting TCP states over netlink sock_diag");
+                log::debug!(
+                    "network: counting TCP states over netlink sock_diag: {}",
+                    diag.mode()
+                );
                 self.diag = Diag::Open(diag);
                 Ok(counts)
             }),

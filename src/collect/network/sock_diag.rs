@@ -1,35 +1,42 @@
 //! TCP sockets by state over netlink `sock_diag`: the same counts as `/proc/net/tcp{,6}`
 //! without the kernel formatting a text line per socket.
 //!
-//! Reads: a `NETLINK_SOCK_DIAG` socket of the agent's own network namespace (sock_diag(7)):
-//! one `SOCK_DIAG_BY_FAMILY` dump request (`inet_diag_req_v2`, TCP, states 1..=12, no
-//! extensions) per family, AF_INET then AF_INET6; the multipart reply up to `NLMSG_DONE`.
+//! Reads: a `NETLINK_SOCK_DIAG` socket of the agent's own network namespace (sock_diag(7)),
+//! asked for every TCP socket in states 1..=12 with no extensions, the multipart reply read
+//! up to `NLMSG_DONE`. The request is the older `TCPDIAG_GETSOCK` (`inet_diag_req`; the
+//! protocol is the same, `NETLINK_INET_DIAG` = `NETLINK_SOCK_DIAG` = 4), which the kernel
+//! answers for `AF_UNSPEC` whatever family it names: IPv4 and IPv6 in one walk of its tables
+//! (`inet_diag_dump_compat`, net/ipv4/inet_diag.c). A kernel that refused it would get one
+//! `SOCK_DIAG_BY_FAMILY` dump (`inet_diag_req_v2`) per family, AF_INET then AF_INET6, the
+//! second only when the kernel has IPv6 (`/proc/net/if_inet6`, passed in by the caller).
 //! Emits: per state 01..0B the number of sockets, into a `[u64; 11]` indexed like
 //! [`tcp::count_tcp_states`](super::tcp::count_tcp_states) (code − 1).
 //! Input (native byte order; include/uapi/linux/netlink.h, include/uapi/linux/inet_diag.h):
 //! ```text
-//! nlmsghdr      len u32 | type u16 (20 = SOCK_DIAG_BY_FAMILY, 2 ERROR, 3 DONE) | flags u16 | seq u32 | pid u32
+//! nlmsghdr      len u32 | type u16 (18 TCPDIAG_GETSOCK or 20 SOCK_DIAG_BY_FAMILY, as asked;
+//!               2 ERROR, 3 DONE) | flags u16 | seq u32 | pid u32
 //! inet_diag_msg family u8 | state u8 | timer u8 | retrans u8 | sockid 48 B | expires, rqueue,
 //!               wqueue, uid, inode u32   (72 B, then attributes up to len, 4-byte aligned)
 //! ```
 //! Only `family` and `state` are read.
 //!
-//! Why: the files cost far more kernel time than a dump of the same sockets, most of all on a
-//! big host, whose TCP established hash the kernel sizes by memory (262144 buckets at 24 GiB)
-//! and both walk. Measured there (Linux 6.18 x86_64; the network collector's
-//! `sysotlp.scraper.duration`, median of 20 ticks, release build): idle (≈ 70 sockets)
-//! 10.7 ms with the files, 0.45 ms with the two dumps; 10k loopback sockets 37 ms vs 12 ms;
-//! 100k 296 ms vs 129 ms.
+//! Why: the cost is the kernel's walk of the TCP established hash, every bucket, empty or
+//! not; the kernel sizes it by memory (262,144 buckets at 24 GiB, `tcp_ehash_entries`), and
+//! both the files and the per-family dumps walk it twice, once per family. One
+//! `TCPDIAG_GETSOCK` dump walks it once, plus the listening hash (16,384 buckets here, ≈ 20 µs).
+//! Measured on Linux 6.18 x86_64 (`make bench`, bench/tcp_states.rs; thread CPU time,
+//! the minimum of 200, caches evicted before each as at a 1 s interval):
+//! see README's `network` section for the cost against the hash size.
 //!
 //! The dump lists exactly what the files list: the listening hash then the established hash
 //! (`tcp_diag_dump`, net/ipv4/tcp_diag.c), each socket once under its own family (an
-//! IPv4-mapped `AF_INET6` socket is in the AF_INET6 dump, as in `tcp6`), time-wait sockets
+//! IPv4-mapped `AF_INET6` socket is listed as AF_INET6, as in `tcp6`), time-wait sockets
 //! under their substate (06, or 05 for a FIN_WAIT_2 timewait, `tcp_twsk_diag_fill`), request
 //! sockets (NEW_SYN_RECV) as 03 (`tcp_req_diag_fill`), as `get_openreq4` prints them. The
 //! state mask is bits 1..=12: bit 13, TCP_BOUND_INACTIVE (recent kernels), would add
 //! bound-but-idle sockets reported as CLOSE, which the files never list; `ss -a` asks for
-//! them, so its counts may differ. AF_INET6 is answered (empty) on a kernel without IPv6 too:
-//! `inet_diag_init` registers both families.
+//! them, so its counts may differ. Asking for fewer states saves nothing: every state but
+//! LISTEN lives in the established hash, whose every bucket is visited for any of them.
 //!
 //! When: only for the agent's own namespace read live (root `/`, no fixture); with
 //! `--root-path` the host's namespace is reached through `<root>/proc/1/net`, which a socket
@@ -61,13 +68,19 @@ const RECV_TIMEOUT: Duration = Duration::from_secs(1);
 const NLMSG_HDRLEN: usize = 16;
 /// `sizeof(struct inet_diag_req_v2)`: family, protocol, ext, pad, states u32, sockid 48 B.
 const REQ_V2_BYTES: usize = 56;
+/// `sizeof(struct inet_diag_req)`: family, src_len, dst_len, ext, sockid 48 B, states u32,
+/// dbs u32.
+const REQ_COMPAT_BYTES: usize = 60;
 /// `sizeof(struct inet_diag_msg)`: the fixed part of each socket's reply.
 const INET_DIAG_MSG_BYTES: usize = 72;
-const REQUEST_BYTES: usize = NLMSG_HDRLEN + REQ_V2_BYTES;
+/// The longer of the two requests; [`request_bytes`] says how much of it is used.
+pub const REQUEST_BYTES: usize = NLMSG_HDRLEN + REQ_COMPAT_BYTES;
 
 const NLMSG_NOOP: u16 = 1;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
+/// include/uapi/linux/inet_diag.h: the pre-3.3 request, TCP only, both families.
+const TCPDIAG_GETSOCK: u16 = 18;
 /// include/uapi/linux/sock_diag.h.
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NLM_F_REQUEST: u16 = 0x1;
@@ -82,14 +95,76 @@ const STATE_MASK: u32 = 0x1ffe;
 const TCP_SYN_RECV: u8 = 3;
 const TCP_NEW_SYN_RECV: u8 = 12;
 
+/// What one dump asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// `TCPDIAG_GETSOCK`: the TCP sockets of both families, in one walk.
+    BothFamilies,
+    /// `SOCK_DIAG_BY_FAMILY`: the TCP sockets of one family (AF_INET or AF_INET6).
+    Family(u8),
+}
+
+impl Request {
+    /// The `nlmsg_type` of the request, which the kernel repeats on each socket's message.
+    fn message_type(self) -> u16 {
+        match self {
+            Request::BothFamilies => TCPDIAG_GETSOCK,
+            Request::Family(_) => SOCK_DIAG_BY_FAMILY,
+        }
+    }
+
+    /// Whether a socket of `family` belongs in this dump.
+    fn lists(self, family: u8) -> bool {
+        match self {
+            Request::BothFamilies => family == AF_INET || family == AF_INET6,
+            Request::Family(asked) => family == asked,
+        }
+    }
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Request::BothFamilies => "TCPDIAG_GETSOCK",
+            Request::Family(AF_INET) => "AF_INET",
+            Request::Family(AF_INET6) => "AF_INET6",
+            Request::Family(_) => "unknown family",
+        })
+    }
+}
+
+/// How a [`SockDiag`] asks the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Not asked yet: `TCPDIAG_GETSOCK` first, per family if the kernel refuses it.
+    Probe,
+    /// One `TCPDIAG_GETSOCK` dump a count.
+    BothFamilies,
+    /// One `SOCK_DIAG_BY_FAMILY` dump per family, AF_INET6 only with `inet6`.
+    PerFamily { inet6: bool },
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Probe => "not asked yet",
+            Mode::BothFamilies => "one TCPDIAG_GETSOCK dump of both families",
+            Mode::PerFamily { inet6: true } => "SOCK_DIAG_BY_FAMILY dumps of AF_INET and AF_INET6",
+            Mode::PerFamily { inet6: false } => {
+                "a SOCK_DIAG_BY_FAMILY dump of AF_INET (the kernel has no IPv6)"
+            }
+        })
+    }
+}
+
 /// Why a count over netlink failed; every kind sends the caller back to the files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiagError {
     /// A system call failed: which call, and the errno.
     Call(&'static str, Errno),
     /// The kernel answered a dump with an error (`NLMSG_ERROR`, or `NLMSG_DONE` carrying a
-    /// negative errno): the family dumped, and the errno (positive).
-    Kernel(u8, i32),
+    /// negative errno): the dump, and the errno (positive).
+    Kernel(Request, i32),
     /// The reply is not what netlink(7) and sock_diag(7) describe; says what was wrong.
     Malformed(String),
 }
@@ -98,22 +173,13 @@ impl fmt::Display for DiagError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DiagError::Call(call, errno) => write!(f, "{call}: {errno}"),
-            DiagError::Kernel(family, errno) => write!(
+            DiagError::Kernel(request, errno) => write!(
                 f,
-                "{} dump: {}",
-                family_name(*family),
+                "{request} dump: {}",
                 std::io::Error::from_raw_os_error(*errno)
             ),
             DiagError::Malformed(what) => write!(f, "unexpected reply: {what}"),
         }
-    }
-}
-
-fn family_name(family: u8) -> &'static str {
-    match family {
-        AF_INET => "AF_INET",
-        AF_INET6 => "AF_INET6",
-        _ => "unknown family",
     }
 }
 
@@ -124,11 +190,22 @@ pub struct SockDiag {
     buf: Vec<u8>,
     /// Sequence number of the last request; replies must carry it.
     seq: u32,
+    mode: Mode,
+    /// Whether the kernel has IPv6, for [`Mode::PerFamily`].
+    inet6: bool,
 }
 
 impl SockDiag {
-    /// Opens the socket in the calling thread's network namespace.
-    pub fn open() -> Result<SockDiag, DiagError> {
+    /// Opens the socket in the calling thread's network namespace, in [`Mode::Probe`];
+    /// `inet6`: whether the kernel has IPv6 (`/proc/net/if_inet6` exists), in case it
+    /// refuses `TCPDIAG_GETSOCK`.
+    pub fn open(inet6: bool) -> Result<SockDiag, DiagError> {
+        SockDiag::open_in(Mode::Probe, inet6)
+    }
+
+    /// [`SockDiag::open`] asking as `mode` says from the first count (tests and benchmarks
+    /// compare the modes).
+    pub fn open_in(mode: Mode, inet6: bool) -> Result<SockDiag, DiagError> {
         let fd = socket_with(
             AddressFamily::NETLINK,
             SocketType::RAW,
@@ -142,29 +219,52 @@ impl SockDiag {
             fd,
             buf: vec![0; RECV_BUFFER_BYTES],
             seq: 0,
+            mode,
+            inet6,
         })
+    }
+
+    /// How the counts are asked for: [`Mode::Probe`] until the first count.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// TCP sockets of both families by state (index = code − 1), or why not. Allocates
     /// nothing.
     pub fn count_tcp_states(&mut self) -> Result<[u64; STATES], DiagError> {
         let mut counts = [0; STATES];
-        for family in [AF_INET, AF_INET6] {
-            self.dump(family, &mut counts)?;
+        match self.mode {
+            Mode::BothFamilies => self.dump(Request::BothFamilies, &mut counts)?,
+            Mode::PerFamily { inet6 } => {
+                self.dump(Request::Family(AF_INET), &mut counts)?;
+                if inet6 {
+                    self.dump(Request::Family(AF_INET6), &mut counts)?;
+                }
+            }
+            Mode::Probe => match self.dump(Request::BothFamilies, &mut counts) {
+                Ok(()) => self.mode = Mode::BothFamilies,
+                // Refused (EINVAL, EOPNOTSUPP): the request every kernel since 3.3 knows.
+                Err(DiagError::Kernel(..)) => {
+                    self.mode = Mode::PerFamily { inet6: self.inet6 };
+                    return self.count_tcp_states();
+                }
+                Err(e) => return Err(e),
+            },
         }
         Ok(counts)
     }
 
-    fn dump(&mut self, family: u8, counts: &mut [u64; STATES]) -> Result<(), DiagError> {
+    fn dump(&mut self, request: Request, counts: &mut [u64; STATES]) -> Result<(), DiagError> {
         self.seq = self.seq.wrapping_add(1);
-        let request = dump_request(family, self.seq);
+        let (bytes, len) = request_bytes(request, self.seq);
+        let bytes = bytes.get(..len).unwrap_or_default();
         let kernel = SocketAddrNetlink::new(0, 0);
-        let sent = retry_interrupted(|| sendto(&self.fd, &request, SendFlags::empty(), &kernel))
+        let sent = retry_interrupted(|| sendto(&self.fd, bytes, SendFlags::empty(), &kernel))
             .map_err(|e| DiagError::Call("sendto", e))?;
-        if sent != request.len() {
+        if sent != bytes.len() {
             return Err(DiagError::Malformed(format!(
                 "sendto took {sent} of {} bytes",
-                request.len()
+                bytes.len()
             )));
         }
         loop {
@@ -178,7 +278,7 @@ impl SockDiag {
                     self.buf.len()
                 )));
             };
-            if parse_datagram(datagram, family, self.seq, counts)? == Part::Done {
+            if parse_datagram(datagram, request, self.seq, counts)? == Part::Done {
                 return Ok(());
             }
         }
@@ -194,27 +294,36 @@ fn retry_interrupted<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T,
     }
 }
 
-/// `nlmsghdr` + `inet_diag_req_v2` asking for every TCP socket of `family` in states
-/// 1..=12, no extensions, no address filter (the zeroed `inet_diag_sockid`).
-pub fn dump_request(family: u8, seq: u32) -> [u8; REQUEST_BYTES] {
-    let mut request = [0u8; REQUEST_BYTES];
-    let fields: [(usize, &[u8]); 7] = [
-        (0, &(REQUEST_BYTES as u32).to_ne_bytes()),
-        (4, &SOCK_DIAG_BY_FAMILY.to_ne_bytes()),
-        (6, &(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes()),
-        (8, &seq.to_ne_bytes()),
-        // nlmsg_pid 0: the kernel.
-        (NLMSG_HDRLEN, &[family]),
-        (NLMSG_HDRLEN + 1, &[IPPROTO_TCP]),
-        // idiag_ext 0 and pad 0 are already zero.
-        (NLMSG_HDRLEN + 4, &STATE_MASK.to_ne_bytes()),
-    ];
-    for (offset, bytes) in fields {
-        if let Some(slot) = request.get_mut(offset..offset + bytes.len()) {
-            slot.copy_from_slice(bytes);
+/// The dump request `request` numbered `seq`, and its length: `nlmsghdr` then
+/// `inet_diag_req` (76 bytes, `AF_UNSPEC`) or `inet_diag_req_v2` (72 bytes), both asking
+/// for TCP sockets in states 1..=12, no extensions, no address filter (the zeroed
+/// `inet_diag_sockid`).
+pub fn request_bytes(request: Request, seq: u32) -> ([u8; REQUEST_BYTES], usize) {
+    let mut bytes = [0u8; REQUEST_BYTES];
+    let mut put = |offset: usize, field: &[u8]| {
+        if let Some(slot) = bytes.get_mut(offset..offset + field.len()) {
+            slot.copy_from_slice(field);
         }
-    }
-    request
+    };
+    // Zero already: nlmsg_pid (the kernel), AF_UNSPEC and the address lengths of
+    // `inet_diag_req`, idiag_ext (no extensions), pad, dbs, the sockid.
+    let len = match request {
+        Request::BothFamilies => {
+            // idiag_states after family, src_len, dst_len, ext and the 48-byte sockid.
+            put(NLMSG_HDRLEN + 52, &STATE_MASK.to_ne_bytes());
+            NLMSG_HDRLEN + REQ_COMPAT_BYTES
+        }
+        Request::Family(family) => {
+            put(NLMSG_HDRLEN, &[family, IPPROTO_TCP]);
+            put(NLMSG_HDRLEN + 4, &STATE_MASK.to_ne_bytes());
+            NLMSG_HDRLEN + REQ_V2_BYTES
+        }
+    };
+    put(0, &(len as u32).to_ne_bytes());
+    put(4, &request.message_type().to_ne_bytes());
+    put(6, &(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    put(8, &seq.to_ne_bytes());
+    (bytes, len)
 }
 
 /// Whether a datagram ended the dump.
@@ -224,11 +333,11 @@ pub enum Part {
     Done,
 }
 
-/// Counts the sockets of one datagram of the dump answering request `seq` for `family` into
+/// Counts the sockets of one datagram of the dump answering `request` numbered `seq` into
 /// `counts`. A datagram holds whole messages, each padded to 4 bytes (`NLMSG_ALIGN`).
 pub fn parse_datagram(
     datagram: &[u8],
-    family: u8,
+    request: Request,
     seq: u32,
     counts: &mut [u64; STATES],
 ) -> Result<Part, DiagError> {
@@ -236,6 +345,7 @@ pub fn parse_datagram(
     if datagram.is_empty() {
         return malformed("an empty datagram".into());
     }
+    let socket_type = request.message_type();
     let mut offset = 0;
     while let Some(rest) = datagram.get(offset..).filter(|rest| !rest.is_empty()) {
         let (Some(len), Some(kind), Some(msg_seq)) =
@@ -261,7 +371,7 @@ pub fn parse_datagram(
             return malformed(format!("a reply to request {msg_seq}, expected {seq}"));
         }
         match kind {
-            SOCK_DIAG_BY_FAMILY => {
+            _ if kind == socket_type => {
                 let (Some(&msg_family), Some(&state)) = (payload.first(), payload.get(1)) else {
                     return malformed(format!("an empty socket message at offset {offset}"));
                 };
@@ -271,10 +381,9 @@ pub fn parse_datagram(
                         payload.len()
                     ));
                 }
-                if msg_family != family {
+                if !request.lists(msg_family) {
                     return malformed(format!(
-                        "a socket of family {msg_family} in the {} dump",
-                        family_name(family)
+                        "a socket of family {msg_family} in the {request} dump"
                     ));
                 }
                 count_state(state, counts);
@@ -284,7 +393,7 @@ pub fn parse_datagram(
                 // one (kernels before 4.16) means success.
                 return match i32_at(payload, 0) {
                     Some(status) if status < 0 => {
-                        Err(DiagError::Kernel(family, status.saturating_neg()))
+                        Err(DiagError::Kernel(request, status.saturating_neg()))
                     }
                     _ => Ok(Part::Done),
                 };
@@ -294,7 +403,7 @@ pub fn parse_datagram(
                 // acknowledgement, never asked for (no NLM_F_ACK).
                 return match i32_at(payload, 0) {
                     Some(error) if error < 0 => {
-                        Err(DiagError::Kernel(family, error.saturating_neg()))
+                        Err(DiagError::Kernel(request, error.saturating_neg()))
                     }
                     _ => malformed(format!("an NLMSG_ERROR without an error: {payload:02x?}")),
                 };
@@ -371,6 +480,23 @@ mod tests {
     );
     const DONE: &str = "1400000003000200070000002c40000000000000";
 
+    /// Two messages of a real `TCPDIAG_GETSOCK` dump (Linux 6.18 x86_64, `seq` 7): the
+    /// listener on [::1]:36907 (AF_INET6: with INET_DIAG_SKV6ONLY, type 11) and an
+    /// established 127.0.0.1:39393 → :57646 (AF_INET), both of type 18; then `NLMSG_DONE`.
+    const COMPAT_LISTEN6: &str = concat!(
+        "840000001200020007000000d2710000",
+        "0a0a0000902b00000000000000000000000000000000000100000000000000000000000000000000",
+        "000000000710000000000000000000000000000080000000000000006f8a0100",
+        "050008000000000005000b000100000008000f00000000000c00150001000000000000000600160012000000"
+    );
+    const COMPAT_ESTABLISHED4: &str = concat!(
+        "7c0000001200020007000000d2710000",
+        "0201000099e1e12e7f0000010000000000000000000000007f000001000000000000000000000000",
+        "00000000091000000000000000000000000000000000000000000000738a0100",
+        "050008000000000008000f00000000000c00150001000000000000000600160052000000"
+    );
+    const COMPAT_DONE: &str = "140000000300020007000000d271000000000000";
+
     fn hex(text: &str) -> Vec<u8> {
         (0..text.len())
             .step_by(2)
@@ -394,16 +520,38 @@ mod tests {
 
     /// A socket message: `inet_diag_msg` of `family` in `state`, plus `extra` attribute bytes.
     fn socket(family: u8, state: u8, seq: u32, extra: usize) -> Vec<u8> {
+        message(
+            SOCK_DIAG_BY_FAMILY,
+            seq,
+            &socket_payload(family, state, extra),
+        )
+    }
+
+    /// An `inet_diag_msg` of `family` in `state`, plus `extra` attribute bytes.
+    fn socket_payload(family: u8, state: u8, extra: usize) -> Vec<u8> {
         let mut payload = vec![0; INET_DIAG_MSG_BYTES + extra];
         payload[0] = family;
         payload[1] = state;
-        message(SOCK_DIAG_BY_FAMILY, seq, &payload)
+        payload
     }
 
     fn parse(datagram: &[u8], family: u8, seq: u32) -> (Result<Part, DiagError>, [u64; STATES]) {
+        parse_reply(datagram, Request::Family(family), seq)
+    }
+
+    fn parse_reply(
+        datagram: &[u8],
+        request: Request,
+        seq: u32,
+    ) -> (Result<Part, DiagError>, [u64; STATES]) {
         let mut counts = [0; STATES];
-        let part = parse_datagram(datagram, family, seq, &mut counts);
+        let part = parse_datagram(datagram, request, seq, &mut counts);
         (part, counts)
+    }
+
+    fn dump_request(family: u8, seq: u32) -> Vec<u8> {
+        let (bytes, len) = request_bytes(Request::Family(family), seq);
+        bytes[..len].to_vec()
     }
 
     #[test]
@@ -422,8 +570,74 @@ mod tests {
             "fe1f0000", // idiag_states: bits 1..=12
         ));
         let request = dump_request(AF_INET6, 7);
+        assert_eq!(request.len(), 72);
         assert_eq!(request[..expected.len()], expected[..]);
         assert_eq!(request[expected.len()..], [0; 48], "inet_diag_sockid: any");
+    }
+
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn the_compat_request_is_an_inet_diag_req_dump_of_both_families() {
+        let header = hex(concat!(
+            "4c000000", // nlmsg_len 76
+            "1200",     // TCPDIAG_GETSOCK
+            "0103",     // NLM_F_REQUEST | NLM_F_DUMP
+            "07000000", // seq
+            "00000000", // pid: the kernel
+            "00",       // idiag_family: AF_UNSPEC (the kernel dumps both whatever it says)
+            "00",       // idiag_src_len
+            "00",       // idiag_dst_len
+            "00",       // idiag_ext: no extensions
+        ));
+        let (bytes, len) = request_bytes(Request::BothFamilies, 7);
+        assert_eq!(len, 76);
+        assert_eq!(bytes[..20], header[..]);
+        assert_eq!(bytes[20..68], [0; 48], "inet_diag_sockid: any");
+        assert_eq!(bytes[68..72], hex("fe1f0000"), "idiag_states: bits 1..=12");
+        assert_eq!(bytes[72..76], [0; 4], "idiag_dbs");
+    }
+
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn a_captured_compat_dump_counts_both_families() {
+        let datagram = hex(&format!("{COMPAT_LISTEN6}{COMPAT_ESTABLISHED4}"));
+        let (part, counts) = parse_reply(&datagram, Request::BothFamilies, 7);
+        assert_eq!(part, Ok(Part::More));
+        // ESTABLISHED 1, LISTEN 1.
+        assert_eq!(counts, [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+        let done = hex(COMPAT_DONE);
+        let (part, counts) = parse_reply(&done, Request::BothFamilies, 7);
+        assert_eq!((part, counts), (Ok(Part::Done), [0; STATES]));
+        // The same messages answer no per-family request: their type is 18, not 20.
+        let (part, _) = parse(&datagram, AF_INET6, 7);
+        assert_eq!(
+            part,
+            Err(DiagError::Malformed("message type 18 at offset 0".into()))
+        );
+        // And a per-family reply answers no compat request.
+        let (part, _) = parse_reply(&hex(LISTEN), Request::BothFamilies, 7);
+        assert_eq!(
+            part,
+            Err(DiagError::Malformed("message type 20 at offset 0".into()))
+        );
+    }
+
+    #[test]
+    fn a_compat_dump_takes_both_families_and_no_other() {
+        let mut datagram = Vec::new();
+        for family in [AF_INET6, AF_INET, AF_INET6] {
+            datagram.extend(message(TCPDIAG_GETSOCK, 2, &socket_payload(family, 6, 4)));
+        }
+        let (part, counts) = parse_reply(&datagram, Request::BothFamilies, 2);
+        assert_eq!((part, counts[5]), (Ok(Part::More), 3));
+        let unix = message(TCPDIAG_GETSOCK, 2, &socket_payload(1, 1, 0));
+        let (part, _) = parse_reply(&unix, Request::BothFamilies, 2);
+        assert_eq!(
+            part,
+            Err(DiagError::Malformed(
+                "a socket of family 1 in the TCPDIAG_GETSOCK dump".into()
+            ))
+        );
     }
 
     #[test]
@@ -476,13 +690,22 @@ mod tests {
         let mut nlmsgerr = (-2i32).to_ne_bytes().to_vec();
         nlmsgerr.extend_from_slice(&dump_request(AF_INET, 5)[..NLMSG_HDRLEN]);
         let (part, _) = parse(&message(NLMSG_ERROR, 5, &nlmsgerr), AF_INET, 5);
-        assert_eq!(part, Err(DiagError::Kernel(AF_INET, 2)));
+        assert_eq!(part, Err(DiagError::Kernel(Request::Family(AF_INET), 2)));
         assert_eq!(
             part.unwrap_err().to_string(),
             "AF_INET dump: No such file or directory (os error 2)"
         );
         let (part, _) = parse(&message(NLMSG_DONE, 5, &(-4i32).to_ne_bytes()), AF_INET6, 5);
-        assert_eq!(part, Err(DiagError::Kernel(AF_INET6, 4)));
+        assert_eq!(part, Err(DiagError::Kernel(Request::Family(AF_INET6), 4)));
+        let (part, _) = parse_reply(
+            &message(NLMSG_ERROR, 5, &(-22i32).to_ne_bytes()),
+            Request::BothFamilies,
+            5,
+        );
+        assert_eq!(
+            part.unwrap_err().to_string(),
+            "TCPDIAG_GETSOCK dump: Invalid argument (os error 22)"
+        );
         let (part, _) = parse(&message(NLMSG_ERROR, 5, &0i32.to_ne_bytes()), AF_INET, 5);
         assert!(
             matches!(&part, Err(DiagError::Malformed(m)) if m.starts_with("an NLMSG_ERROR without an error")),
@@ -543,8 +766,10 @@ mod tests {
         dump.extend(message(NLMSG_DONE, 1, &0i32.to_ne_bytes()));
         let mut counts = [0; STATES];
         for cut in 0..=dump.len() {
-            let _ = parse_datagram(&dump[..cut], AF_INET, 1, &mut counts);
-            let _ = parse_datagram(&dump[cut..], AF_INET, 1, &mut counts);
+            for request in [Request::Family(AF_INET), Request::BothFamilies] {
+                let _ = parse_datagram(&dump[..cut], request, 1, &mut counts);
+                let _ = parse_datagram(&dump[cut..], request, 1, &mut counts);
+            }
         }
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move || {
@@ -559,15 +784,15 @@ mod tests {
                 let at = (next() as usize) % bytes.len();
                 bytes[at] = next() as u8;
             }
-            let _ = parse_datagram(&bytes, AF_INET, 1, &mut counts);
+            let _ = parse_datagram(&bytes, Request::Family(AF_INET), 1, &mut counts);
         }
         for len in [16, 17, 100, 4096] {
             let noise: Vec<u8> = (0..len).map(|_| next() as u8).collect();
-            let _ = parse_datagram(&noise, AF_INET, 1, &mut counts);
+            let _ = parse_datagram(&noise, Request::BothFamilies, 1, &mut counts);
         }
         let mut huge = socket(AF_INET, 1, 1, 0);
         huge[..4].copy_from_slice(&u32::MAX.to_ne_bytes());
-        let _ = parse_datagram(&huge, AF_INET, 1, &mut counts);
+        let _ = parse_datagram(&huge, Request::Family(AF_INET), 1, &mut counts);
     }
 
     #[test]
