@@ -8,7 +8,7 @@ PYTHON  := $(VENV)/bin/python
 PY_PKGS := opentelemetry-proto==1.45.2 protobuf==7.36.2 opentelemetry-semantic-conventions==0.66b2 opentelemetry-api==1.45.2
 BIN     := target/release/sysotlp
 
-.PHONY: run test lint bless fixture bench release clean fuzz
+.PHONY: run test lint bless fixture bench bench-tcp release clean fuzz
 
 ## run: build and run the agent on this machine, showing what it sees every 10 s as text (no collector needed)
 run:
@@ -44,8 +44,14 @@ fixture:
 ## bench: CPU, allocations and bytes per tick in-process; VmHWM of the release binary
 bench: release
 	$(CARGO) bench --bench tick
+	$(CARGO) bench --bench tcp_states
 	bash bench/vmhwm.sh $(BIN)
 	SLEEPERS=1000 bash bench/vmhwm.sh $(BIN) 60 --enable process
+
+## bench-tcp: TCP-state counting cost against the kernel's hash size (root, Linux >= 6.1: one
+## network namespace per size; net.ipv4.tcp_child_ehash_entries is restored after each)
+bench-tcp:
+	$(CARGO) bench --bench tcp_states -- --ehash-curve
 
 release:
 	$(CARGO) build --release

@@ -4,10 +4,12 @@
 //! collector off, on with the cap at 256, and at 1,000; then the `<pid>/stat` and `io`
 //! parsers alone, ours against procfs-core's, on those processes' files (issue 12).
 //!
-//! Reports CPU time per tick (from /proc/self/stat, so the whole process), allocations and
-//! allocated bytes per tick in steady state (a counting allocator), and request sizes.
+//! Reports CPU time per tick (`CLOCK_PROCESS_CPUTIME_ID`: every thread of the process),
+//! allocations and allocated bytes per tick in steady state (a counting allocator), and
+//! request sizes. `BENCH_ONLY=text` runs the rows whose label contains `text`.
 
 use procfs_core::FromRead;
+use rustix::time::{ClockId, clock_gettime};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -51,13 +53,22 @@ const TICKS: u64 = 2000;
 /// Ticks of the runs with 1,000 extra processes (each walks them all).
 const PROCESS_TICKS: u64 = 300;
 
-/// utime + stime of this process, in clock ticks (the agent's own parser).
-fn cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    sysotlp::collect::agent::parse_stat_cpu_ticks(&stat).unwrap_or(0)
+/// CPU time of this process, every thread, in nanoseconds (`CLOCK_PROCESS_CPUTIME_ID`:
+/// exact, where `/proc/self/stat` counts 10 ms clock ticks).
+fn cpu_ns() -> u64 {
+    let t = clock_gettime(ClockId::ProcessCPUTime);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+/// Whether `BENCH_ONLY` (unset: everything) selects the row `label`.
+fn selected(label: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| label.contains(&only))
 }
 
 fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
+    if !selected(label) {
+        return;
+    }
     let mut argv = vec![
         "sysotlp".to_string(),
         "--root-path".to_string(),
@@ -85,14 +96,14 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
     let (allocs0, bytes0, cpu0, wall0) = (
         ALLOCATIONS.load(Ordering::Relaxed),
         BYTES.load(Ordering::Relaxed),
-        cpu_ticks(),
+        cpu_ns(),
         Instant::now(),
     );
     for cycle in 11..11 + ticks {
         run_tick(cycle);
     }
     let wall = wall0.elapsed();
-    let cpu_seconds = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
+    let cpu_seconds = (cpu_ns() - cpu0) as f64 / 1e9;
     let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
     let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
     let points = run_tick(11 + ticks);
@@ -170,12 +181,12 @@ impl Drop for Sleepers {
 
 /// CPU µs and allocations per round of `parse`.
 fn measure(rounds: u64, mut parse: impl FnMut() -> u64) -> (f64, f64, u64) {
-    let (allocs0, cpu0) = (ALLOCATIONS.load(Ordering::Relaxed), cpu_ticks());
+    let (allocs0, cpu0) = (ALLOCATIONS.load(Ordering::Relaxed), cpu_ns());
     let mut check = 0;
     for _ in 0..rounds {
         check += parse();
     }
-    let cpu = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
+    let cpu = (cpu_ns() - cpu0) as f64 / 1e9;
     let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
     (
         cpu * 1e6 / rounds as f64,
@@ -275,6 +286,16 @@ fn main() {
         ("thermal vm", &fixture, &["--collectors=thermal"]),
         ("memory vm", &fixture, &["--collectors=memory"]),
         ("thermal /", Path::new("/"), &["--collectors=thermal"]),
+        // system.network.connections: the difference of these two (issue 14).
+        ("network /", Path::new("/"), &["--collectors=network"]),
+        (
+            "network -conn /",
+            Path::new("/"),
+            &[
+                "--collectors=network",
+                "--disable=system.network.connections",
+            ],
+        ),
         ("pressure vm", &fixture, &["--collectors=pressure"]),
         ("netclass vm", &fixture, &["--collectors=netclass"]),
         ("sockstat c2", &container_v2, &["--collectors=sockstat"]),
@@ -294,6 +315,9 @@ fn main() {
         ),
     ] {
         bench(label, root, flags, TICKS);
+    }
+    if !selected("+1000 process") {
+        return;
     }
     let sleepers = Sleepers::spawn(1000);
     let live = Path::new("/");
