@@ -258,6 +258,13 @@ fn main() {
     bench("+textfile", &fixture, &textfile_flags, TICKS);
     let _ = std::fs::remove_dir_all(&textfile);
     bench("live /", Path::new("/"), &[], TICKS);
+    // The rest of the tick (issue 14 item 3): every default collector but the TCP walk.
+    bench(
+        "live -conn /",
+        Path::new("/"),
+        &["--disable=system.network.connections"],
+        TICKS,
+    );
     // One collector at a time (issue 11): its own cost, on the fixture that has its files.
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let (laptop, workstation, pi4) = (
