@@ -9,10 +9,13 @@
 //! from `sysconf(3)` and `uname(2)`), and the `statfs(2)` seam: the one call that can hang,
 //! live or answered from the fixture's `statfs` table.
 //! Every file is opened by [`open_file`]: never blocking, regular files only (FIFOs refused).
+//! Live, procfs files that belong to no process are kept open and read again ([`kept`]).
 
 mod fixture;
+mod kept;
 
 use fixture::FixtureStatfs;
+use kept::Kept;
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -77,24 +80,22 @@ impl From<io::Error> for ReadError {
 /// of a FIFO return at once; `fstat` on the open descriptor (no race with a rename) then
 /// refuses it. procfs and sysfs files are regular files to `fstat`. A symlink is followed,
 /// as procfs needs (`/proc/self`), but its target must be a regular file too.
+///
+/// Two system calls, `openat` and `fstat`, straight from rustix: musl's `open` adds an
+/// `fcntl(F_SETFD, FD_CLOEXEC)` after every `O_CLOEXEC` open (for kernels before 2.6.23),
+/// and std's `metadata` asks `statx` for every field.
 pub fn open_file(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nonblock)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if meta.is_dir() {
-        return Err(rustix::io::Errno::ISDIR.into());
-    }
-    if !meta.is_file() {
-        return Err(io::Error::new(
+    use rustix::fs::{FileType, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::empty())?;
+    match FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) {
+        FileType::RegularFile => Ok(File::from(fd)),
+        FileType::Directory => Err(rustix::io::Errno::ISDIR.into()),
+        _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "not a regular file (a FIFO, socket or device)",
-        ));
+        )),
     }
-    Ok(file)
 }
 
 /// Reads at most `limit` bytes of the regular file `path` as text; `TooLarge` beyond.
@@ -250,6 +251,8 @@ pub struct Source {
     errors: BTreeMap<PathBuf, i32>,
     stat: SharedFile,
     vmstat: SharedFile,
+    /// procfs files kept open between cycles; `None` in fixture mode.
+    kept: Option<Kept>,
 }
 
 impl fmt::Debug for Source {
@@ -300,6 +303,7 @@ impl Source {
             info.machine = arch.trim().to_string();
         }
         Ok(Source {
+            kept: statfs.is_none().then(|| Kept::new(root.join("proc"))),
             stat: SharedFile::new(root.join("proc/stat")),
             vmstat: SharedFile::new(root.join("proc/vmstat")),
             root: root.to_path_buf(),
@@ -350,7 +354,15 @@ impl Source {
     pub fn read_into(&self, path: &Path, buf: &mut String) -> Result<(), ReadError> {
         buf.clear();
         self.injected(path)?;
-        read_text(path, MAX_FILE_BYTES, buf)
+        let read = kept::read_with(self.kept.as_ref(), path, &mut |file| {
+            buf.clear();
+            file.take(MAX_FILE_BYTES + 1).read_to_string(buf)
+        })?;
+        if read as u64 > MAX_FILE_BYTES {
+            buf.clear();
+            return Err(ReadError::TooLarge);
+        }
+        Ok(())
     }
 
     /// Reads `path` into `buf` (cleared first) as bytes, reusing its capacity: for files
@@ -375,8 +387,10 @@ impl Source {
     ) -> Result<(), ReadError> {
         buf.clear();
         self.injected(path)?;
-        let file = open_file(path)?;
-        file.take(limit as u64 + 1).read_to_end(buf)?;
+        kept::read_with(self.kept.as_ref(), path, &mut |file| {
+            buf.clear();
+            file.take(limit as u64 + 1).read_to_end(buf)
+        })?;
         Ok(())
     }
 
@@ -419,6 +433,9 @@ impl Source {
     pub fn begin_cycle(&self) {
         self.stat.state.set(None);
         self.vmstat.state.set(None);
+        if let Some(kept) = &self.kept {
+            kept.begin_cycle();
+        }
     }
 
     /// `<root>/proc/vmstat` of this cycle, read on first use.
