@@ -81,7 +81,12 @@ impl HttpExporter {
             .proxy(options.proxy.as_ref().map(|p| p.proxy.clone()));
         #[cfg(feature = "tls")]
         let builder = builder.tls_config(super::tls::tls_config(&options.tls));
-        let agent = builder.build().new_agent();
+        // Address literals without ureq's resolver thread (super::resolver).
+        let agent = ureq::Agent::with_parts(
+            builder.build(),
+            ureq::unversioned::transport::DefaultConnector::default(),
+            super::resolver::LiteralFirst::default(),
+        );
         HttpExporter {
             agent,
             url: options.endpoint.url.clone(),

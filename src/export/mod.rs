@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod gzip;
 pub mod http;
 pub mod queue;
+pub mod resolver;
 pub mod spool;
 pub mod stdout;
 #[cfg(feature = "tls")]
