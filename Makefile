@@ -41,10 +41,13 @@ fixture:
 	@test -n "$(NAME)" || { echo "usage: make fixture NAME=name" >&2; exit 2; }
 	bash fixtures/capture.sh $(NAME)
 
-## bench: CPU, allocations and bytes per tick in-process; VmHWM of the release binary
+## bench: CPU, allocations and bytes per tick in-process; TCP-state counting cost; heap
+## growth over 100,000 ticks of the VM fixture; VmHWM of the release binary
 bench: release
 	$(CARGO) bench --bench tick
 	$(CARGO) bench --bench tcp_states
+	SYSOTLP_GROWTH_TICKS=100000 SYSOTLP_GROWTH_EVERY=1000 SYSOTLP_STEADY_ONLY=x86_64-vm \
+	  $(CARGO) test --release --test steady_state
 	bash bench/vmhwm.sh $(BIN)
 	SLEEPERS=1000 bash bench/vmhwm.sh $(BIN) 60 --enable process
 
