@@ -25,27 +25,37 @@ import sys
 import time
 from pathlib import Path
 
+import elf_arch
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 FOUNDATION = "--collectors=cpu,memory,load,system"
 # ELF e_machine -> (uname -m of a machine that runs it natively, qemu-user runner).
-MACHINES = {0x3E: ("x86_64", None), 0xB7: ("aarch64", "qemu-aarch64-static"), 0x28: ("armv7l", "qemu-arm-static")}
+MACHINES = {
+    elf_arch.EM_X86_64: ("x86_64", ["qemu-x86_64-static"]),
+    elf_arch.EM_AARCH64: ("aarch64", ["qemu-aarch64-static"]),
+    elf_arch.EM_ARM: ("armv7l", ["qemu-arm-static"]),
+}
+# An ARMv6 build (arm-unknown-linux-musleabihf: Raspberry Pi 1 and Zero) runs on qemu's ARM1176,
+# the Pi's own core (ARMv6KZ with VFPv2): an ARMv7 instruction in it (movw, dmb, NEON without the
+# runtime check) traps with SIGILL instead of passing as it would on qemu's default CPU.
+ARMV6_CPU = ["-cpu", "arm1176"]
 
 
 def runner_for(binary):
     """The command prefix that runs `binary` here: nothing when native, else qemu-user."""
-    with open(binary, "rb") as f:
-        header = f.read(20)
-    if header[:4] != b"\x7fELF":
+    data = Path(binary).read_bytes()
+    machine = elf_arch.machine(data)
+    if machine is None:
         sys.exit(f"test-cross: {binary} is not an ELF file")
-    machine = int.from_bytes(header[18:20], "little")
     if machine not in MACHINES:
         sys.exit(f"test-cross: {binary}: unknown ELF machine {machine:#x}")
     native, qemu = MACHINES[machine]
+    armv6 = machine == elf_arch.EM_ARM and elf_arch.CPU_ARCH_VARIANT.get(elf_arch.arm_cpu_arch(data)) == "v6"
     here = platform.machine()
-    if here == native or (machine == 0x28 and here.startswith("armv")):
+    if here == native or (machine == elf_arch.EM_ARM and here.startswith("armv")):
         return []
-    return [qemu]
+    return qemu + (ARMV6_CPU if armv6 else [])
 
 
 def run(prefix, binary, args):
@@ -224,7 +234,7 @@ def main():
     failed = False
     for binary in binaries:
         prefix = runner_for(binary)
-        how = f"under {prefix[0]}" if prefix else "natively"
+        how = f"under {' '.join(prefix)}" if prefix else "natively"
         begin = time.monotonic()
         total, golden_failures = check_goldens(prefix, binary)
         live, live_failures = check_live(prefix, binary, reference)
