@@ -42,7 +42,7 @@ for spec in "$@"; do
   bin="${spec%=*}" platform="${spec#*=}"
   [ -f "$bin" ] || die "$bin: no such binary (make dist builds it)"
   IFS=/ read -r os arch variant <<<"$platform"
-  [ "$os" = linux ] && [ -n "$arch" ] || die "$spec: the platform must be linux/ARCH[/VARIANT]"
+  if [ "$os" != linux ] || [ -z "$arch" ]; then die "$spec: the platform must be linux/ARCH[/VARIANT]"; fi
   ctr="$(b from --quiet --pull=never --os "$os" --arch "$arch" ${variant:+--variant "$variant"} scratch)"
   b copy --quiet --chown 0:0 --chmod 0755 "$ctr" "$bin" /sysotlp
   b config --os "$os" --arch "$arch" --variant "$variant" \
