@@ -60,9 +60,10 @@ for spec in "$@"; do
 done
 
 # Written next to OUT and renamed, so a failed run never leaves a partial archive in dist/.
-# The reference after the path becomes the index's org.opencontainers.image.ref.name.
+# The reference after the path becomes the index's org.opencontainers.image.ref.name, which
+# `podman load` (and `buildah pull oci-archive:`) name the image by: localhost/sysotlp:VERSION.
 mkdir -p "$(dirname "$out")"
-b manifest push --quiet --all --format oci "$list" "oci-archive:$out.tmp:$version"
+b manifest push --quiet --all --format oci "$list" "oci-archive:$out.tmp:sysotlp:$version"
 mv "$out.tmp" "$out"
 (cd "$(dirname "$out")" && sha256sum "$(basename "$out")" >"$(basename "$out").sha256")
 say "$out: $(stat -c %s "$out") bytes, $# platforms"

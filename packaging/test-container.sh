@@ -61,9 +61,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$root"
+# The root directory itself is 0755, as a runtime makes it (so that uid 65534 can enter it);
+# only its contents come from DIR.
+mkdir -m 0755 "$root"
 if [ -n "$rootfs" ]; then
-  cp -a "$rootfs/." "$root/"
+  find "$rootfs" -mindepth 1 -maxdepth 1 -exec cp -a {} "$root/" \;
   bin="$root$entry"
 else
   cp "$bin" "$root$entry"

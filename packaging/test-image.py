@@ -120,7 +120,7 @@ def check_image(archive, descriptor, binary):
     diff_ids = config.get("rootfs", {}).get("diff_ids", [])
     check(diff_ids == ["sha256:" + hashlib.sha256(layer).hexdigest()], f"{name}: layer matches the config's diff_id")
     members = layer_members(layer)
-    listing = [(m.name, m.type, oct(m.mode), m.uid, m.gid) for m, _ in members]
+    listing = [(m.name, m.type, oct(m.mode & 0o7777), m.uid, m.gid) for m, _ in members]
     alone = check(listing == [("sysotlp", tarfile.REGTYPE, "0o755", 0, 0)],
                   f"{name}: the layer is /sysotlp alone, 0755, root-owned ({listing})")
     if alone:
@@ -158,6 +158,8 @@ def main():
     top = json.loads(archive.file("index.json"))["manifests"]
     if not check(len(top) == 1, f"index.json names one image index ({len(top)})"):
         sys.exit(1)
+    ref = top[0].get("annotations", {}).get("org.opencontainers.image.ref.name", "")
+    check(ref.startswith("sysotlp:"), f"its name {ref!r} is sysotlp:VERSION (what podman load calls it)")
     index_bytes = archive.blob(top[0], INDEX)
     if index_bytes is None:
         sys.exit(1)
