@@ -18,9 +18,8 @@ node_exporter and collectd come from Debian (apt-get, services kept from startin
 
 Environment: BENCH_SECONDS (window, default 60), BENCH_REPS (default 2), BENCH_RESULTS
 (output path, default bench/results.json). Every process started here is ended by its PID at
-exit, also on Ctrl-C or an error (and gets SIGTERM if this script dies: PR_SET_PDEATHSIG)."""
+exit, also on Ctrl-C, SIGTERM, SIGHUP or an error."""
 
-import ctypes
 import gzip
 import http.client
 import json
@@ -112,14 +111,6 @@ def installed(pkg):
 
 # ---- processes ------------------------------------------------------------------------------
 
-_libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 class Processes:
     """Every process this script starts, ended by PID (SIGTERM, then SIGKILL after 5 s)."""
 
@@ -127,8 +118,9 @@ class Processes:
         self.running = []
 
     def spawn(self, argv, log):
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   preexec_fn=_die_with_parent)
+        # No preexec_fn: Python then starts the child with vfork, so the spawn costs the exec
+        # itself, not a fork of this process (a fork took 4-23 ms on a loaded host).
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         self.running.append(process)
         return process
 
@@ -167,6 +159,17 @@ def cpu_ns(pid):
         except (FileNotFoundError, ProcessLookupError):
             pass  # the thread ended between listdir and open
     return total
+
+
+def host_load():
+    """What the collectors' cost depends on besides themselves: load, processes, TCP sockets."""
+    sockstat = Path("/proc/net/sockstat").read_text().split()
+    tcp = int(sockstat[sockstat.index("TCP:") + 2]) if "TCP:" in sockstat else None
+    ehash = Path("/proc/sys/net/ipv4/tcp_ehash_entries")
+    return {"load1": os.getloadavg()[0],
+            "processes": sum(1 for name in os.listdir("/proc") if name.isdigit()),
+            "tcp_inuse": tcp,
+            "tcp_ehash_entries": int(ehash.read_text()) if ehash.exists() else None}
 
 
 def free_port():
@@ -403,7 +406,7 @@ def repetition(agents, seconds, processes):
                     if time.monotonic() > deadline:
                         die(f"{agent.key} sent no data within {FIRST_DATA_TIMEOUT:g} s: {run.log_tail()}")
             time.sleep(WARMUP)
-            load = os.getloadavg()
+            load = host_load()
             results = measure(runs, seconds)
             argvs = {run.agent.key: run.argv for run in runs}
             return dict(zip((a.key for a in agents), results)), load, argvs
@@ -491,7 +494,8 @@ def main():
         Collectd(),
     ]
     processes = Processes()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda signum, _: sys.exit(128 + signum))
     reps, loads = [], []
     started = time.time()
     try:
@@ -503,14 +507,18 @@ def main():
             result, load, argvs = repetition(order, seconds, processes)
             reps.append(result)
             loads.append(load)
+    except KeyboardInterrupt:
+        processes.end_all()
+        die("interrupted; every agent it started has ended")
     finally:
         processes.end_all()
 
     summary = summarize(agents, reps)
     ratio = ratios(summary)
     print(table(agents, reps))
-    print(f"\n{reps_wanted} repetitions × {seconds:g} s at a {INTERVAL:g} s interval; median (range); "
-          f"load average at window start: {', '.join(f'{l[0]:.2f}' for l in loads)}")
+    print(f"\n{reps_wanted} repetitions × {seconds:g} s at a {INTERVAL:g} s interval; median (range). "
+          "At each window's start: " + "; ".join(
+              f"load {l['load1']:.2f}, {l['processes']} processes, {l['tcp_inuse']} TCP sockets" for l in loads))
     print("ratios (CPU per collection, VmHWM):")
     for name, r in ratio.items():
         print(f"  {name}: CPU {r['cpu']:.2f}×, VmHWM {r['vmhwm']:.2f}×")
@@ -519,7 +527,7 @@ def main():
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "host": {"kernel": platform.release(), "cpus": os.cpu_count(),
                  "mem_kb": int(Path("/proc/meminfo").read_text().split()[1]),
-                 "load_at_window_start": [list(l) for l in loads]},
+                 "at_window_start": loads},
         "versions": versions(),
         "window_s": seconds, "interval_s": INTERVAL, "repetitions": reps_wanted,
         "agents": {a.key: {"label": a.label, "binary_bytes": a.binary_bytes,
