@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -69,6 +70,10 @@ def die(message):
 def ensure_packages():
     """apt-get installs whichever peer is missing; a policy-rc.d answering 101 keeps their
     services from starting (ours only if the machine has none, removed afterwards)."""
+    if shutil.which("dpkg-query") is None:
+        if all(os.access(path, os.X_OK) for path in (NODE_EXPORTER, COLLECTD)):
+            return
+        die(f"no dpkg-query: install {' '.join(PACKAGES)} (Debian's names) by hand")
     missing = [pkg for pkg in PACKAGES if not installed(pkg)]
     if not missing:
         return
@@ -84,7 +89,10 @@ def ensure_packages():
 
     def apt(argv):
         print(f"bench-peers: {' '.join(argv)}", file=sys.stderr)
-        done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        try:
+            done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        except OSError as err:
+            die(f"{' '.join(argv)}: {err}")
         if done.returncode != 0:
             lines = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()
             die(f"{' '.join(argv)} failed (exit {done.returncode}): {lines[-1]}")
@@ -105,8 +113,7 @@ def ensure_packages():
 
 
 def installed(pkg):
-    done = subprocess.run(["dpkg-query", "-W", "-f", "${Status}", pkg], capture_output=True, text=True)
-    return done.stdout.endswith("install ok installed")
+    return output(["dpkg-query", "-W", "-f", "${Status}", pkg]).endswith("install ok installed")
 
 
 # ---- processes ------------------------------------------------------------------------------
@@ -462,14 +469,17 @@ def ratios(summary):
     return out
 
 
-def versions():
-    def dpkg(pkg):
-        done = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", pkg], capture_output=True, text=True)
-        return done.stdout.strip() or "unknown"
+def output(argv):
+    """A command's stdout, stripped; "unknown" if it cannot run or prints nothing."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
 
-    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                            capture_output=True, text=True).stdout.strip()
-    return {"sysotlp": commit or "unknown", **{pkg: dpkg(pkg) for pkg in PACKAGES}}
+
+def versions():
+    return {"sysotlp": output(["git", "-C", str(ROOT), "describe", "--always", "--dirty"]),
+            **{pkg: output(["dpkg-query", "-W", "-f", "${Version}", pkg]) for pkg in PACKAGES}}
 
 
 def main():
