@@ -156,6 +156,20 @@ def proc_status(pid):
     return fields
 
 
+def rss_by_mapping(pid):
+    """Resident kB per mapped object at the window's end, from /proc/<pid>/smaps: the binary,
+    each shared library, [heap], [stack], and [anon] (malloc arenas and mmaps, thread stacks)."""
+    rss, name = {}, None
+    with open(f"/proc/{pid}/smaps", encoding="ascii", errors="replace") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if "-" in fields[0] and not fields[0].endswith(":"):  # a mapping's header line
+                name = os.path.basename(fields[5]) if len(fields) > 5 else "[anon]"
+            elif fields[0] == "Rss:" and int(fields[1]):
+                rss[name] = rss.get(name, 0) + int(fields[1])
+    return dict(sorted(rss.items(), key=lambda item: -item[1]))
+
+
 def cpu_ns(pid):
     """Nanoseconds on CPU of every live thread of pid (schedstat's first field)."""
     total = 0
@@ -394,6 +408,7 @@ def measure(runs, seconds):
             "wire_bytes_per_collection": sum(e[1] for e in window) / collections,
             "requests_in_window": len(window),
             "window_s": closed - opened,
+            "rss_by_mapping_kb": rss_by_mapping(pid),
         })
     return results
 
@@ -437,7 +452,8 @@ def summarize(agents, reps):
     summary = {}
     for agent in agents:
         per_rep = [rep[agent.key] for rep in reps]
-        summary[agent.key] = {key: statistics.median(r[key] for r in per_rep) for key in per_rep[0]}
+        summary[agent.key] = {key: statistics.median(r[key] for r in per_rep)
+                              for key, value in per_rep[0].items() if not isinstance(value, dict)}
     return summary
 
 
@@ -529,6 +545,10 @@ def main():
     print(f"\n{reps_wanted} repetitions × {seconds:g} s at a {INTERVAL:g} s interval; median (range). "
           "At each window's start: " + "; ".join(
               f"load {l['load1']:.2f}, {l['processes']} processes, {l['tcp_inuse']} TCP sockets" for l in loads))
+    for agent in agents[:2]:
+        last = reps[-1][agent.key]["rss_by_mapping_kb"]
+        print(f"{agent.label}, VmRSS by mapping (MB): "
+              + ", ".join(f"{name} {kb * 1024 / 1e6:.2f}" for name, kb in last.items()))
     print("ratios (CPU per collection, VmHWM):")
     for name, r in ratio.items():
         print(f"  {name}: CPU {r['cpu']:.2f}×, VmHWM {r['vmhwm']:.2f}×")
