@@ -182,13 +182,17 @@ def cpu_ns(pid):
     return total
 
 
+def process_count():
+    return sum(1 for name in os.listdir("/proc") if name.isdigit())
+
+
 def host_load():
     """What the collectors' cost depends on besides themselves: load, processes, TCP sockets."""
     sockstat = Path("/proc/net/sockstat").read_text().split()
     tcp = int(sockstat[sockstat.index("TCP:") + 2]) if "TCP:" in sockstat else None
     ehash = Path("/proc/sys/net/ipv4/tcp_ehash_entries")
     return {"load1": os.getloadavg()[0],
-            "processes": sum(1 for name in os.listdir("/proc") if name.isdigit()),
+            "processes": process_count(),
             "tcp_inuse": tcp,
             "tcp_ehash_entries": int(ehash.read_text()) if ehash.exists() else None}
 
@@ -378,6 +382,7 @@ def measure(runs, seconds):
     """Runs the window over every started agent; returns one result dict per run."""
     pids = [run.process.pid for run in runs]
     samples = {pid: [] for pid in pids}
+    host_processes = []  # the process walks' cost follows it: another job's burst shows here
     start_cpu = {pid: cpu_ns(pid) for pid in pids}
     opened = time.monotonic()
     closes = opened + seconds
@@ -386,6 +391,7 @@ def measure(runs, seconds):
             if not run.alive():
                 die(f"{run.agent.key} exited during the window: {run.log_tail()}")
             samples[run.process.pid].append(proc_status(run.process.pid))
+        host_processes.append(process_count())
         time.sleep(min(SAMPLE_PERIOD, max(0.0, closes - time.monotonic())))
     end_cpu = {pid: cpu_ns(pid) for pid in pids}
     closed = time.monotonic()
@@ -410,7 +416,7 @@ def measure(runs, seconds):
             "window_s": closed - opened,
             "rss_by_mapping_kb": rss_by_mapping(pid),
         })
-    return results
+    return results, (min(host_processes), max(host_processes))
 
 
 def repetition(agents, seconds, processes):
@@ -429,7 +435,7 @@ def repetition(agents, seconds, processes):
                         die(f"{agent.key} sent no data within {FIRST_DATA_TIMEOUT:g} s: {run.log_tail()}")
             time.sleep(WARMUP)
             load = host_load()
-            results = measure(runs, seconds)
+            results, load["processes_in_window"] = measure(runs, seconds)
             argvs = {run.agent.key: run.argv for run in runs}
             return dict(zip((a.key for a in agents), results)), load, argvs
         finally:
@@ -543,8 +549,9 @@ def main():
     ratio = ratios(summary)
     print(table(agents, reps))
     print(f"\n{reps_wanted} repetitions × {seconds:g} s at a {INTERVAL:g} s interval; median (range). "
-          "At each window's start: " + "; ".join(
-              f"load {l['load1']:.2f}, {l['processes']} processes, {l['tcp_inuse']} TCP sockets" for l in loads))
+          "Per window: " + "; ".join(
+              f"load {l['load1']:.2f} at its start, {l['tcp_inuse']} TCP sockets, "
+              f"{'–'.join(str(n) for n in sorted(set(l['processes_in_window'])))} processes" for l in loads))
     for agent in agents[:2]:
         last = reps[-1][agent.key]["rss_by_mapping_kb"]
         print(f"{agent.label}, VmRSS by mapping (MB): "
@@ -557,7 +564,7 @@ def main():
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "host": {"kernel": platform.release(), "cpus": os.cpu_count(),
                  "mem_kb": int(Path("/proc/meminfo").read_text().split()[1]),
-                 "at_window_start": loads},
+                 "windows": loads},
         "versions": versions(),
         "window_s": seconds, "interval_s": INTERVAL, "repetitions": reps_wanted,
         "agents": {a.key: {"label": a.label, "binary_bytes": a.binary_bytes,
