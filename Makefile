@@ -8,7 +8,7 @@ PYTHON  := $(VENV)/bin/python
 PY_PKGS := opentelemetry-proto==1.45.2 protobuf==7.36.2 opentelemetry-semantic-conventions==0.66b2 opentelemetry-api==1.45.2
 BIN     := target/release/sysotlp
 
-.PHONY: run test lint bless fixture bench release clean fuzz
+.PHONY: run test lint bless fixture bench bench-peers release clean fuzz
 
 ## run: build and run the agent on this machine, showing what it sees every 10 s as text (no collector needed)
 run:
@@ -46,6 +46,13 @@ bench: release
 	$(CARGO) bench --bench tick
 	bash bench/vmhwm.sh $(BIN)
 	SLEEPERS=1000 bash bench/vmhwm.sh $(BIN) 60 --enable process
+
+## bench-peers: the static and glibc builds side by side with node_exporter (3 configs) and
+## collectd (both apt-installed if missing): memory, CPU per collection, exec -> first data,
+## points and bytes; a table, ratios and bench/results.json. BENCH_SECONDS=60 BENCH_REPS=2
+bench-peers: release $(VENV)/installed
+	$(MAKE) --no-print-directory static TARGET=x86_64-unknown-linux-musl
+	$(PYTHON) bench/peers.py
 
 release:
 	$(CARGO) build --release
