@@ -3,9 +3,12 @@
 //! with 1,000 extra sleeping processes (spawned here, ended here by PID) with the `process`
 //! collector off, on with the cap at 256, and at 1,000; then the `<pid>/stat` and `io`
 //! parsers alone, ours against procfs-core's, on those processes' files (issue 12).
+//! `cargo bench --bench tick -- process` runs only those last rows.
 //!
 //! Reports CPU time per tick (from /proc/self/stat, so the whole process), allocations and
-//! allocated bytes per tick in steady state (a counting allocator), and request sizes.
+//! allocated bytes per tick in steady state (a counting allocator), the heap the collection,
+//! plan and body buffer hold after the measured ticks and at most during the run, and
+//! request sizes.
 
 use procfs_core::FromRead;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -25,20 +28,32 @@ struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
+/// Heap bytes allocated and not yet freed, and the most there were since `PEAK` was reset.
+static LIVE: AtomicU64 = AtomicU64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+fn grow(by: u64) {
+    let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        grow(layout.size() as u64);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        grow(new_size as u64);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -64,6 +79,8 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
         root.to_string_lossy().into_owned(),
     ];
     argv.extend(extra.iter().map(|a| a.to_string()));
+    let live0 = LIVE.load(Ordering::Relaxed);
+    PEAK.store(live0, Ordering::Relaxed);
     let cli = sysotlp::cli::parse(&argv).expect("flags");
     let config = Config::from_cli(cli, &|_| None).expect("config");
     let telemetry = sysotlp::telemetry::Telemetry::shared(0);
@@ -95,6 +112,8 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
     let cpu_seconds = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
     let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
     let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
+    let live = LIVE.load(Ordering::Relaxed).saturating_sub(live0);
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(live0);
     let points = run_tick(11 + ticks);
     json::write(collection.builder(), &mut line);
     let mut gzip = Gzip::new();
@@ -105,7 +124,7 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
     }
     let gzip_micros = gzip_started.elapsed().as_secs_f64() * 1e6 / 100.0;
     println!(
-        "{label:>22}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
+        "{label:>22}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick | heap {} KB held, peak {} KB",
         points,
         body.len(),
         compressed.len(),
@@ -114,6 +133,8 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
         wall.as_secs_f64() * 1e6 / ticks as f64,
         allocs as f64 / ticks as f64,
         bytes as f64 / ticks as f64,
+        live / 1000,
+        peak / 1000,
     );
 }
 
@@ -240,6 +261,11 @@ fn parsers() {
 }
 
 fn main() {
+    // `cargo bench --bench tick -- process`: only the rows with 1,000 extra processes and
+    // the parser comparison (what issue 12's cost table needs).
+    if std::env::args().skip(1).any(|a| a == "process") {
+        return processes();
+    }
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/x86_64-vm");
     bench("fixture", &fixture, &[], TICKS);
     let textfile = textfile_dir();
@@ -295,6 +321,12 @@ fn main() {
     ] {
         bench(label, root, flags, TICKS);
     }
+    processes();
+}
+
+/// The rows of issue 12: 1,000 extra sleeping processes with `process` off, at the default
+/// cap (256) and at 1,000; then the parsers alone.
+fn processes() {
     let sleepers = Sleepers::spawn(1000);
     let live = Path::new("/");
     bench("+1000 process off", live, &[], PROCESS_TICKS);
