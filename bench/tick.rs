@@ -20,7 +20,7 @@ use sysotlp::collect::process::stat::{PidIo, PidStat};
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
-use sysotlp::otlp::split::Plan;
+use sysotlp::otlp::split::{PART_TARGET, Plan};
 use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 
@@ -86,18 +86,26 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
     let telemetry = sysotlp::telemetry::Telemetry::shared(0);
     let mut collection = Collection::new(&config, Source::open(root).expect("root"), telemetry);
     let (mut body, mut line) = (Vec::new(), String::new());
-    // As the agent encodes: cut into parts of the default --max-request-size, each encoded.
+    // As the agent encodes: cut into parts of the default --max-request-size (and
+    // PART_TARGET between resources), each encoded; the last tick's largest part is kept
+    // for gzip.
     let mut plan = Plan::default();
-    let mut run_tick = |cycle: u64| {
+    let (mut parts, mut largest) = (0, Vec::new());
+    let mut run_tick = |cycle: u64, keep: bool| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
-        plan.make(builder, 1 << 20);
+        plan.make_within(builder, PART_TARGET, 1 << 20);
+        parts = 0;
         for spans in plan.parts() {
             encode::encode_part(builder, spans, &mut body);
+            parts += 1;
+            if keep && body.len() > largest.len() {
+                largest.clone_from(&body);
+            }
         }
         builder.point_count()
     };
     for cycle in 1..=10 {
-        run_tick(cycle);
+        run_tick(cycle, false);
     }
     let (allocs0, bytes0, cpu0, wall0) = (
         ALLOCATIONS.load(Ordering::Relaxed),
@@ -106,7 +114,7 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
         Instant::now(),
     );
     for cycle in 11..11 + ticks {
-        run_tick(cycle);
+        run_tick(cycle, false);
     }
     let wall = wall0.elapsed();
     let cpu_seconds = (cpu_ticks() - cpu0) as f64 / rustix::param::clock_ticks_per_second() as f64;
@@ -114,7 +122,8 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
     let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
     let live = LIVE.load(Ordering::Relaxed).saturating_sub(live0);
     let peak = PEAK.load(Ordering::Relaxed).saturating_sub(live0);
-    let points = run_tick(11 + ticks);
+    let points = run_tick(11 + ticks, true);
+    let body = largest;
     json::write(collection.builder(), &mut line);
     let mut gzip = Gzip::new();
     let mut compressed = Vec::new();
@@ -124,7 +133,7 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
     }
     let gzip_micros = gzip_started.elapsed().as_secs_f64() * 1e6 / 100.0;
     println!(
-        "{label:>22}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick | heap {} KB held, peak {} KB",
+        "{label:>22}: {:>5} points, {parts} parts, largest protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick | heap {} KB held, peak {} KB",
         points,
         body.len(),
         compressed.len(),
