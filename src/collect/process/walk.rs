@@ -6,7 +6,8 @@
 //! `/proc` lists no other threads, and `task/` is never entered) and each one's `stat`, as
 //! bytes (a name may be any bytes, prctl(PR_SET_NAME)).
 //! Emits: a `Census` (processes per `system.processes.count` status), and, once `process`
-//! asked for them, an `Entry` per process that is not a kernel thread.
+//! gave it its selection (`top.rs`), offers it each process that is not a kernel thread as
+//! an `Entry`; nothing is kept per process here.
 //! Input (`<pid>/stat`, see `stat.rs`): `4242 (my) proc) S 1 4242 4242 0 -1 4194560 …`
 //!
 //! A PID that exits between `readdir` and the read of its `stat` (ENOENT, ESRCH) is counted
@@ -18,6 +19,7 @@
 //! `RawDir`), not `std::fs::read_dir`, which allocates a name for every entry.
 
 use super::stat::PidStat;
+use super::top::Top;
 use crate::collect::CollectError;
 use crate::schedule::Tick;
 use crate::semconv;
@@ -78,7 +80,7 @@ pub struct Comm {
 }
 
 impl Comm {
-    fn new(name: &[u8]) -> Comm {
+    pub fn new(name: &[u8]) -> Comm {
         let mut comm = Comm {
             bytes: [0; COMM_BYTES],
             len: name.len().min(COMM_BYTES),
@@ -110,13 +112,12 @@ pub struct Walk {
     pid_stat: PathBuf,
     buf: Vec<u8>,
     dirents: Vec<u8>,
-    /// Keep an `Entry` per process (the `process` collector runs).
-    details: bool,
+    /// The `process` collector's selection, offered every process (when it runs).
+    top: Option<Top>,
     /// The cycle of the last walk (0: none yet) and its outcome.
     cycle: u64,
     outcome: Result<(), CollectError>,
     census: Census,
-    entries: Vec<Entry>,
     /// The first `stat` with a state whose other fields could not be read.
     damaged_fields: Option<CollectError>,
 }
@@ -129,11 +130,10 @@ impl Walk {
             proc_dir,
             buf: Vec::new(),
             dirents: Vec::with_capacity(DIRENT_BUFFER),
-            details: false,
+            top: None,
             cycle: 0,
             outcome: Ok(()),
             census: Census::default(),
-            entries: Vec::new(),
             damaged_fields: None,
         }
     }
@@ -143,9 +143,9 @@ impl Walk {
         Rc::new(RefCell::new(Walk::new(src)))
     }
 
-    /// Keep an [`Entry`] per process from now on.
-    pub fn want_details(&mut self) {
-        self.details = true;
+    /// Offers every process that is not a kernel thread to `top` from now on.
+    pub fn select_with(&mut self, top: Top) {
+        self.top = Some(top);
     }
 
     pub fn proc_dir(&self) -> &Path {
@@ -158,7 +158,13 @@ impl Walk {
     pub fn run(&mut self, src: &Source, tick: &Tick) -> Result<(), CollectError> {
         if self.cycle != tick.cycle || self.cycle == 0 {
             self.cycle = tick.cycle;
+            if let Some(top) = self.top.as_mut() {
+                top.begin(tick.now_unix_nano);
+            }
             self.outcome = self.walk(src);
+            if let Some(top) = self.top.as_mut() {
+                top.finish();
+            }
         }
         self.outcome.clone()
     }
@@ -168,10 +174,9 @@ impl Walk {
         &self.census
     }
 
-    /// The processes of the last walk that are not kernel threads, in `readdir` order
-    /// (empty unless [`Walk::want_details`]).
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// The selection of the last walk (none unless [`Walk::select_with`]).
+    pub fn top(&self) -> Option<&Top> {
+        self.top.as_ref()
     }
 
     /// The first `stat` of the last walk with a state but damaged fields.
@@ -181,7 +186,6 @@ impl Walk {
 
     fn walk(&mut self, src: &Source) -> Result<(), CollectError> {
         self.census = Census::default();
-        self.entries.clear();
         self.damaged_fields = None;
         let dir_error = |e: rustix::io::Errno| {
             CollectError::read(&self.proc_dir, ReadError::from(io::Error::from(e)))
@@ -217,7 +221,7 @@ impl Walk {
             };
             set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
             match src.read_bytes_into(&self.pid_stat, &mut self.buf) {
-                Ok(()) => self.count(pid),
+                Ok(()) => self.count(src, pid),
                 // Exited since readdir (ENOENT; ESRCH arrives as another I/O error), or
                 // hidden from us: expected noise (spec/metrics.md §7).
                 Err(ReadError::NotFound | ReadError::Denied | ReadError::Io(..)) => {
@@ -234,8 +238,8 @@ impl Walk {
         Ok(())
     }
 
-    /// Counts the `stat` in `buf` and keeps its entry.
-    fn count(&mut self, pid: u32) {
+    /// Counts the `stat` in `buf` and offers it to the selection.
+    fn count(&mut self, src: &Source, pid: u32) {
         let Some((_, state)) = PidStat::name_and_state(&self.buf) else {
             self.census.counts[UNKNOWN] += 1;
             if self.census.damaged.is_none() {
@@ -249,16 +253,12 @@ impl Walk {
         };
         self.census.counts[status_index(state)] += 1;
         self.census.waiting += u64::from(state == b'W');
-        if !self.details {
+        let Some(top) = self.top.as_mut() else {
             return;
-        }
+        };
         match PidStat::parse(&self.buf) {
             Ok((_, stat)) if stat.is_kernel_thread() => {}
-            Ok((comm, stat)) => self.entries.push(Entry {
-                pid,
-                comm: Comm::new(comm),
-                stat,
-            }),
+            Ok((comm, stat)) => top.offer(src, &self.proc_dir, pid, comm, &stat),
             Err(what) => {
                 if self.damaged_fields.is_none() {
                     self.damaged_fields =
@@ -382,7 +382,7 @@ mod tests {
 
         let src = Source::open(&root).unwrap();
         let mut walk = Walk::new(&src);
-        walk.want_details();
+        walk.select_with(Top::new(&src, &super::super::Options::default(), false));
         walk.run(&src, &tick(1)).unwrap();
         // running sleeping blocked stopped zombies idle unknown
         assert_eq!(walk.census().counts, [2, 2, 0, 0, 0, 1, 1]);
@@ -398,29 +398,30 @@ mod tests {
             fields.contains("/proc/6002/stat line 1: fewer than 24"),
             "{fields}"
         );
-        let mut kept: Vec<(u32, &[u8])> = walk
-            .entries()
-            .iter()
-            .map(|e| (e.pid, e.comm.as_bytes()))
-            .collect();
-        kept.sort();
+        let kept = |walk: &Walk| -> Vec<(u32, Vec<u8>)> {
+            let chosen = walk.top().unwrap().chosen();
+            chosen
+                .iter()
+                .map(|c| (c.entry.pid, c.entry.comm.as_bytes().to_vec()))
+                .collect()
+        };
         assert_eq!(
-            kept,
+            kept(&walk),
             [
-                (1, &b"systemd"[..]),
-                (4242, b"my) proc"),
-                (6001, b"\xff\xfe")
+                (1, b"systemd".to_vec()),
+                (4242, b"my) proc".to_vec()),
+                (6001, b"\xff\xfe".to_vec())
             ],
-            "the kernel thread is not kept"
+            "the kernel thread is not offered; the chosen are in PID order"
         );
         // Same cycle: not walked again, even if the tree changed.
         std::fs::remove_dir_all(root.join("proc/4242")).unwrap();
         walk.run(&src, &tick(1)).unwrap();
-        assert_eq!(walk.entries().len(), 3);
+        assert_eq!(kept(&walk).len(), 3);
         // Next cycle: the buffers are reused and 4242 is gone.
         walk.run(&src, &tick(2)).unwrap();
         assert_eq!(walk.census().counts, [1, 2, 0, 0, 0, 1, 1]);
-        assert_eq!(walk.entries().len(), 2);
+        assert_eq!(kept(&walk).len(), 2);
     }
 
     #[test]
