@@ -1,7 +1,9 @@
 """A loopback OTLP/HTTP sink for benchmarks: answers 200 to every POST and appends
-"<bytes>" per request to the file named by argv[2]. Listens on 127.0.0.1:argv[1]."""
+"<bytes> <seconds>" per request (a monotonic clock: the requests of one tick arrive
+together) to the file named by argv[2]. Listens on 127.0.0.1:argv[1]."""
 
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 
@@ -11,7 +13,7 @@ class Sink(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         with open(sys.argv[2], "a", encoding="ascii") as log:
-            log.write(f"{len(body)}\n")
+            log.write(f"{len(body)} {time.monotonic():.3f}\n")
         self.send_response(200)
         self.send_header("content-type", "application/x-protobuf")
         self.send_header("content-length", "0")

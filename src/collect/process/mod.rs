@@ -219,6 +219,7 @@ impl Collect for Process {
         for chosen in chosen {
             let context = Context {
                 proc_dir: &proc_dir,
+                live: walk.live(),
                 tick,
                 mem_total,
                 cpus,
@@ -291,7 +292,10 @@ impl Process {
                 },
             );
         }
-        let Some(details) = self.details.read(src, out, pid, cx.proc_dir, quiet)? else {
+        let Some(details) = self
+            .details
+            .read(src, out, pid, cx.proc_dir, cx.live, quiet)?
+        else {
             quiet.gone += 1;
             return Ok(());
         };

@@ -23,7 +23,9 @@ use super::top::Top;
 use crate::collect::CollectError;
 use crate::schedule::Tick;
 use crate::semconv;
+use crate::source::procfs::{self, ProcDir};
 use crate::source::{ReadError, Source};
+use rustix::fd::AsFd;
 use rustix::fs::{Mode, OFlags, RawDir};
 use std::cell::RefCell;
 use std::io;
@@ -114,6 +116,9 @@ pub struct Walk {
     dirents: Vec<u8>,
     /// The `process` collector's selection, offered every process (when it runs).
     top: Option<Top>,
+    /// The last walk's `/proc` directory, kept open for the tick's per-PID reads when it is
+    /// a live procfs.
+    live: Option<ProcDir>,
     /// The cycle of the last walk (0: none yet) and its outcome.
     cycle: u64,
     outcome: Result<(), CollectError>,
@@ -131,6 +136,7 @@ impl Walk {
             buf: Vec::new(),
             dirents: Vec::with_capacity(DIRENT_BUFFER),
             top: None,
+            live: None,
             cycle: 0,
             outcome: Ok(()),
             census: Census::default(),
@@ -174,6 +180,11 @@ impl Walk {
         &self.census
     }
 
+    /// The `/proc` directory of the last walk when it is a live procfs (for `read_at`).
+    pub fn live(&self) -> Option<&ProcDir> {
+        self.live.as_ref()
+    }
+
     /// The selection of the last walk (none unless [`Walk::select_with`]).
     pub fn top(&self) -> Option<&Top> {
         self.top.as_ref()
@@ -196,21 +207,26 @@ impl Walk {
             Mode::empty(),
         )
         .map_err(dir_error)?;
+        // A fixture tree takes the checked way, and may inject errors.
+        let live = !src.is_fixture() && procfs::is_procfs(fd.as_fd());
+        let dir = ProcDir::new(fd);
         // Taken while the entries borrow it (a move, not a copy), put back below.
         let mut dirents = std::mem::take(&mut self.dirents);
-        let listed = self.list(src, &fd, &mut dirents);
+        let listed = self.list(src, &dir, live, &mut dirents);
         self.dirents = dirents;
+        self.live = live.then_some(dir);
         listed
     }
 
-    /// Reads the `stat` of every PID the directory `fd` lists.
+    /// Reads the `stat` of every PID the directory `dir` lists (`live`: on a procfs).
     fn list(
         &mut self,
         src: &Source,
-        fd: &rustix::fd::OwnedFd,
+        dir: &ProcDir,
+        live: bool,
         dirents: &mut Vec<u8>,
     ) -> Result<(), CollectError> {
-        let mut entries = RawDir::new(fd, dirents.spare_capacity_mut());
+        let mut entries = RawDir::new(dir.fd(), dirents.spare_capacity_mut());
         while let Some(entry) = entries.next() {
             let entry = entry.map_err(|e| {
                 CollectError::read(&self.proc_dir, ReadError::from(io::Error::from(e)))
@@ -219,9 +235,14 @@ impl Walk {
             let Some(pid) = parse_pid(name) else {
                 continue;
             };
-            set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
-            match src.read_bytes_into(&self.pid_stat, &mut self.buf) {
-                Ok(()) => self.count(src, pid),
+            let read = if live {
+                dir.read_at(name, "stat", &mut self.buf)
+            } else {
+                set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
+                src.read_bytes_into(&self.pid_stat, &mut self.buf)
+            };
+            match read {
+                Ok(()) => self.count(src, pid, name),
                 // Exited since readdir (ENOENT; ESRCH arrives as another I/O error), or
                 // hidden from us: expected noise (spec/metrics.md §7).
                 Err(ReadError::NotFound | ReadError::Denied | ReadError::Io(..)) => {
@@ -230,6 +251,7 @@ impl Walk {
                 Err(e @ (ReadError::NotText | ReadError::TooLarge)) => {
                     self.census.counts[UNKNOWN] += 1;
                     if self.census.damaged.is_none() {
+                        set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
                         self.census.damaged = Some(CollectError::read(&self.pid_stat, e));
                     }
                 }
@@ -238,11 +260,12 @@ impl Walk {
         Ok(())
     }
 
-    /// Counts the `stat` in `buf` and offers it to the selection.
-    fn count(&mut self, src: &Source, pid: u32) {
+    /// Counts the `stat` in `buf` of the PID named `name` and offers it to the selection.
+    fn count(&mut self, src: &Source, pid: u32, name: &[u8]) {
         let Some((_, state)) = PidStat::name_and_state(&self.buf) else {
             self.census.counts[UNKNOWN] += 1;
             if self.census.damaged.is_none() {
+                set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
                 self.census.damaged = Some(CollectError::malformed(
                     &self.pid_stat,
                     Some(1),
@@ -261,6 +284,7 @@ impl Walk {
             Ok((comm, stat)) => top.offer(src, &self.proc_dir, pid, comm, &stat),
             Err(what) => {
                 if self.damaged_fields.is_none() {
+                    set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
                     self.damaged_fields =
                         Some(CollectError::malformed(&self.pid_stat, Some(1), what));
                 }
