@@ -13,7 +13,7 @@
 //! Sizes are protobuf bytes, computed with prost's `encoded_len` and a 5-byte bound for each
 //! length prefix that is not known yet, so a part is never larger than the limit.
 
-use super::{Builder, Metric, ResourceSlot, ScopeSlot, metric};
+use super::{Builder, KeyValue, Metric, ResourceSlot, ScopeSlot, metric};
 use prost::Message;
 use std::ops::Range;
 
@@ -70,9 +70,10 @@ impl Plan {
         let schema = field_len(builder.schema_url().len());
         for (r, resource) in builder.resources().iter().enumerate() {
             // A scope's schema URL may be ours or none (textfile): ours bounds both.
-            let resource_head = FIELD_BOUND + field_len(resource.resource().encoded_len()) + schema;
+            let resource_head =
+                FIELD_BOUND + field_len(resource.resource_len(builder.host_attributes())) + schema;
             // A whole resource that overflows this part but fits an empty one moves on.
-            let whole = resource_len(resource, schema);
+            let whole = resource_len(resource, builder.host_attributes(), schema);
             if part.size > 0
                 && (whole <= max && !part.fits(whole, max) || !part.fits(whole, target))
             {
@@ -170,10 +171,11 @@ fn span(resource: usize, scope: usize, metric: usize, points: Range<usize>) -> S
     }
 }
 
-/// A whole resource's size bound in a part of its own; `schema`: its schema URL field.
-fn resource_len(resource: &ResourceSlot, schema: usize) -> usize {
+/// A whole resource's size bound in a part of its own (`host`: the builder's host
+/// attributes); `schema`: its schema URL field.
+fn resource_len(resource: &ResourceSlot, host: &[KeyValue], schema: usize) -> usize {
     let scopes: usize = resource.scopes().iter().map(scope_len).sum();
-    FIELD_BOUND + field_len(resource.resource().encoded_len()) + schema + scopes
+    FIELD_BOUND + field_len(resource.resource_len(host)) + schema + scopes
 }
 
 fn scope_len(scope: &ScopeSlot) -> usize {
