@@ -338,6 +338,13 @@ fn main() {
 fn processes() {
     let sleepers = Sleepers::spawn(1000);
     let live = Path::new("/");
+    // The census alone (`processes`: one `stat` read per PID), what every row below pays.
+    bench(
+        "+1000 census only",
+        live,
+        &["--collectors", "processes"],
+        PROCESS_TICKS,
+    );
     bench("+1000 process off", live, &[], PROCESS_TICKS);
     bench(
         "+1000 process cap 256",

@@ -617,10 +617,7 @@ fn an_unprivileged_agent_is_quiet_and_sees_its_own_processes() {
         .collect();
     // The sleeper (runuser's child) and the agent itself.
     assert!(nobody.len() >= 2, "{nobody:?}");
-    for r in last
-        .iter()
-        .filter(|r| r.attrs["process.owner"] == "nobody")
-    {
+    for r in last.iter().filter(|r| r.attrs["process.owner"] == "nobody") {
         assert!(
             r.value("process.disk.io", "direction=read").is_some(),
             "own io readable"
