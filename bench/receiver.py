@@ -1,12 +1,14 @@
 """A loopback HTTP sink for benchmarks: answers 200 to every POST.
 
-As a script (bench/vmhwm.sh): listens on 127.0.0.1:argv[1] and appends "<bytes>" per
-request to the file named by argv[2]. As a module (bench/peers.py): `start(on_post)` serves
+As a script (bench/vmhwm.sh): listens on 127.0.0.1:argv[1] and appends "<bytes> <seconds>"
+per request (a monotonic clock: the requests of one tick arrive together) to the file
+named by argv[2]. As a module (bench/peers.py): `start(on_post)` serves
 on a free loopback port in a background thread and calls `on_post(body)` per request, the
 body as received (still gzip-compressed if the client sent it so)."""
 
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -42,7 +44,7 @@ def start(on_post, port=0):
 def main():
     def log_size(body):
         with open(sys.argv[2], "a", encoding="ascii") as log:
-            log.write(f"{len(body)}\n")
+            log.write(f"{len(body)} {time.monotonic():.3f}\n")
 
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), _handler(log_size))
     server.serve_forever()

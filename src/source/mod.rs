@@ -8,9 +8,12 @@
 //! (clock ticks per second, page size, machine name: from the fixture in fixture mode, else
 //! from `sysconf(3)` and `uname(2)`), and the `statfs(2)` seam: the one call that can hang,
 //! live or answered from the fixture's `statfs` table.
-//! Every file is opened by [`open_file`]: never blocking, regular files only (FIFOs refused).
+//! Every file is opened by [`open_file`]: never blocking, regular files only (FIFOs refused);
+//! the per-PID files of a live procfs also by `procfs::ProcDir::read_at` (no FIFO can be
+//! there).
 
 mod fixture;
+pub mod procfs;
 
 use fixture::FixtureStatfs;
 use std::cell::{Cell, Ref, RefCell};
