@@ -471,10 +471,10 @@ def table(agents, reps):
     for agent in agents:
         per_rep = [rep[agent.key] for rep in reps]
         col = lambda key, digits, f=lambda v: v: spread([f(r[key]) for r in per_rep], digits)  # noqa: E731
-        rows.append([agent.label, col("vmhwm_kb", 1, mb), col("vmrss_kb_median", 1, mb),
-                     col("rssanon_kb_median", 1, mb), col("cpu_ms_per_collection", 2),
+        rows.append([agent.label, col("vmhwm_kb", 2, mb), col("vmrss_kb_median", 2, mb),
+                     col("rssanon_kb_median", 2, mb), col("cpu_ms_per_collection", 2),
                      col("first_data_ms", 0), col("threads", 0), col("points_per_collection", 0),
-                     col("wire_bytes_per_collection", 0), f"{agent.binary_bytes / 1e6:.1f}"])
+                     col("wire_bytes_per_collection", 0), f"{agent.binary_bytes / 1e6:.2f}"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
