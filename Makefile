@@ -8,7 +8,7 @@ PYTHON  := $(VENV)/bin/python
 PY_PKGS := opentelemetry-proto==1.45.2 protobuf==7.36.2 opentelemetry-semantic-conventions==0.66b2 opentelemetry-api==1.45.2
 BIN     := target/release/sysotlp
 
-.PHONY: run test lint bless fixture bench bench-tcp release clean fuzz
+.PHONY: run test lint bless fixture bench bench-tcp bench-peers release clean fuzz
 
 ## run: build and run the agent on this machine, showing what it sees every 10 s as text (no collector needed)
 run:
@@ -56,6 +56,13 @@ bench: release
 bench-tcp:
 	$(CARGO) bench --bench tcp_states -- --ehash-curve
 
+## bench-peers: the static and glibc builds side by side with node_exporter (3 configs) and
+## collectd (both apt-installed if missing): memory, CPU per collection, exec -> first data,
+## points and bytes; a table, ratios and bench/results.json. BENCH_SECONDS=60 BENCH_REPS=2
+bench-peers: release $(VENV)/installed
+	$(MAKE) --no-print-directory static TARGET=x86_64-unknown-linux-musl
+	$(PYTHON) bench/peers.py
+
 release:
 	$(CARGO) build --release
 
@@ -70,13 +77,13 @@ clean:
 	rm -rf $(VENV)
 
 ## Packaging and cross builds #################################################
-# Fully static, stripped musl binaries for three targets, emulated and empty-root tests,
+# Fully static, stripped musl binaries for four targets, emulated and empty-root tests, an image,
 # service files and install. Everything comes from packaging/cross-setup.sh (apt: Debian's
 # rustc-web + rust-web-src for -Zbuild-std, qemu-user-static; PyPI into .cross/venv: zig and
-# cargo-zigbuild). Cross builds use their own target dir and Debian's rustc (`debweb`), so
-# they never touch target/release.
+# cargo-zigbuild; buildah for the image). Cross builds use their own target dir and Debian's
+# rustc (`debweb`), so they never touch target/release.
 
-CROSS_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf
+CROSS_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf arm-unknown-linux-musleabihf
 TARGET        ?= x86_64-unknown-linux-musl
 CROSS_DIR     := .cross
 CROSS_OUT     := target/cross
@@ -94,6 +101,11 @@ CROSS_ENV     := PATH="$(abspath $(CROSS_DIR))/venv/bin:$$PATH" RUSTUP_TOOLCHAIN
 # and picks std's smaller algorithms: 2094560 -> 1858376 bytes on x86_64.
 BUILD_STD     := -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 static_bin     = $(CROSS_OUT)/$(1)/release/sysotlp
+# The image: each dist binary's OCI platform (arm/v7 and arm/v6 are the two 32-bit ARM builds).
+IMAGE_PLATFORMS := x86_64-unknown-linux-musl=linux/amd64 aarch64-unknown-linux-musl=linux/arm64 \
+                   armv7-unknown-linux-musleabihf=linux/arm/v7 arm-unknown-linux-musleabihf=linux/arm/v6
+IMAGE         := $(DIST)/sysotlp-$(VERSION)-image.tar
+IMAGE_SPECS   := $(addprefix $(DIST)/sysotlp-$(VERSION)-,$(IMAGE_PLATFORMS))
 
 # install: PREFIX, DESTDIR; SYSCONFDIR defaults to /etc for PREFIX /usr or /usr/local, else
 # PREFIX/etc (a scratch install stays in one tree); INIT=all|systemd|openrc|none.
@@ -103,20 +115,20 @@ INSTALL_ENV    = PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) $(if $(SYSCONFDIR),SYSCONFD
 # (e.g. INSTALL_BIN=dist/sysotlp-$(VERSION)-x86_64-unknown-linux-musl).
 INSTALL_BIN   ?= $(BIN)
 
-.PHONY: cross-setup static dist test-cross test-cross-unit test-container check-packaging install uninstall
+.PHONY: cross-setup static dist image test-cross test-cross-unit test-image test-container check-packaging install uninstall
 
 ## cross-setup: install the cross toolchain (apt, PyPI into .cross/venv); idempotent
 cross-setup:
 	CROSS_DIR=$(CROSS_DIR) bash packaging/cross-setup.sh
 
-## static TARGET=x86_64-unknown-linux-musl|aarch64-unknown-linux-musl|armv7-unknown-linux-musleabihf
+## static TARGET=x86_64-unknown-linux-musl|aarch64-unknown-linux-musl|armv7-unknown-linux-musleabihf|arm-unknown-linux-musleabihf
 static: cross-setup
 	@case " $(CROSS_TARGETS) " in *" $(TARGET) "*) ;; \
 	  *) echo "make static: TARGET must be one of $(CROSS_TARGETS)" >&2; exit 2;; esac
 	$(CROSS_ENV) cargo zigbuild --locked --release $(BUILD_STD) --target $(TARGET)
 	bash packaging/check-static.sh $(call static_bin,$(TARGET))
 
-## dist: the three static binaries as dist/sysotlp-VERSION-TARGET, each with a .sha256
+## dist: the four static binaries as dist/sysotlp-VERSION-TARGET, each with a .sha256
 dist: cross-setup
 	@mkdir -p $(DIST)
 	@set -e; for t in $(CROSS_TARGETS); do \
@@ -126,9 +138,19 @@ dist: cross-setup
 	done
 	cd $(DIST) && sha256sum -c $(addsuffix .sha256,$(DIST_FILES)) && ls -l $(DIST_FILES) && file $(DIST_FILES)
 
-## test-cross: goldens and a live --once of every dist binary, ARM ones under qemu-user
+## image: the dist binaries as one FROM-scratch OCI image per platform under a manifest list,
+## dist/sysotlp-VERSION-image.tar (oci-archive; buildah from apt, offline, as root)
+image: dist
+	bash packaging/image.sh $(VERSION) $(IMAGE) $(IMAGE_SPECS)
+
+## test-cross: goldens and a live --once of every dist binary, ARM ones under qemu-user (ARMv6 on an ARM1176)
 test-cross: dist
 	python3 packaging/test-cross.py $(addprefix $(DIST)/,$(DIST_FILES))
+
+## test-image: the image archive read blob by blob (platforms, entrypoint, user, < 3 MB each), and
+## this machine's layer run in an empty root and as a host watcher (test-container.sh)
+test-image: image
+	python3 packaging/test-image.py $(IMAGE) $(IMAGE_SPECS)
 
 ## test-cross-unit TARGET=…: cargo test built for TARGET, run under qemu-user (src/ unit tests, in-process tests/)
 test-cross-unit: cross-setup

@@ -3,10 +3,12 @@
 //! with 1,000 extra sleeping processes (spawned here, ended here by PID) with the `process`
 //! collector off, on with the cap at 256, and at 1,000; then the `<pid>/stat` and `io`
 //! parsers alone, ours against procfs-core's, on those processes' files (issue 12).
+//! `cargo bench --bench tick -- process` runs only those last rows.
 //!
 //! Reports CPU time per tick (`CLOCK_PROCESS_CPUTIME_ID`: every thread of the process),
-//! allocations and allocated bytes per tick in steady state (a counting allocator), and
-//! request sizes. `BENCH_ONLY=text` runs the rows whose label contains `text`.
+//! allocations and allocated bytes per tick in steady state (a counting allocator), the heap
+//! the collection, plan and body buffer hold after the measured ticks and at most during the
+//! run, and request sizes. `BENCH_ONLY=text` runs the rows whose label contains `text`.
 
 use procfs_core::FromRead;
 use rustix::time::{ClockId, clock_gettime};
@@ -19,7 +21,7 @@ use sysotlp::collect::process::stat::{PidIo, PidStat};
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
-use sysotlp::otlp::split::Plan;
+use sysotlp::otlp::split::{PART_TARGET, Plan};
 use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 
@@ -27,20 +29,32 @@ struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
+/// Heap bytes allocated and not yet freed, and the most there were since `PEAK` was reset.
+static LIVE: AtomicU64 = AtomicU64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+fn grow(by: u64) {
+    let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        grow(layout.size() as u64);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        grow(new_size as u64);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -75,23 +89,33 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
         root.to_string_lossy().into_owned(),
     ];
     argv.extend(extra.iter().map(|a| a.to_string()));
+    let live0 = LIVE.load(Ordering::Relaxed);
+    PEAK.store(live0, Ordering::Relaxed);
     let cli = sysotlp::cli::parse(&argv).expect("flags");
     let config = Config::from_cli(cli, &|_| None).expect("config");
     let telemetry = sysotlp::telemetry::Telemetry::shared(0);
     let mut collection = Collection::new(&config, Source::open(root).expect("root"), telemetry);
     let (mut body, mut line) = (Vec::new(), String::new());
-    // As the agent encodes: cut into parts of the default --max-request-size, each encoded.
+    // As the agent encodes: cut into parts of the default --max-request-size (and
+    // PART_TARGET between resources), each encoded; the last tick's largest part is kept
+    // for gzip.
     let mut plan = Plan::default();
-    let mut run_tick = |cycle: u64| {
+    let (mut parts, mut largest) = (0, Vec::new());
+    let mut run_tick = |cycle: u64, keep: bool| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
-        plan.make(builder, 1 << 20);
+        plan.make_within(builder, PART_TARGET, 1 << 20);
+        parts = 0;
         for spans in plan.parts() {
             encode::encode_part(builder, spans, &mut body);
+            parts += 1;
+            if keep && body.len() > largest.len() {
+                largest.clone_from(&body);
+            }
         }
         builder.point_count()
     };
     for cycle in 1..=10 {
-        run_tick(cycle);
+        run_tick(cycle, false);
     }
     let (allocs0, bytes0, cpu0, wall0) = (
         ALLOCATIONS.load(Ordering::Relaxed),
@@ -100,13 +124,16 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
         Instant::now(),
     );
     for cycle in 11..11 + ticks {
-        run_tick(cycle);
+        run_tick(cycle, false);
     }
     let wall = wall0.elapsed();
     let cpu_seconds = (cpu_ns() - cpu0) as f64 / 1e9;
     let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
     let bytes = BYTES.load(Ordering::Relaxed) - bytes0;
-    let points = run_tick(11 + ticks);
+    let live = LIVE.load(Ordering::Relaxed).saturating_sub(live0);
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(live0);
+    let points = run_tick(11 + ticks, true);
+    let body = largest;
     json::write(collection.builder(), &mut line);
     let mut gzip = Gzip::new();
     let mut compressed = Vec::new();
@@ -116,7 +143,7 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
     }
     let gzip_micros = gzip_started.elapsed().as_secs_f64() * 1e6 / 100.0;
     println!(
-        "{label:>22}: {:>5} points, protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick",
+        "{label:>22}: {:>5} points, {parts} parts, largest protobuf {:>5} B (gzip {:>5} B in {gzip_micros:.0} µs), JSON {:>6} B | CPU {:>6.1} µs/tick (wall {:>6.1} µs) | {:.2} allocations, {:.0} B allocated per tick | heap {} KB held, peak {} KB",
         points,
         body.len(),
         compressed.len(),
@@ -125,6 +152,8 @@ fn bench(label: &str, root: &Path, extra: &[&str], ticks: u64) {
         wall.as_secs_f64() * 1e6 / ticks as f64,
         allocs as f64 / ticks as f64,
         bytes as f64 / ticks as f64,
+        live / 1000,
+        peak / 1000,
     );
 }
 
@@ -251,6 +280,11 @@ fn parsers() {
 }
 
 fn main() {
+    // `cargo bench --bench tick -- process`: only the rows with 1,000 extra processes and
+    // the parser comparison (what issue 12's cost table needs).
+    if std::env::args().skip(1).any(|a| a == "process") {
+        return processes();
+    }
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/x86_64-vm");
     bench("fixture", &fixture, &[], TICKS);
     let textfile = textfile_dir();
@@ -323,11 +357,23 @@ fn main() {
     ] {
         bench(label, root, flags, TICKS);
     }
-    if !selected("+1000 process") {
-        return;
+    if selected("+1000") {
+        processes();
     }
+}
+
+/// The rows of issue 12: 1,000 extra sleeping processes with `process` off, at the default
+/// cap (256) and at 1,000; then the parsers alone.
+fn processes() {
     let sleepers = Sleepers::spawn(1000);
     let live = Path::new("/");
+    // The census alone (`processes`: one `stat` read per PID), what every row below pays.
+    bench(
+        "+1000 census only",
+        live,
+        &["--collectors", "processes"],
+        PROCESS_TICKS,
+    );
     bench("+1000 process off", live, &[], PROCESS_TICKS);
     bench(
         "+1000 process cap 256",

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # VmHWM, CPU per tick and bytes per request of the release binary: TICKS ticks at 1 s
 # against a loopback OTLP/HTTP sink (bench/receiver.py), all default collectors, live /.
+# A tick may be several requests (64 KiB parts): requests less than half a second apart
+# are one tick.
 # Usage: bench/vmhwm.sh target/release/sysotlp [TICKS [AGENT FLAGS…]]
 # SLEEPERS=N first starts N sleeping processes (ended by PID at exit), e.g. with
 # `--enable process` for the per-process collector's cost at 1,000 processes (issue 12).
@@ -19,7 +21,9 @@ sink=$!
 agent=$!
 trap 'kill $agent $sink "${sleepers[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-while [ "$(cat "$dir/requests" 2>/dev/null | wc -l)" -lt "$ticks" ]; do sleep 0.2; done
+# Ticks so far: groups of requests separated by more than half a second.
+count_ticks() { awk '$2 - last > 0.5 { n++ } { last = $2 } END { print n + 0 }' "$dir/requests" 2>/dev/null || echo 0; }
+while [ "$(count_ticks)" -lt "$ticks" ]; do sleep 0.2; done
 hwm=$(awk '/^VmHWM/ {print $2, $3}' "/proc/$agent/status")
 rss=$(awk '/^VmRSS/ {print $2, $3}' "/proc/$agent/status")
 read -r utime stime < <(awk '{print $14, $15}' "/proc/$agent/stat")
@@ -27,9 +31,10 @@ hz=$(getconf CLK_TCK)
 kill -TERM "$agent"; wait "$agent" || true
 
 size=$(stat -c %s "$bin")
-awk -v label="${SLEEPERS:++$SLEEPERS processes }$*" -v ticks="$ticks" -v hwm="$hwm" -v rss="$rss" -v cpu=$((utime + stime)) -v hz="$hz" -v size="$size" '
-  { n++; bytes += $1; if ($1 > max) max = $1 }
+awk -v label="${SLEEPERS:++$SLEEPERS processes }$*" -v hwm="$hwm" -v rss="$rss" -v cpu=$((utime + stime)) -v hz="$hz" -v size="$size" '
+  $2 - last > 0.5 { ticks++ }
+  { n++; bytes += $1; if ($1 > max) max = $1; last = $2 }
   END {
-    printf "%s binary %d bytes | %d requests, %.0f B/request (max %d) | VmHWM %s, VmRSS %s | CPU %.2f ms/tick (incl. start-up)\n",
-      label, size, n, bytes / n, max, hwm, rss, cpu * 1000 / hz / n
+    printf "%s binary %d bytes | %d ticks, %d requests, %.0f B/request (max %d) | VmHWM %s, VmRSS %s | CPU %.2f ms/tick (incl. start-up)\n",
+      label, size, ticks, n, bytes / n, max, hwm, rss, cpu * 1000 / hz / ticks
   }' "$dir/requests"

@@ -11,15 +11,15 @@
 #   - cargo-zigbuild + ziglang from PyPI, in a venv of this checkout ($CROSS_DIR, not the
 #     system Python): zig is the C cross compiler ring needs and the linker, and brings musl
 #     libc and crt objects for every target.
-#   - qemu-user-static runs the aarch64 and armv7 binaries here (test-cross); file(1) checks
-#     that they are static.
+#   - qemu-user-static runs the aarch64, armv7 and armv6 binaries here (test-cross); file(1)
+#     checks that they are static; openssl(1) makes test-cross's throwaway CA for its https sink.
 set -euo pipefail
 
 ZIG_VERSION="${ZIG_VERSION:-0.17.1}"
 ZIGBUILD_VERSION="${ZIGBUILD_VERSION:-0.24.1}"
 CROSS_DIR="${CROSS_DIR:-.cross}"
 TC=debweb
-APT_PKGS=(rustc-web cargo-web rust-web-src qemu-user-static file)
+APT_PKGS=(rustc-web cargo-web rust-web-src qemu-user-static file openssl)
 
 say() { echo "cross-setup: $*" >&2; }
 die() { say "$*"; exit 1; }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test-container.sh BIN: the static x86_64 binary in a minimal container made here with
 # unshare(1) and chroot, no container engine needed. Run as root.
+# test-container.sh --rootfs DIR ENTRYPOINT: the same runs on an image's unpacked root filesystem
+# (test-image.py: the amd64 layer of `make image`), starting its ENTRYPOINT.
 #
 # 1. Empty root: a directory holding only the binary, with /proc and /sys mounted: no libc, no
 #    /etc (no hostname, machine-id, os-release, passwd), no CA bundle, no /dev, no /tmp.
@@ -23,8 +25,16 @@
 set -euo pipefail
 
 [ "$(id -u)" -eq 0 ] || { echo "test-container: run as root (unshare, mount, chroot)" >&2; exit 1; }
-[ $# -eq 1 ] || { echo "usage: test-container.sh BIN" >&2; exit 2; }
-bin="$(realpath "$1")"
+usage() { echo "usage: test-container.sh BIN | test-container.sh --rootfs DIR ENTRYPOINT" >&2; exit 2; }
+rootfs="" entry=/sysotlp
+if [ "${1:-}" = --rootfs ]; then
+  [ $# -eq 3 ] || usage
+  rootfs="$(realpath "$2")" entry="$3"
+  case "$entry" in /*) ;; *) usage ;; esac
+else
+  [ $# -eq 1 ] || usage
+  bin="$(realpath "$1")"
+fi
 here="$(cd "$(dirname "$0")" && pwd)"
 
 work="$(mktemp -d /tmp/sysotlp-container.XXXXXX)"
@@ -51,10 +61,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The root directory itself is 0755, as a runtime makes it (so that uid 65534 can enter it);
+# only its contents come from DIR.
+mkdir -m 0755 "$root"
+if [ -n "$rootfs" ]; then
+  find "$rootfs" -mindepth 1 -maxdepth 1 -exec cp -a {} "$root/" \;
+  bin="$root$entry"
+else
+  cp "$bin" "$root$entry"
+fi
+# The mount points a runtime creates for the container.
 mkdir -p "$root/proc" "$root/sys"
-cp "$bin" "$root/sysotlp"
 echo "test-container: root $root holds: $(cd "$root" && find . -mindepth 1 | sort | tr '\n' ' ')"
-file -b "$root/sysotlp"
+file -b "$bin"
 
 # in_ns NAME UNSHARE_FLAGS SETUP EXEC ARGS...: run `EXEC ARGS...` after SETUP (shell run as
 # root inside new mount, PID and UTS namespaces, before the chroot); stdout, stderr and exit code
@@ -75,11 +94,11 @@ base_setup="hostname sysotlp-ctr; mount -t proc proc $root/proc; mount -t sysfs 
 host_setup="$base_setup; mkdir -p $root/host; mount --rbind / $root/host; mount --make-rslave $root/host; mount -o remount,bind,ro $root/host"
 
 # 1. Empty root.
-in_ns empty "" "$base_setup" chroot "$root" /sysotlp --once --exporter stdout
-in_ns empty-nobody "" "$base_setup" chroot --userspec=65534:65534 "$root" /sysotlp --once --exporter stdout
-in_ns empty-nocaps "" "$base_setup" capsh --chroot="$root" --drop=all --shell=/sysotlp -- --once --exporter stdout
-in_ns https-check "" "$base_setup" chroot "$root" /sysotlp --check --endpoint https://otlp.example.net
-in_ns https-once "" "$base_setup" chroot "$root" /sysotlp --once --endpoint https://127.0.0.1:9 --timeout 2s
+in_ns empty "" "$base_setup" chroot "$root" "$entry" --once --exporter stdout
+in_ns empty-nobody "" "$base_setup" chroot --userspec=65534:65534 "$root" "$entry" --once --exporter stdout
+in_ns empty-nocaps "" "$base_setup" capsh --chroot="$root" --drop=all --shell="$entry" -- --once --exporter stdout
+in_ns https-check "" "$base_setup" chroot "$root" "$entry" --check --endpoint https://otlp.example.net
+in_ns https-once "" "$base_setup" chroot "$root" "$entry" --once --endpoint https://127.0.0.1:9 --timeout 2s
 
 # 2. Host monitoring. A TCP connection held open in the host's network namespace for the
 # duration, so that "TCP states are the host's" is not 0 = 0 (this script ends it, by PID).
@@ -93,10 +112,10 @@ for _ in $(seq 50); do grep -q ready "$work/holder.out" && break; sleep 0.1; don
 # The reference: the same binary on the host itself, with conntrack on.
 conntrack=--enable=system.network.conntrack.count,system.network.conntrack.max
 "$bin" --once --exporter stdout "$conntrack" >"$work/host.out" 2>"$work/host.err" && echo 0 >"$work/host.rc" || echo $? >"$work/host.rc"
-in_ns watch "" "$host_setup" chroot "$root" /sysotlp --once --exporter stdout --root-path /host "$conntrack"
-in_ns watch-netns "--net" "$host_setup" chroot "$root" /sysotlp --once --exporter stdout --root-path /host "$conntrack"
-in_ns watch-nocaps "--net" "$host_setup" capsh --chroot="$root" --drop=all --shell=/sysotlp -- --once --exporter stdout --root-path /host "$conntrack"
-in_ns watch-nobody "--net" "$host_setup" chroot --userspec=65534:65534 "$root" /sysotlp --once --exporter stdout --root-path /host "$conntrack"
+in_ns watch "" "$host_setup" chroot "$root" "$entry" --once --exporter stdout --root-path /host "$conntrack"
+in_ns watch-netns "--net" "$host_setup" chroot "$root" "$entry" --once --exporter stdout --root-path /host "$conntrack"
+in_ns watch-nocaps "--net" "$host_setup" capsh --chroot="$root" --drop=all --shell="$entry" -- --once --exporter stdout --root-path /host "$conntrack"
+in_ns watch-nobody "--net" "$host_setup" chroot --userspec=65534:65534 "$root" "$entry" --once --exporter stdout --root-path /host "$conntrack"
 
 [ -z "$(mounted_under_work)" ] || { echo "test-container: mounts leaked out of the namespaces" >&2; failed=1; }
 

@@ -11,6 +11,8 @@ target="$1"
 case "$target" in
   aarch64-*) runner=qemu-aarch64-static ;;
   armv7-*) runner=qemu-arm-static ;;
+  # ARMv6 (Raspberry Pi 1, Zero) on the Pi's own core: an ARMv7 instruction traps (test-cross.py).
+  arm-*) runner="qemu-arm-static -cpu arm1176" ;;
   x86_64-*) runner="" ;;
   *) echo "test-cross-unit: unknown target $target" >&2; exit 2 ;;
 esac

@@ -11,8 +11,12 @@ fixtures and on this machine's own /proc and /sys.
    same metric names with the same attribute keys as the first binary given (x86_64, native), the
    foundation series (`--collectors cpu,memory,load,system`) must be the same series, memory states
    must sum to the limit, and times must be now (a 32-bit time_t or a truncated u64 would show).
+3. https (tls_sink.py): `--once` to a loopback https sink whose CA is given with --tls-ca, once
+   over TLS 1.3 (AES-GCM) and once over TLS 1.2 with ChaCha20-Poly1305: ring's key exchange,
+   signature check and both AEADs as compiled for each target. The ARMv6 build runs on an ARM1176
+   (no NEON, no ARMv7 instructions), so ring's fallbacks for the Pi 1 and Zero are what runs.
 
-Exit 0 when every case of every binary passes, 1 otherwise. Python standard library only.
+Exit 0 when every case of every binary passes, 1 otherwise. Python standard library and openssl(1).
 """
 
 import difflib
@@ -22,30 +26,42 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import elf_arch
+import tls_sink
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 FOUNDATION = "--collectors=cpu,memory,load,system"
 # ELF e_machine -> (uname -m of a machine that runs it natively, qemu-user runner).
-MACHINES = {0x3E: ("x86_64", None), 0xB7: ("aarch64", "qemu-aarch64-static"), 0x28: ("armv7l", "qemu-arm-static")}
+MACHINES = {
+    elf_arch.EM_X86_64: ("x86_64", ["qemu-x86_64-static"]),
+    elf_arch.EM_AARCH64: ("aarch64", ["qemu-aarch64-static"]),
+    elf_arch.EM_ARM: ("armv7l", ["qemu-arm-static"]),
+}
+# An ARMv6 build (arm-unknown-linux-musleabihf: Raspberry Pi 1 and Zero) runs on qemu's ARM1176,
+# the Pi's own core (ARMv6KZ with VFPv2): an ARMv7 instruction in it (movw, dmb, NEON without the
+# runtime check) traps with SIGILL instead of passing as it would on qemu's default CPU.
+ARMV6_CPU = ["-cpu", "arm1176"]
 
 
 def runner_for(binary):
     """The command prefix that runs `binary` here: nothing when native, else qemu-user."""
-    with open(binary, "rb") as f:
-        header = f.read(20)
-    if header[:4] != b"\x7fELF":
+    data = Path(binary).read_bytes()
+    machine = elf_arch.machine(data)
+    if machine is None:
         sys.exit(f"test-cross: {binary} is not an ELF file")
-    machine = int.from_bytes(header[18:20], "little")
     if machine not in MACHINES:
         sys.exit(f"test-cross: {binary}: unknown ELF machine {machine:#x}")
     native, qemu = MACHINES[machine]
+    armv6 = machine == elf_arch.EM_ARM and elf_arch.CPU_ARCH_VARIANT.get(elf_arch.arm_cpu_arch(data)) == "v6"
     here = platform.machine()
-    if here == native or (machine == 0x28 and here.startswith("armv")):
+    if here == native or (machine == elf_arch.EM_ARM and here.startswith("armv")):
         return []
-    return [qemu]
+    return qemu + (ARMV6_CPU if armv6 else [])
 
 
 def run(prefix, binary, args):
@@ -215,6 +231,23 @@ def check_live(prefix, binary, reference):
     return mine, failures
 
 
+def check_https(prefix, binary, ca, sinks):
+    """One --once export to each sink; returns failures."""
+    failures = []
+    for sink in sinks:
+        before = len(sink.requests)
+        args = ["--once", "--collectors", "cpu,memory", "--endpoint", sink.url, "--tls-ca", str(ca)]
+        out = run(prefix, binary, args)
+        got = sink.requests[before:]
+        if out.returncode != 0 or len(got) != 1:
+            failures.append(f"https {sink.url}: exit {out.returncode}, {len(got)} requests: {out.stderr.strip()[-600:]}")
+            continue
+        path, content_type, length, _, _ = got[0]
+        if path != "/v1/metrics" or content_type != "application/x-protobuf" or length == 0:
+            failures.append(f"https: {path} {content_type} {length} bytes")
+    return failures
+
+
 def main():
     binaries = [Path(b) for b in sys.argv[1:]]
     if not binaries:
@@ -222,23 +255,32 @@ def main():
     os.chdir(ROOT)
     reference = None
     failed = False
+    certs = tempfile.TemporaryDirectory(prefix="sysotlp-tls.")
+    ca = tls_sink.make_ca_and_leaf(certs.name)
+    sinks = [tls_sink.Sink(certs.name), tls_sink.Sink(certs.name, "ECDHE-ECDSA-CHACHA20-POLY1305")]
     for binary in binaries:
         prefix = runner_for(binary)
-        how = f"under {prefix[0]}" if prefix else "natively"
+        how = f"under {' '.join(prefix)}" if prefix else "natively"
         begin = time.monotonic()
         total, golden_failures = check_goldens(prefix, binary)
         live, live_failures = check_live(prefix, binary, reference)
         if reference is None and live is not None:
             reference = live
-        failures = golden_failures + live_failures
+        https_failures = check_https(prefix, binary, ca, sinks)
+        failures = golden_failures + live_failures + https_failures
         took = time.monotonic() - begin
         print(
             f"test-cross: {binary.name} {how}: {total - len(golden_failures)}/{total} goldens match,"
-            f" live --once {'FAILED' if live_failures else 'ok'} ({took:.1f} s)"
+            f" live --once {'FAILED' if live_failures else 'ok'},"
+            f" https {'FAILED' if https_failures else 'ok'} ({took:.1f} s)"
         )
         for f in failures:
             print("  " + f.replace("\n", "\n    "))
         failed |= bool(failures)
+    for sink in sinks:
+        sink.close()
+    print(f"test-cross: https sessions: {sorted({f'{r[3]} {r[4]}' for s in sinks for r in s.requests})}")
+    certs.cleanup()
     sys.exit(1 if failed else 0)
 
 

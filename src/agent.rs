@@ -17,7 +17,7 @@ use crate::export::queue::Queue;
 use crate::export::spool::Spool;
 use crate::export::stdout::StdoutExporter;
 use crate::otlp;
-use crate::otlp::split::{Plan, Span};
+use crate::otlp::split::{PART_TARGET, Plan, Span};
 use crate::report::Once;
 use crate::schedule::{Schedule, Wake, wall_clock_unix_nano};
 use crate::source::Source;
@@ -121,7 +121,7 @@ pub fn run(config: &Config, src: Source) -> u8 {
             continue;
         }
         let collected = started.elapsed();
-        plan.make(builder, plan_limit);
+        plan.make_within(builder, PART_TARGET.min(plan_limit), plan_limit);
         if plan.dropped > 0 {
             if too_large.first() {
                 log::error!(

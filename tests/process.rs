@@ -70,6 +70,16 @@ fn processes(request: &Value) -> Vec<Resource> {
         .collect()
 }
 
+/// The time of a request's first point: the tick it belongs to.
+fn tick_time(request: &Value) -> String {
+    let metric = &request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
+    ["sum", "gauge"]
+        .iter()
+        .find_map(|kind| metric[kind]["dataPoints"][0]["timeUnixNano"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn pids(request: &Value) -> Vec<i64> {
     processes(request).iter().map(Resource::pid).collect()
 }
@@ -571,12 +581,19 @@ fn an_unprivileged_agent_is_quiet_and_sees_its_own_processes() {
     let mut child = running.spawn().expect("runuser");
     let stdout = crate::util::agent::lines_of(child.stdout.take().unwrap());
     let stderr = crate::util::agent::lines_of(child.stderr.take().unwrap());
-    let mut requests = Vec::new();
-    for _ in 0..5 {
+    // A tick of many processes is several lines (parts of ~64 KiB): lines are grouped by
+    // their points' time; the fifth tick is whole once a line of the sixth arrives.
+    let mut ticks: Vec<(String, Vec<Value>)> = Vec::new();
+    while ticks.len() < 6 {
         let line = stdout
             .recv_timeout(Duration::from_secs(30))
             .expect("a request");
-        requests.push(serde_json::from_str::<Value>(&line).unwrap());
+        let request = serde_json::from_str::<Value>(&line).unwrap();
+        let time = tick_time(&request);
+        match ticks.last_mut() {
+            Some((at, parts)) if *at == time => parts.push(request),
+            _ => ticks.push((time, vec![request])),
+        }
     }
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -592,18 +609,15 @@ fn an_unprivileged_agent_is_quiet_and_sees_its_own_processes() {
             .all(|l| !l.contains(" WARN ") && !l.contains(" ERROR ")),
         "{log:?}"
     );
-    let last = requests.last().unwrap();
-    let nobody: Vec<i64> = processes(last)
+    let last: Vec<Resource> = ticks[4].1.iter().flat_map(processes).collect();
+    let nobody: Vec<i64> = last
         .iter()
         .filter(|r| r.attrs.get("process.owner").map(String::as_str) == Some("nobody"))
         .map(Resource::pid)
         .collect();
     // The sleeper (runuser's child) and the agent itself.
     assert!(nobody.len() >= 2, "{nobody:?}");
-    for r in processes(last)
-        .iter()
-        .filter(|r| r.attrs["process.owner"] == "nobody")
-    {
+    for r in last.iter().filter(|r| r.attrs["process.owner"] == "nobody") {
         assert!(
             r.value("process.disk.io", "direction=read").is_some(),
             "own io readable"

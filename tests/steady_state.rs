@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sysotlp::config::Config;
 use sysotlp::cycle::Collection;
 use sysotlp::export::gzip::Gzip;
-use sysotlp::otlp::split::Plan;
+use sysotlp::otlp::split::{PART_TARGET, Plan};
 use sysotlp::otlp::{encode, json};
 use sysotlp::source::Source;
 use sysotlp::telemetry::Telemetry;
@@ -113,10 +113,10 @@ fn run(name: &str, flags: &[&str], growth: Growth) -> (u64, Vec<u64>) {
     let mut tick = |cycle: u64| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
         assert!(builder.point_count() > 0, "{name}: no points");
-        // As the agent sends: the parts of the default --max-request-size (one), and of a
-        // 4 KiB one (several: the split path allocates nothing either once warm).
+        // As the agent sends: the parts of the default --max-request-size (64 KiB parts),
+        // and of a 4 KiB one (several: the split path allocates nothing either once warm).
         for (plan, max) in [(&mut plan, 1 << 20), (&mut small, 4096)] {
-            plan.make(builder, max);
+            plan.make_within(builder, PART_TARGET.min(max), max);
             for spans in plan.parts() {
                 encode::encode_part(builder, spans, &mut body);
                 gzip.compress(&body, &mut compressed);

@@ -80,6 +80,8 @@ pub struct Context<'a> {
     pub named: bool,
     /// The tick's one walk of `<root>/proc/[pid]`, shared by `processes` and `process`.
     pub walk: &'a process::walk::SharedWalk,
+    /// Which metrics are on (`--enable`, `--disable`).
+    pub metrics: &'a Switches,
 }
 
 /// One registry row.
@@ -192,6 +194,7 @@ pub const REGISTRY: &[Row] = &[
                 &c.options.process,
                 Rc::clone(c.walk),
                 c.options.hostmetrics_quirks,
+                c.metrics.is_on(&semconv::PROCESS_CPU_UTILIZATION.info),
             )))
         },
     },
@@ -346,6 +349,7 @@ pub fn build(
                 telemetry,
                 named: selection.named.contains(&row.name),
                 walk: &walk,
+                metrics: &selection.metrics,
             };
             (row.build)(&context).map(|collector| (row.name, collector))
         })

@@ -138,6 +138,7 @@ impl Builder {
         let schema_url = self.schema_url();
         let host = slot(&mut self.resources, 0);
         set_attributes(&mut host.resource.attributes, &[], &self.host);
+        host.with_host = false;
         host.reset(schema_url);
         self.used = 1;
         self.current = 0;
@@ -171,7 +172,8 @@ impl Builder {
         self.current = index;
         let schema_url = self.schema_url();
         let resource = slot(&mut self.resources, index);
-        set_attributes(&mut resource.resource.attributes, own, &self.host);
+        set_attributes(&mut resource.resource.attributes, own, &[]);
+        resource.with_host = true;
         resource.reset(schema_url);
     }
 
@@ -585,10 +587,8 @@ mod tests {
         assert!(Builder::with_switches(&[], on).enabled(&SYSTEM_PAGING_UTILIZATION));
     }
 
-    fn attrs(r: &ResourceSlot) -> Vec<String> {
-        r.resource()
-            .attributes
-            .iter()
+    fn attrs(b: &Builder, r: &ResourceSlot) -> Vec<String> {
+        r.attributes(b.host_attributes())
             .map(
                 |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
                     Some(any_value::Value::StringValue(s)) => format!("{}={s}", kv.key),
@@ -618,9 +618,9 @@ mod tests {
         b.finish();
         let r = b.resources();
         assert_eq!(r.len(), 2);
-        assert_eq!(attrs(&r[0]), ["host.name=pi", "process.pid=user-set"]);
+        assert_eq!(attrs(&b, &r[0]), ["host.name=pi", "process.pid=user-set"]);
         assert_eq!(
-            attrs(&r[1]),
+            attrs(&b, &r[1]),
             ["process.pid=42", "process.owner=root", "host.name=pi"],
             "own attributes first; the user's process.pid never replaces the real one"
         );
@@ -642,7 +642,7 @@ mod tests {
             b.finish();
             let r = b.resources();
             assert_eq!(r.len(), 1, "tick {tick}: only pid 2 has points");
-            assert_eq!(attrs(&r[0])[0], "process.pid=2");
+            assert_eq!(attrs(&b, &r[0])[0], "process.pid=2");
             assert_eq!(r[0].scopes().len(), 1);
             assert_eq!(r[0].scopes()[0].scope().name, "sysotlp");
         }
@@ -650,7 +650,7 @@ mod tests {
         b.metric(&SYSTEM_UPTIME).point(&[], 4.0);
         b.finish();
         assert_eq!(
-            attrs(&b.resources()[0]),
+            attrs(&b, &b.resources()[0]),
             ["host.name=h"],
             "the host slot is the host's again after a tick without host points"
         );

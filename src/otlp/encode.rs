@@ -31,8 +31,9 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
                 .sum::<usize>()
             + string_len(scope.schema_url())
     };
+    let host = builder.host_attributes();
     let resource_len = |resource: &ResourceSlot| {
-        field_len(resource.resource().encoded_len())
+        field_len(resource.resource_len(host))
             + resource
                 .scopes()
                 .iter()
@@ -45,10 +46,7 @@ pub fn encode(builder: &Builder, buf: &mut Vec<u8>) {
         start_field(buf, FIELD_1, resource_len(resource));
         // ResourceMetrics.resource (1), scope_metrics (2), schema_url (3)
         buf.push(FIELD_1);
-        resource
-            .resource()
-            .encode_length_delimited(buf)
-            .unwrap_or_default();
+        resource.encode_resource(host, buf);
         for scope in resource.scopes() {
             start_field(buf, FIELD_2, scope_len(scope));
             // ScopeMetrics.scope (1), metrics (2), schema_url (3)
@@ -86,7 +84,8 @@ pub fn encode_part(builder: &Builder, spans: &[Span], buf: &mut Vec<u8>) {
         let Some(resource) = group.first().and_then(|span| resources.get(span.resource)) else {
             continue;
         };
-        let content = field_len(resource.resource().encoded_len())
+        let host = builder.host_attributes();
+        let content = field_len(resource.resource_len(host))
             + group
                 .chunk_by(|a, b| a.scope == b.scope)
                 .map(|scope| field_len(scope_len(scope)))
@@ -94,10 +93,7 @@ pub fn encode_part(builder: &Builder, spans: &[Span], buf: &mut Vec<u8>) {
             + field_len(schema.len());
         start_field(buf, FIELD_1, content);
         buf.push(FIELD_1);
-        resource
-            .resource()
-            .encode_length_delimited(buf)
-            .unwrap_or_default();
+        resource.encode_resource(host, buf);
         for scope_group in group.chunk_by(|a, b| a.scope == b.scope) {
             let Some(scope) = scope_group.first().and_then(|s| scope_of(resources, s)) else {
                 continue;
@@ -247,7 +243,7 @@ mod tests {
                 .resources()
                 .iter()
                 .map(|r| ResourceMetrics {
-                    resource: Some(r.resource().clone()),
+                    resource: Some(r.resource_with(b.host_attributes())),
                     scope_metrics: r
                         .scopes()
                         .iter()
@@ -335,5 +331,24 @@ mod tests {
         assert_eq!(ours, request.encode_to_vec());
         assert_eq!(request.resource_metrics.len(), 2);
         assert_eq!(request.resource_metrics[1].scope_metrics.len(), 2);
+        // The host's attributes are written after the process's own, not copied into it.
+        let decoded = ExportMetricsServiceRequest::decode(&ours[..]).unwrap();
+        let keys: Vec<&str> = decoded.resource_metrics[1]
+            .resource
+            .as_ref()
+            .unwrap()
+            .attributes
+            .iter()
+            .map(|kv| kv.key.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            ["process.pid", "process.executable.name", "host.name"]
+        );
+        assert_eq!(
+            b.resources()[1].attributes(&[]).count(),
+            2,
+            "only its own are kept"
+        );
     }
 }

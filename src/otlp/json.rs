@@ -12,8 +12,7 @@
 use super::split::{Span, within};
 use super::{
     AnyValue, Builder, ExportMetricsServiceRequest, HistogramDataPoint, InstrumentationScope,
-    KeyValue, Metric, NumberDataPoint, Resource, SummaryDataPoint, any_value, metric,
-    number_data_point,
+    KeyValue, Metric, NumberDataPoint, SummaryDataPoint, any_value, metric, number_data_point,
 };
 use std::fmt::Write;
 use std::ops::Range;
@@ -28,7 +27,8 @@ pub fn write(builder: &Builder, out: &mut String) {
             .scopes()
             .iter()
             .map(|s| (Some(s.scope()), s.metrics(), s.schema_url()));
-        write_resource_metrics(out, Some(resource.resource()), scopes, builder.schema_url());
+        let attributes = resource.attributes(builder.host_attributes());
+        write_resource_metrics(out, Some((attributes, 0)), scopes, builder.schema_url());
     }
     out.push_str("]}");
 }
@@ -45,30 +45,36 @@ pub fn write_request(request: &ExportMetricsServiceRequest, out: &mut String) {
                 .scope_metrics
                 .iter()
                 .map(|sm| (sm.scope.as_ref(), &sm.metrics[..], sm.schema_url.as_str()));
-            write_resource_metrics(out, rm.resource.as_ref(), scopes, &rm.schema_url);
+            let resource = rm
+                .resource
+                .as_ref()
+                .map(|r| (r.attributes.iter(), r.dropped_attributes_count));
+            write_resource_metrics(out, resource, scopes, &rm.schema_url);
         }
         out.push(']');
     }
     out.push('}');
 }
 
+/// `resource`: its attributes and dropped-attributes count.
 fn write_resource_metrics<'a>(
     out: &mut String,
-    resource: Option<&Resource>,
+    resource: Option<(impl Iterator<Item = &'a KeyValue>, u32)>,
     scopes: impl ExactSizeIterator<Item = (Option<&'a InstrumentationScope>, &'a [Metric], &'a str)>,
     schema_url: &str,
 ) {
     let mut o = Object::open(out);
-    if let Some(resource) = resource {
+    if let Some((attributes, dropped)) = resource {
         o.key("resource");
         let mut r = Object::open(o.out);
-        if !resource.attributes.is_empty() {
+        let mut attributes = attributes.peekable();
+        if attributes.peek().is_some() {
             r.key("attributes");
-            write_attributes(r.out, &resource.attributes);
+            write_attributes(r.out, attributes);
         }
-        if resource.dropped_attributes_count != 0 {
+        if dropped != 0 {
             r.key("droppedAttributesCount");
-            let _ = write!(r.out, "{}", resource.dropped_attributes_count);
+            let _ = write!(r.out, "{dropped}");
         }
         r.close();
     }
@@ -129,9 +135,10 @@ pub fn write_part(builder: &Builder, spans: &[Span], out: &mut String) {
         let mut o = Object::open(out);
         o.key("resource");
         let mut r = Object::open(o.out);
-        if !resource.resource().attributes.is_empty() {
+        let mut attributes = resource.attributes(builder.host_attributes()).peekable();
+        if attributes.peek().is_some() {
             r.key("attributes");
-            write_attributes(r.out, &resource.resource().attributes);
+            write_attributes(r.out, attributes);
         }
         r.close();
         o.key("scopeMetrics");
@@ -349,9 +356,9 @@ fn write_points(out: &mut String, points: &[NumberDataPoint]) {
     out.push(']');
 }
 
-fn write_attributes(out: &mut String, attributes: &[KeyValue]) {
+fn write_attributes<'a>(out: &mut String, attributes: impl IntoIterator<Item = &'a KeyValue>) {
     out.push('[');
-    for (i, kv) in attributes.iter().enumerate() {
+    for (i, kv) in attributes.into_iter().enumerate() {
         comma(out, i);
         let mut o = Object::open(out);
         o.string("key", &kv.key);

@@ -7,14 +7,21 @@
 //! nothing is allocated). One that does not is cut by resource, then by metric, then by
 //! points: a resource or a metric that would overflow the part being filled starts the next
 //! part if it fits in an empty one; only a metric too large for any part is cut between
-//! points. Nothing that fits is dropped: only a point that cannot fit even alone in a part
+//! points. Parts also end between resources once they hold `PART_TARGET` bytes. Nothing
+//! that fits is dropped: only a point that cannot fit even alone in a part
 //! (with its resource, scope and metric) is left out, and counted.
 //! Sizes are protobuf bytes, computed with prost's `encoded_len` and a 5-byte bound for each
 //! length prefix that is not known yet, so a part is never larger than the limit.
 
-use super::{Builder, Metric, ResourceSlot, ScopeSlot, metric};
+use super::{Builder, KeyValue, Metric, ResourceSlot, ScopeSlot, metric};
 use prost::Message;
 use std::ops::Range;
+
+/// Protobuf bytes past which the agent starts the next part at a resource boundary
+/// (`Plan::make_within`): bounds the body buffers of a tick of many resources (256
+/// processes made one 340 KB body, held for the agent's life; now six of at most 64 KiB).
+/// A host without per-process resources still sends one request per tick.
+pub const PART_TARGET: usize = 64 * 1024;
 
 /// Bytes of a field key and the longest length prefix we allow for (a length below 2^35).
 const FIELD_BOUND: usize = 1 + 5;
@@ -48,6 +55,13 @@ impl Plan {
 
     /// Cuts the request of `builder` (after `finish`) into parts of at most `max` bytes.
     pub fn make(&mut self, builder: &Builder, max: usize) {
+        self.make_within(builder, max, max);
+    }
+
+    /// As `make`, and a resource that would take a part past `target` bytes starts the next
+    /// part (a resource alone is never cut for `target`, only for `max`): what bounds the
+    /// encoded body of a tick of many small resources (256 processes were one 340 KB body).
+    pub fn make_within(&mut self, builder: &Builder, target: usize, max: usize) {
         self.spans.clear();
         self.parts.clear();
         self.dropped = 0;
@@ -56,10 +70,13 @@ impl Plan {
         let schema = field_len(builder.schema_url().len());
         for (r, resource) in builder.resources().iter().enumerate() {
             // A scope's schema URL may be ours or none (textfile): ours bounds both.
-            let resource_head = FIELD_BOUND + field_len(resource.resource().encoded_len()) + schema;
+            let resource_head =
+                FIELD_BOUND + field_len(resource.resource_len(builder.host_attributes())) + schema;
             // A whole resource that overflows this part but fits an empty one moves on.
-            let whole = resource_len(resource, schema);
-            if part.size > 0 && whole <= max && !part.fits(whole, max) {
+            let whole = resource_len(resource, builder.host_attributes(), schema);
+            if part.size > 0
+                && (whole <= max && !part.fits(whole, max) || !part.fits(whole, target))
+            {
                 self.close(&mut part, &mut start);
             }
             for (s, scope) in resource.scopes().iter().enumerate() {
@@ -154,10 +171,11 @@ fn span(resource: usize, scope: usize, metric: usize, points: Range<usize>) -> S
     }
 }
 
-/// A whole resource's size bound in a part of its own; `schema`: its schema URL field.
-fn resource_len(resource: &ResourceSlot, schema: usize) -> usize {
+/// A whole resource's size bound in a part of its own (`host`: the builder's host
+/// attributes); `schema`: its schema URL field.
+fn resource_len(resource: &ResourceSlot, host: &[KeyValue], schema: usize) -> usize {
     let scopes: usize = resource.scopes().iter().map(scope_len).sum();
-    FIELD_BOUND + field_len(resource.resource().encoded_len()) + schema + scopes
+    FIELD_BOUND + field_len(resource.resource_len(host)) + schema + scopes
 }
 
 fn scope_len(scope: &ScopeSlot) -> usize {
@@ -433,6 +451,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_target_starts_a_part_at_a_resource_and_never_cuts_one() {
+        let b = builder(20);
+        let mut plan = Plan::default();
+        plan.make(&b, usize::MAX);
+        let whole: Vec<Span> = plan.parts().next().unwrap().to_vec();
+        let resource_len = |resource: usize| {
+            let spans: Vec<Span> = whole
+                .iter()
+                .filter(|s| s.resource == resource)
+                .cloned()
+                .collect();
+            let mut body = Vec::new();
+            encode_part(&b, &spans, &mut body);
+            body.len()
+        };
+        // A target below the host resource: the host alone (it is not cut), then the two
+        // processes, which fit the target together.
+        let (host, process) = (resource_len(0), resource_len(1));
+        let parts_of = |plan: &Plan| -> Vec<Vec<usize>> {
+            plan.parts()
+                .map(|spans| {
+                    let mut r: Vec<usize> = spans.iter().map(|s| s.resource).collect();
+                    r.dedup();
+                    r
+                })
+                .collect()
+        };
+        let mut plan = Plan::default();
+        plan.make_within(&b, host / 2, 1 << 20);
+        assert_eq!(
+            parts_of(&plan),
+            [vec![0], vec![1, 2]],
+            "host {host}, process {process}"
+        );
+        let mut all: Vec<Span> = Vec::new();
+        for spans in plan.parts() {
+            all.extend_from_slice(spans);
+        }
+        assert_eq!(all, whole, "the same spans, whole metrics");
+        // Room for one process and a half: one each.
+        plan.make_within(&b, process + process / 2, 1 << 20);
+        assert_eq!(parts_of(&plan), [vec![0], vec![1], vec![2]]);
     }
 
     #[test]

@@ -28,23 +28,18 @@ const WRAPPED: usize = 6;
 pub fn write(builder: &Builder, out: &mut String) {
     out.clear();
     let column = label_column(builder);
+    let host = builder.host_attributes();
     for resource in builder.resources() {
-        let attributes = &resource.resource().attributes;
-        if attributes == builder.host_attributes() {
+        let attributes = resource.attributes(host);
+        if attributes.clone().eq(host.iter()) {
             let _ = write!(out, "{}", Utc(builder.now_unix_nano()));
-            for kv in attributes
-                .iter()
-                .filter(|kv| HEADER_KEYS.contains(&&*kv.key))
-            {
+            for kv in attributes.filter(|kv| HEADER_KEYS.contains(&&*kv.key)) {
                 out.push_str("  ");
                 write_attribute(out, kv);
             }
         } else {
             out.push_str("--");
-            for kv in attributes
-                .iter()
-                .filter(|kv| !builder.host_attributes().contains(kv))
-            {
+            for kv in attributes.filter(|kv| !host.contains(kv)) {
                 out.push(' ');
                 write_attribute(out, kv);
             }

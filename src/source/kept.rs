@@ -25,6 +25,7 @@ use super::{ReadError, open_file};
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Read};
+use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -125,8 +126,7 @@ impl Kept {
     /// Remembers `path`, just opened as `file`: kept when on procfs, else asked no more.
     /// Returns the descriptor when it was not kept.
     pub fn offer(&self, path: &Path, file: File) -> Option<File> {
-        let procfs =
-            rustix::fs::fstatfs(&file).is_ok_and(|st| st.f_type as u64 == PROC_SUPER_MAGIC);
+        let procfs = super::procfs::is_procfs(file.as_fd());
         let (kept, back) = if procfs {
             (Some(file), None)
         } else {
@@ -160,9 +160,6 @@ impl Kept {
         }
     }
 }
-
-/// include/uapi/linux/magic.h.
-const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 
 /// Runs `read` on `path` from its first byte: through its kept descriptor when `kept` has
 /// one (opened again by path, once, if that read fails), else opened now with

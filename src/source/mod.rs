@@ -8,11 +8,14 @@
 //! (clock ticks per second, page size, machine name: from the fixture in fixture mode, else
 //! from `sysconf(3)` and `uname(2)`), and the `statfs(2)` seam: the one call that can hang,
 //! live or answered from the fixture's `statfs` table.
-//! Every file is opened by [`open_file`]: never blocking, regular files only (FIFOs refused).
-//! Live, procfs files that belong to no process are kept open and read again ([`kept`]).
+//! Every file is opened by [`open_file`]: never blocking, regular files only (FIFOs refused);
+//! the per-PID files of a live procfs also by `procfs::ProcDir::read_at` (no FIFO can be
+//! there). Live, procfs files that belong to no process are kept open and read again
+//! ([`kept`]).
 
 mod fixture;
 mod kept;
+pub mod procfs;
 
 use fixture::FixtureStatfs;
 use kept::Kept;

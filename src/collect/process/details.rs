@@ -1,6 +1,7 @@
 //! What is read per reported process besides its `stat`, each only when a metric needs it.
 //!
-//! Reads: `<root>/proc/<pid>/statm` (memory.usage, .utilization), `io` (disk.io,
+//! Reads (`statm` and `io` through the walk's open `/proc` on a live procfs, else by
+//! path): `<root>/proc/<pid>/statm` (memory.usage, .utilization), `io` (disk.io,
 //! .operations; EACCES for another user's process), `status` (signals_pending,
 //! context_switches), `fd/` (open_file_descriptors; EACCES likewise).
 //! Emits: `Details`, or `None` when the process ended while it was read (ESRCH, or `statm`
@@ -12,6 +13,7 @@ use super::walk::set_pid_file;
 use crate::collect::CollectError;
 use crate::otlp::Builder;
 use crate::semconv;
+use crate::source::procfs::ProcDir;
 use crate::source::{ReadError, Source};
 use std::path::{Path, PathBuf};
 
@@ -45,23 +47,28 @@ pub struct DetailReader {
 
 impl DetailReader {
     /// Reads what process `pid` needs beyond its `stat`; `Ok(None)` when it ended meanwhile.
+    /// `live`: the walk's `/proc` when it is a live procfs (`statm` and `io` are read
+    /// through it).
     pub fn read(
         &mut self,
         src: &Source,
         out: &Builder,
         pid: &[u8],
         proc_dir: &Path,
+        live: Option<&ProcDir>,
         quiet: &mut Quiet,
     ) -> Result<Option<Details>, CollectError> {
         let mut details = Details::default();
         if out.enabled(&semconv::PROCESS_MEMORY_USAGE)
             || out.enabled(&semconv::PROCESS_MEMORY_UTILIZATION)
         {
-            set_pid_file(&mut self.path, proc_dir, pid, "statm");
-            match src.read_bytes_into(&self.path, &mut self.buf) {
+            match self.read_file(src, proc_dir, live, pid, "statm") {
                 Ok(()) => match parse_statm(&self.buf) {
                     Ok(pages) => details.resident = Some(pages),
-                    Err(what) => return Err(CollectError::malformed(&self.path, None, what)),
+                    Err(what) => {
+                        set_pid_file(&mut self.path, proc_dir, pid, "statm");
+                        return Err(CollectError::malformed(&self.path, None, what));
+                    }
                 },
                 // Gone (ENOENT after the walk's stat, or ESRCH).
                 Err(_) => return Ok(None),
@@ -69,11 +76,13 @@ impl DetailReader {
         }
         if out.enabled(&semconv::PROCESS_DISK_IO) || out.enabled(&semconv::PROCESS_DISK_OPERATIONS)
         {
-            set_pid_file(&mut self.path, proc_dir, pid, "io");
-            match src.read_bytes_into(&self.path, &mut self.buf) {
+            match self.read_file(src, proc_dir, live, pid, "io") {
                 Ok(()) => match PidIo::parse(&self.buf) {
                     Ok(io) => details.io = Some(io),
-                    Err(what) => return Err(CollectError::malformed(&self.path, None, what)),
+                    Err(what) => {
+                        set_pid_file(&mut self.path, proc_dir, pid, "io");
+                        return Err(CollectError::malformed(&self.path, None, what));
+                    }
                 },
                 Err(ReadError::Denied) => quiet.io_denied += 1,
                 // No `io` (CONFIG_TASK_IO_ACCOUNTING off, or the file vanished): no points.
@@ -103,6 +112,24 @@ impl DetailReader {
             }
         }
         Ok(Some(details))
+    }
+
+    /// `<pid>/<file>` into `buf`: through `live` when there is one, else by path.
+    fn read_file(
+        &mut self,
+        src: &Source,
+        proc_dir: &Path,
+        live: Option<&ProcDir>,
+        pid: &[u8],
+        file: &str,
+    ) -> Result<(), ReadError> {
+        match live {
+            Some(dir) => dir.read_at(pid, file, &mut self.buf),
+            None => {
+                set_pid_file(&mut self.path, proc_dir, pid, file);
+                src.read_bytes_into(&self.path, &mut self.buf)
+            }
+        }
     }
 }
 

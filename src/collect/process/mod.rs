@@ -19,7 +19,10 @@
 //! Kernel threads (`PF_KTHREAD`) are skipped, as upstream. Of the rest, those whose
 //! executable name passes `--process-include`/`--process-exclude` compete for the
 //! `--max-processes` slots by RSS or by CPU time since the previous tick (a process that
-//! started since competes with all of its CPU time); one WARN the first time the cap bites.
+//! started since competes with all of its CPU time), chosen while the walk reads each
+//! `stat` (`top.rs`: nothing is kept per process the collector does not report, unless
+//! ranking by CPU, a filter or CPU utilization needs 40 bytes of it); one WARN the first
+//! time the cap bites. Identities are kept for 3 cycles after a process was last reported.
 //! A process another user owns gives EACCES on `io`, `exe` and `fd/`: those metrics and
 //! attributes are omitted, counted in one DEBUG line per tick, never a WARN. A process that
 //! ends while it is read is skipped silently.
@@ -28,6 +31,7 @@ pub mod details;
 pub mod identity;
 pub mod points;
 pub mod stat;
+pub mod top;
 pub mod walk;
 
 use super::{Collect, CollectError, cpu, memory};
@@ -41,8 +45,9 @@ use details::{DetailReader, Quiet};
 use identity::{Identity, Lookup, Reader};
 use points::{Context, emit};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use walk::{Entry, SharedWalk};
+use std::path::PathBuf;
+use top::{Chosen, Top};
+use walk::SharedWalk;
 
 /// What this collector emits (the registry's list), in emission order.
 pub const METRICS: &[&semconv::Info] = &[
@@ -93,36 +98,16 @@ impl Default for Options {
     }
 }
 
-/// What is kept per `(pid, starttime)` seen: pruned the tick it is not seen.
+/// Cycles an identity is kept after its process was last reported (spec/metrics.md §1.3:
+/// state not refreshed for 3 cycles is dropped): a process near the cap that drops out and
+/// back in is not read again, and memory stays bounded by the processes reported lately.
+const IDENTITY_CYCLES: u64 = 3;
+
+/// The identity of a process last reported in the cycle `reported`.
 #[derive(Debug)]
-struct Known {
-    /// The cycle it was last seen in.
-    seen: u64,
-    /// Its executable name passes the filter (decided once).
-    allowed: bool,
-    /// utime, stime, delayacct_blkio_ticks at the last sight, and that tick's time.
-    cpu: [u64; 3],
-    at: u64,
-    /// CPU ticks per state and nanoseconds since the sight before (none on the first).
-    delta: Option<([u64; 3], u64)>,
-    /// Read when first reported (boxed: most processes are never reported, and this map
-    /// has a slot per process).
-    identity: Option<Box<Identity>>,
-}
-
-/// One process competing for a slot: its rank, PID, index in the walk's entries, and the
-/// key it is sorted by.
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    rank: u64,
-    pid: u32,
-    index: usize,
-    order: u128,
-}
-
-/// Sorts by `order`: one sort for both orders, as each sort instance costs binary size.
-fn sort_by_order(candidates: &mut [Candidate]) {
-    candidates.sort_unstable_by_key(|c| c.order);
+struct Cached {
+    reported: u64,
+    identity: Identity,
 }
 
 /// The `process` collector.
@@ -133,8 +118,8 @@ pub struct Process {
     hostmetrics_quirks: bool,
     page_size: u64,
     clock_ticks: u64,
-    known: HashMap<(u32, u64), Known>,
-    candidates: Vec<Candidate>,
+    /// By `(pid, starttime)`.
+    identities: HashMap<(u32, u64), Cached>,
     reader: Reader,
     capped: Once,
     details: DetailReader,
@@ -146,22 +131,24 @@ pub struct Process {
 }
 
 impl Process {
-    /// `hostmetrics_quirks`: `process.disk.io` as upstream reports it (rchar/wchar).
+    /// `hostmetrics_quirks`: `process.disk.io` as upstream reports it (rchar/wchar);
+    /// `utilization`: `process.cpu.utilization` is on.
     pub fn new(
         src: &Source,
         options: &Options,
         walk: SharedWalk,
         hostmetrics_quirks: bool,
+        utilization: bool,
     ) -> Self {
-        walk.borrow_mut().want_details();
+        walk.borrow_mut()
+            .select_with(Top::new(src, options, utilization));
         Process {
             walk,
             options: options.clone(),
             hostmetrics_quirks,
             page_size: src.info().page_size,
             clock_ticks: src.info().clock_ticks.max(1),
-            known: HashMap::new(),
-            candidates: Vec::new(),
+            identities: HashMap::new(),
             reader: Reader::new(src),
             capped: Once::default(),
             details: DetailReader::default(),
@@ -171,103 +158,14 @@ impl Process {
             online: src.path("sys/devices/system/cpu/online"),
         }
     }
-
-    /// Updates what is known of every process the walk found and lists the allowed ones.
-    fn rank(&mut self, src: &Source, tick: &Tick, entries: &[Entry], proc_dir: &Path) {
-        self.candidates.clear();
-        for (index, entry) in entries.iter().enumerate() {
-            let s = &entry.stat;
-            let cpu = [s.utime, s.stime, s.delayacct_blkio_ticks.unwrap_or(0)];
-            let known = self
-                .known
-                .entry((entry.pid, s.starttime))
-                .or_insert_with(|| Known {
-                    seen: 0,
-                    allowed: allowed(&self.options.filter, &mut self.reader, src, proc_dir, entry),
-                    cpu,
-                    at: 0,
-                    delta: None,
-                    identity: None,
-                });
-            // A process first seen now (started since the previous tick, or this is the
-            // first) competes with all of its CPU time.
-            let since = if known.seen == 0 { [0; 3] } else { known.cpu };
-            known.delta = (known.seen != 0).then(|| {
-                (
-                    std::array::from_fn(|i| cpu[i].saturating_sub(since[i])),
-                    tick.now_unix_nano.saturating_sub(known.at),
-                )
-            });
-            let cpu_since = (cpu[0] + cpu[1]).saturating_sub(since[0] + since[1]);
-            (known.seen, known.cpu, known.at) = (tick.cycle, cpu, tick.now_unix_nano);
-            if known.allowed {
-                self.candidates.push(Candidate {
-                    rank: match self.options.top_by {
-                        TopBy::Memory => s.rss,
-                        TopBy::Cpu => cpu_since,
-                    },
-                    pid: entry.pid,
-                    index,
-                    order: 0,
-                });
-            }
-        }
-        let max = self.options.max_processes.max(1);
-        if self.candidates.len() > max {
-            if self.capped.first() {
-                log::warn!(
-                    "process collector: {} processes, more than --max-processes {max}: reporting the {max} largest by {} (logged once)",
-                    self.candidates.len(),
-                    match self.options.top_by {
-                        TopBy::Memory => "resident memory",
-                        TopBy::Cpu => "CPU time since the previous collection",
-                    }
-                );
-            }
-            // Largest first; equal ranks by PID, so the choice does not depend on order.
-            for c in &mut self.candidates {
-                c.order = u128::from(u64::MAX - c.rank) << 32 | u128::from(c.pid);
-            }
-            sort_by_order(&mut self.candidates);
-            self.candidates.truncate(max);
-        }
-        for c in &mut self.candidates {
-            c.order = u128::from(c.pid);
-        }
-        sort_by_order(&mut self.candidates);
-    }
-}
-
-/// Whether `entry`'s executable name passes `filter` (the name needs `exe` only for a
-/// 15-byte command name, and only when there is a filter).
-fn allowed(
-    filter: &Filter,
-    reader: &mut Reader,
-    src: &Source,
-    proc_dir: &Path,
-    entry: &Entry,
-) -> bool {
-    if filter.include.is_empty() && filter.exclude.is_empty() {
-        return true;
-    }
-    let comm = entry.comm.as_bytes();
-    let mut digits = PidText::default();
-    let path = match comm.len() {
-        15 => reader
-            .exe(src, proc_dir, digits.of(entry.pid))
-            .ok()
-            .flatten(),
-        _ => None,
-    };
-    filter.allows(&identity::executable_name(comm, path.as_deref()))
 }
 
 /// A PID as decimal digits, without allocating.
 #[derive(Debug, Default)]
-struct PidText([u8; 10]);
+pub(super) struct PidText([u8; 10]);
 
 impl PidText {
-    fn of(&mut self, pid: u32) -> &[u8] {
+    pub(super) fn of(&mut self, pid: u32) -> &[u8] {
         let mut at = self.0.len();
         let mut n = pid;
         loop {
@@ -294,8 +192,19 @@ impl Collect for Process {
         walk.run(src, tick)?;
         let mut first_error = walk.damaged_fields().cloned();
         let proc_dir = std::mem::take(&mut self.proc_dir);
-        self.rank(src, tick, walk.entries(), &proc_dir);
-        self.known.retain(|_, known| known.seen == tick.cycle);
+        let (chosen, competed) = walk
+            .top()
+            .map_or((&[][..], 0), |top| (top.chosen(), top.competed()));
+        let max = self.options.max_processes.max(1);
+        if competed > max && self.capped.first() {
+            log::warn!(
+                "process collector: {competed} processes, more than --max-processes {max}: reporting the {max} largest by {} (logged once)",
+                match self.options.top_by {
+                    TopBy::Memory => "resident memory",
+                    TopBy::Cpu => "CPU time since the previous collection",
+                }
+            );
+        }
         let mem_total = if out.enabled(&semconv::PROCESS_MEMORY_UTILIZATION) {
             self.mem_total(src)
         } else {
@@ -307,23 +216,22 @@ impl Collect for Process {
             None
         };
         let mut quiet = Quiet::default();
-        let candidates = std::mem::take(&mut self.candidates);
-        for candidate in &candidates {
-            let Some(entry) = walk.entries().get(candidate.index) else {
-                continue;
-            };
+        for chosen in chosen {
             let context = Context {
                 proc_dir: &proc_dir,
+                live: walk.live(),
                 tick,
                 mem_total,
                 cpus,
                 rchar_wchar: self.hostmetrics_quirks,
             };
-            if let Err(e) = self.report(src, out, entry, &context, &mut quiet) {
+            if let Err(e) = self.report(src, out, chosen, &context, &mut quiet) {
                 first_error.get_or_insert(e);
             }
         }
-        self.candidates = candidates;
+        // Identities of processes not reported lately (ended, or out of the top N).
+        self.identities
+            .retain(|_, cached| cached.reported + IDENTITY_CYCLES > tick.cycle);
         self.proc_dir = proc_dir;
         let Quiet {
             reported,
@@ -356,15 +264,15 @@ impl Process {
         &mut self,
         src: &Source,
         out: &mut Builder,
-        entry: &Entry,
+        chosen: &Chosen,
         cx: &Context<'_>,
         quiet: &mut Quiet,
     ) -> Result<(), CollectError> {
+        let entry = &chosen.entry;
         let key = (entry.pid, entry.stat.starttime);
         let mut digits = PidText::default();
         let pid = digits.of(entry.pid);
-        let needs_identity = self.known.get(&key).is_some_and(|k| k.identity.is_none());
-        if needs_identity {
+        if !self.identities.contains_key(&key) {
             let (identity, lookup) =
                 self.reader
                     .load(src, cx.proc_dir, pid, entry.comm.as_bytes(), cx.tick.cycle);
@@ -376,20 +284,26 @@ impl Process {
                 Lookup::ExeDenied => quiet.exe_denied += 1,
                 Lookup::Complete => {}
             }
-            if let Some(known) = self.known.get_mut(&key) {
-                known.identity = Some(Box::new(identity));
-            }
+            self.identities.insert(
+                key,
+                Cached {
+                    reported: cx.tick.cycle,
+                    identity,
+                },
+            );
         }
-        let Some(details) = self.details.read(src, out, pid, cx.proc_dir, quiet)? else {
+        let Some(details) = self
+            .details
+            .read(src, out, pid, cx.proc_dir, cx.live, quiet)?
+        else {
             quiet.gone += 1;
             return Ok(());
         };
-        let Some(known) = self.known.get(&key) else {
+        let Some(cached) = self.identities.get_mut(&key) else {
             return Ok(());
         };
-        let Some(id) = known.identity.as_ref() else {
-            return Ok(());
-        };
+        cached.reported = cx.tick.cycle;
+        let id = &cached.identity;
         let mut attrs = [(semconv::PROCESS_PID, AttrValue::Int(0)); 7];
         let mut n = 0;
         let optional = [
@@ -433,7 +347,7 @@ impl Process {
         emit(
             out,
             entry,
-            known.delta,
+            chosen.delta,
             &details,
             cx,
             self.page_size,

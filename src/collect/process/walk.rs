@@ -6,7 +6,8 @@
 //! `/proc` lists no other threads, and `task/` is never entered) and each one's `stat`, as
 //! bytes (a name may be any bytes, prctl(PR_SET_NAME)).
 //! Emits: a `Census` (processes per `system.processes.count` status), and, once `process`
-//! asked for them, an `Entry` per process that is not a kernel thread.
+//! gave it its selection (`top.rs`), offers it each process that is not a kernel thread as
+//! an `Entry`; nothing is kept per process here.
 //! Input (`<pid>/stat`, see `stat.rs`): `4242 (my) proc) S 1 4242 4242 0 -1 4194560 …`
 //!
 //! A PID that exits between `readdir` and the read of its `stat` (ENOENT, ESRCH) is counted
@@ -18,10 +19,13 @@
 //! `RawDir`), not `std::fs::read_dir`, which allocates a name for every entry.
 
 use super::stat::PidStat;
+use super::top::Top;
 use crate::collect::CollectError;
 use crate::schedule::Tick;
 use crate::semconv;
+use crate::source::procfs::{self, ProcDir};
 use crate::source::{ReadError, Source};
+use rustix::fd::AsFd;
 use rustix::fs::{Mode, OFlags, RawDir};
 use std::cell::RefCell;
 use std::io;
@@ -78,7 +82,7 @@ pub struct Comm {
 }
 
 impl Comm {
-    fn new(name: &[u8]) -> Comm {
+    pub fn new(name: &[u8]) -> Comm {
         let mut comm = Comm {
             bytes: [0; COMM_BYTES],
             len: name.len().min(COMM_BYTES),
@@ -110,13 +114,15 @@ pub struct Walk {
     pid_stat: PathBuf,
     buf: Vec<u8>,
     dirents: Vec<u8>,
-    /// Keep an `Entry` per process (the `process` collector runs).
-    details: bool,
+    /// The `process` collector's selection, offered every process (when it runs).
+    top: Option<Top>,
+    /// The last walk's `/proc` directory, kept open for the tick's per-PID reads when it is
+    /// a live procfs.
+    live: Option<ProcDir>,
     /// The cycle of the last walk (0: none yet) and its outcome.
     cycle: u64,
     outcome: Result<(), CollectError>,
     census: Census,
-    entries: Vec<Entry>,
     /// The first `stat` with a state whose other fields could not be read.
     damaged_fields: Option<CollectError>,
 }
@@ -129,11 +135,11 @@ impl Walk {
             proc_dir,
             buf: Vec::new(),
             dirents: Vec::with_capacity(DIRENT_BUFFER),
-            details: false,
+            top: None,
+            live: None,
             cycle: 0,
             outcome: Ok(()),
             census: Census::default(),
-            entries: Vec::new(),
             damaged_fields: None,
         }
     }
@@ -143,9 +149,9 @@ impl Walk {
         Rc::new(RefCell::new(Walk::new(src)))
     }
 
-    /// Keep an [`Entry`] per process from now on.
-    pub fn want_details(&mut self) {
-        self.details = true;
+    /// Offers every process that is not a kernel thread to `top` from now on.
+    pub fn select_with(&mut self, top: Top) {
+        self.top = Some(top);
     }
 
     pub fn proc_dir(&self) -> &Path {
@@ -158,7 +164,13 @@ impl Walk {
     pub fn run(&mut self, src: &Source, tick: &Tick) -> Result<(), CollectError> {
         if self.cycle != tick.cycle || self.cycle == 0 {
             self.cycle = tick.cycle;
+            if let Some(top) = self.top.as_mut() {
+                top.begin(tick.now_unix_nano);
+            }
             self.outcome = self.walk(src);
+            if let Some(top) = self.top.as_mut() {
+                top.finish();
+            }
         }
         self.outcome.clone()
     }
@@ -168,10 +180,14 @@ impl Walk {
         &self.census
     }
 
-    /// The processes of the last walk that are not kernel threads, in `readdir` order
-    /// (empty unless [`Walk::want_details`]).
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// The `/proc` directory of the last walk when it is a live procfs (for `read_at`).
+    pub fn live(&self) -> Option<&ProcDir> {
+        self.live.as_ref()
+    }
+
+    /// The selection of the last walk (none unless [`Walk::select_with`]).
+    pub fn top(&self) -> Option<&Top> {
+        self.top.as_ref()
     }
 
     /// The first `stat` of the last walk with a state but damaged fields.
@@ -181,7 +197,6 @@ impl Walk {
 
     fn walk(&mut self, src: &Source) -> Result<(), CollectError> {
         self.census = Census::default();
-        self.entries.clear();
         self.damaged_fields = None;
         let dir_error = |e: rustix::io::Errno| {
             CollectError::read(&self.proc_dir, ReadError::from(io::Error::from(e)))
@@ -192,21 +207,26 @@ impl Walk {
             Mode::empty(),
         )
         .map_err(dir_error)?;
+        // A fixture tree takes the checked way, and may inject errors.
+        let live = !src.is_fixture() && procfs::is_procfs(fd.as_fd());
+        let dir = ProcDir::new(fd);
         // Taken while the entries borrow it (a move, not a copy), put back below.
         let mut dirents = std::mem::take(&mut self.dirents);
-        let listed = self.list(src, &fd, &mut dirents);
+        let listed = self.list(src, &dir, live, &mut dirents);
         self.dirents = dirents;
+        self.live = live.then_some(dir);
         listed
     }
 
-    /// Reads the `stat` of every PID the directory `fd` lists.
+    /// Reads the `stat` of every PID the directory `dir` lists (`live`: on a procfs).
     fn list(
         &mut self,
         src: &Source,
-        fd: &rustix::fd::OwnedFd,
+        dir: &ProcDir,
+        live: bool,
         dirents: &mut Vec<u8>,
     ) -> Result<(), CollectError> {
-        let mut entries = RawDir::new(fd, dirents.spare_capacity_mut());
+        let mut entries = RawDir::new(dir.fd(), dirents.spare_capacity_mut());
         while let Some(entry) = entries.next() {
             let entry = entry.map_err(|e| {
                 CollectError::read(&self.proc_dir, ReadError::from(io::Error::from(e)))
@@ -215,9 +235,14 @@ impl Walk {
             let Some(pid) = parse_pid(name) else {
                 continue;
             };
-            set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
-            match src.read_bytes_into(&self.pid_stat, &mut self.buf) {
-                Ok(()) => self.count(pid),
+            let read = if live {
+                dir.read_at(name, "stat", &mut self.buf)
+            } else {
+                set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
+                src.read_bytes_into(&self.pid_stat, &mut self.buf)
+            };
+            match read {
+                Ok(()) => self.count(src, pid, name),
                 // Exited since readdir (ENOENT; ESRCH arrives as another I/O error), or
                 // hidden from us: expected noise (spec/metrics.md §7).
                 Err(ReadError::NotFound | ReadError::Denied | ReadError::Io(..)) => {
@@ -226,6 +251,7 @@ impl Walk {
                 Err(e @ (ReadError::NotText | ReadError::TooLarge)) => {
                     self.census.counts[UNKNOWN] += 1;
                     if self.census.damaged.is_none() {
+                        set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
                         self.census.damaged = Some(CollectError::read(&self.pid_stat, e));
                     }
                 }
@@ -234,11 +260,12 @@ impl Walk {
         Ok(())
     }
 
-    /// Counts the `stat` in `buf` and keeps its entry.
-    fn count(&mut self, pid: u32) {
+    /// Counts the `stat` in `buf` of the PID named `name` and offers it to the selection.
+    fn count(&mut self, src: &Source, pid: u32, name: &[u8]) {
         let Some((_, state)) = PidStat::name_and_state(&self.buf) else {
             self.census.counts[UNKNOWN] += 1;
             if self.census.damaged.is_none() {
+                set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
                 self.census.damaged = Some(CollectError::malformed(
                     &self.pid_stat,
                     Some(1),
@@ -249,18 +276,15 @@ impl Walk {
         };
         self.census.counts[status_index(state)] += 1;
         self.census.waiting += u64::from(state == b'W');
-        if !self.details {
+        let Some(top) = self.top.as_mut() else {
             return;
-        }
+        };
         match PidStat::parse(&self.buf) {
             Ok((_, stat)) if stat.is_kernel_thread() => {}
-            Ok((comm, stat)) => self.entries.push(Entry {
-                pid,
-                comm: Comm::new(comm),
-                stat,
-            }),
+            Ok((comm, stat)) => top.offer(src, &self.proc_dir, pid, comm, &stat),
             Err(what) => {
                 if self.damaged_fields.is_none() {
+                    set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
                     self.damaged_fields =
                         Some(CollectError::malformed(&self.pid_stat, Some(1), what));
                 }
@@ -382,7 +406,7 @@ mod tests {
 
         let src = Source::open(&root).unwrap();
         let mut walk = Walk::new(&src);
-        walk.want_details();
+        walk.select_with(Top::new(&src, &super::super::Options::default(), false));
         walk.run(&src, &tick(1)).unwrap();
         // running sleeping blocked stopped zombies idle unknown
         assert_eq!(walk.census().counts, [2, 2, 0, 0, 0, 1, 1]);
@@ -398,29 +422,30 @@ mod tests {
             fields.contains("/proc/6002/stat line 1: fewer than 24"),
             "{fields}"
         );
-        let mut kept: Vec<(u32, &[u8])> = walk
-            .entries()
-            .iter()
-            .map(|e| (e.pid, e.comm.as_bytes()))
-            .collect();
-        kept.sort();
+        let kept = |walk: &Walk| -> Vec<(u32, Vec<u8>)> {
+            let chosen = walk.top().unwrap().chosen();
+            chosen
+                .iter()
+                .map(|c| (c.entry.pid, c.entry.comm.as_bytes().to_vec()))
+                .collect()
+        };
         assert_eq!(
-            kept,
+            kept(&walk),
             [
-                (1, &b"systemd"[..]),
-                (4242, b"my) proc"),
-                (6001, b"\xff\xfe")
+                (1, b"systemd".to_vec()),
+                (4242, b"my) proc".to_vec()),
+                (6001, b"\xff\xfe".to_vec())
             ],
-            "the kernel thread is not kept"
+            "the kernel thread is not offered; the chosen are in PID order"
         );
         // Same cycle: not walked again, even if the tree changed.
         std::fs::remove_dir_all(root.join("proc/4242")).unwrap();
         walk.run(&src, &tick(1)).unwrap();
-        assert_eq!(walk.entries().len(), 3);
+        assert_eq!(kept(&walk).len(), 3);
         // Next cycle: the buffers are reused and 4242 is gone.
         walk.run(&src, &tick(2)).unwrap();
         assert_eq!(walk.census().counts, [1, 2, 0, 0, 0, 1, 1]);
-        assert_eq!(walk.entries().len(), 2);
+        assert_eq!(kept(&walk).len(), 2);
     }
 
     #[test]
