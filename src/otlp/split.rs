@@ -414,23 +414,25 @@ mod tests {
         }
     }
 
+    /// Bytes of `resource` alone, encoded from the spans of a whole tick.
+    fn encoded_len(b: &Builder, whole: &[Span], resource: usize) -> usize {
+        let spans: Vec<Span> = whole
+            .iter()
+            .filter(|s| s.resource == resource)
+            .cloned()
+            .collect();
+        let mut body = Vec::new();
+        encode_part(b, &spans, &mut body);
+        body.len()
+    }
+
     #[test]
     fn issue_10_whole_resources_and_metrics_move_to_the_next_part() {
         let b = builder(20);
         let mut plan = Plan::default();
         plan.make(&b, usize::MAX);
         let all = plan.parts().next().unwrap().to_vec();
-        let len_of = |resource: usize| {
-            let spans: Vec<Span> = all
-                .iter()
-                .filter(|s| s.resource == resource)
-                .cloned()
-                .collect();
-            let mut body = Vec::new();
-            encode_part(&b, &spans, &mut body);
-            body.len()
-        };
-        let (host, process) = (len_of(0), len_of(1));
+        let (host, process) = (encoded_len(&b, &all, 0), encoded_len(&b, &all, 1));
         // Room for the host resource and one process (and the bounds' slack), not two.
         let (_, bodies) = parts(&b, host + process + process / 2);
         let requests: Vec<ExportMetricsServiceRequest> = bodies.iter().map(|b| decode(b)).collect();
@@ -459,16 +461,7 @@ mod tests {
         let mut plan = Plan::default();
         plan.make(&b, usize::MAX);
         let whole: Vec<Span> = plan.parts().next().unwrap().to_vec();
-        let resource_len = |resource: usize| {
-            let spans: Vec<Span> = whole
-                .iter()
-                .filter(|s| s.resource == resource)
-                .cloned()
-                .collect();
-            let mut body = Vec::new();
-            encode_part(&b, &spans, &mut body);
-            body.len()
-        };
+        let resource_len = |resource: usize| encoded_len(&b, &whole, resource);
         // A target below the host resource: the host alone (it is not cut), then the two
         // processes, which fit the target together.
         let (host, process) = (resource_len(0), resource_len(1));
