@@ -16,14 +16,15 @@
 //! is there but not the other fields is counted and reported by `process`.
 //!
 //! The directory is read with `getdents64` into a buffer kept between cycles (rustix
-//! `RawDir`), not `std::fs::read_dir`, which allocates a name for every entry.
+//! `RawDir`), not `std::fs::read_dir`, which allocates a name for every entry. On a live
+//! procfs the `stat` files stay open between walks, up to a cap (`procfs::KeptStats`).
 
 use super::stat::PidStat;
 use super::top::Top;
 use crate::collect::CollectError;
 use crate::schedule::Tick;
 use crate::semconv;
-use crate::source::procfs::{self, ProcDir};
+use crate::source::procfs::{self, KeptStats, ProcDir};
 use crate::source::{ReadError, Source};
 use rustix::fd::AsFd;
 use rustix::fs::{Mode, OFlags, RawDir};
@@ -119,6 +120,8 @@ pub struct Walk {
     /// The last walk's `/proc` directory, kept open for the tick's per-PID reads when it is
     /// a live procfs.
     live: Option<ProcDir>,
+    /// Every PID's `stat`, kept open between walks of a live procfs (up to a cap).
+    kept: KeptStats,
     /// The cycle of the last walk (0: none yet) and its outcome.
     cycle: u64,
     outcome: Result<(), CollectError>,
@@ -137,6 +140,7 @@ impl Walk {
             dirents: Vec::with_capacity(DIRENT_BUFFER),
             top: None,
             live: None,
+            kept: KeptStats::new(),
             cycle: 0,
             outcome: Ok(()),
             census: Census::default(),
@@ -214,6 +218,11 @@ impl Walk {
         let mut dirents = std::mem::take(&mut self.dirents);
         let listed = self.list(src, &dir, live, &mut dirents);
         self.dirents = dirents;
+        if live {
+            self.kept.finish();
+        } else {
+            self.kept.close_all();
+        }
         self.live = live.then_some(dir);
         listed
     }
@@ -236,7 +245,7 @@ impl Walk {
                 continue;
             };
             let read = if live {
-                dir.read_at(name, "stat", &mut self.buf)
+                self.kept.read(dir, pid, name, &mut self.buf)
             } else {
                 set_pid_file(&mut self.pid_stat, &self.proc_dir, name, "stat");
                 src.read_bytes_into(&self.pid_stat, &mut self.buf)
