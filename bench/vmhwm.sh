@@ -17,6 +17,12 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 
 python3 "$(dirname "$0")/receiver.py" "$port" "$dir/requests" &
 sink=$!
+# The agent starts once the sink listens: requests refused at start-up would wait in its
+# queue and count in VmHWM.
+for _ in $(seq 100); do
+  python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.1)" 2>/dev/null && break
+  sleep 0.05
+done
 "$bin" --interval 1s --endpoint "http://127.0.0.1:$port" "$@" 2>"$dir/stderr" &
 agent=$!
 trap 'kill $agent $sink "${sleepers[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT

@@ -121,88 +121,116 @@ pub fn run(config: &Config, src: Source) -> u8 {
             continue;
         }
         let collected = started.elapsed();
-        plan.make_within(builder, PART_TARGET.min(plan_limit), plan_limit);
-        if plan.dropped > 0 {
+        // Age limits use the wall time the batch was made, not its data time (a fixture's
+        // fixed clock).
+        let created = wall_clock_unix_nano();
+        // The tick's batches: the builder's request, then, once it is written or queued,
+        // the further ones (`Collection::run_more`) in the same builder.
+        let (mut dropped, mut failed) = (0, false);
+        let mut once_parts = Vec::new();
+        // Text is written whole, not in parts: nothing to cut, nothing dropped.
+        let text = matches!(sink, Sink::Stdout { text: true, .. });
+        let mut next = Some(builder);
+        while let Some(builder) = next {
+            if !text {
+                plan.make_within(builder, PART_TARGET.min(plan_limit), plan_limit);
+                dropped += plan.dropped;
+            }
+            match &mut sink {
+                Sink::Stdout {
+                    out: stdout,
+                    text: true,
+                } => {
+                    // Each batch without its blank line; the tick's ends below.
+                    otlp::text::write(builder, &mut line);
+                    while line.ends_with('\n') {
+                        line.pop();
+                    }
+                    log::debug!(
+                        "tick: {} of {points} points, {} bytes of text, collected in {} µs",
+                        builder.point_count(),
+                        line.len(),
+                        collected.as_micros()
+                    );
+                    let batch_points = u32::try_from(builder.point_count()).unwrap_or(u32::MAX);
+                    match stdout.write_line(&line, batch_points) {
+                        Outcome::Closed => return 0,
+                        Outcome::Failed { .. } => failed = true,
+                        _ => {}
+                    }
+                }
+                Sink::Stdout { out: stdout, .. } => {
+                    for spans in plan.parts() {
+                        otlp::json::write_part(builder, spans, &mut line);
+                        let part_points = points_in(spans);
+                        log::debug!(
+                            "tick: {part_points} of {points} points, {} bytes of JSON, collected in {} µs",
+                            line.len(),
+                            collected.as_micros()
+                        );
+                        match stdout.write_line(&line, part_points) {
+                            Outcome::Closed => return 0,
+                            Outcome::Failed { .. } => failed = true,
+                            _ => {}
+                        }
+                    }
+                }
+                Sink::Otlp(_) if config.once => {
+                    for spans in plan.parts() {
+                        write_body(builder, spans, json, &mut body, &mut line);
+                        once_parts.push((std::mem::take(&mut body), points_in(spans)));
+                    }
+                }
+                Sink::Otlp(delivery) => {
+                    for spans in plan.parts() {
+                        write_body(builder, spans, json, &mut body, &mut line);
+                        let part_points = points_in(spans);
+                        delivery.submit(
+                            &body,
+                            part_points,
+                            created,
+                            send_deadline(config, &schedule),
+                        );
+                        log::debug!(
+                            "tick: {part_points} of {points} points, {} bytes, collected in {} µs, sent in {} ms",
+                            body.len(),
+                            collected.as_micros(),
+                            (started.elapsed() - collected).as_millis()
+                        );
+                    }
+                }
+            }
+            next = collection.run_more();
+        }
+        if dropped > 0 {
             if too_large.first() {
                 log::error!(
-                    "{} data points dropped: each is larger than --max-request-size {max_request_size} on its own (with its resource and metric); raise it",
-                    plan.dropped
+                    "{dropped} data points dropped: each is larger than --max-request-size {max_request_size} on its own (with its resource and metric); raise it"
                 );
             }
             let mut telemetry = telemetry.borrow_mut();
             telemetry
                 .exporter
-                .drop_points(DropReason::TooLarge, plan.dropped);
+                .drop_points(DropReason::TooLarge, dropped);
         }
         match &mut sink {
             Sink::Stdout {
                 out: stdout,
                 text: true,
             } => {
-                otlp::text::write(builder, &mut line);
-                line.pop();
-                log::debug!(
-                    "tick: {points} points, {} bytes of text, collected in {} µs",
-                    line.len(),
-                    collected.as_micros()
-                );
-                let points = u32::try_from(points).unwrap_or(u32::MAX);
-                match stdout.write_line(&line, points) {
-                    Outcome::Closed => return 0,
-                    Outcome::Failed { .. } if config.once => return 1,
-                    _ if config.once => return 0,
-                    _ => {}
+                // The blank line that ends a tick.
+                if let Outcome::Closed = stdout.write_line("", 0) {
+                    return 0;
                 }
             }
-            Sink::Stdout { out: stdout, .. } => {
-                let mut failed = false;
-                for spans in plan.parts() {
-                    otlp::json::write_part(builder, spans, &mut line);
-                    let part_points = points_in(spans);
-                    log::debug!(
-                        "tick: {part_points} of {points} points, {} bytes of JSON, collected in {} µs",
-                        line.len(),
-                        collected.as_micros()
-                    );
-                    match stdout.write_line(&line, part_points) {
-                        Outcome::Closed => return 0,
-                        Outcome::Failed { .. } => failed = true,
-                        _ => {}
-                    }
-                }
-                if config.once {
-                    return u8::from(failed || plan.dropped > 0);
-                }
+            Sink::Otlp(delivery) if config.once => {
+                let delivered = once(delivery, once_parts.into_iter(), created, config);
+                return u8::from(!delivered || dropped > 0);
             }
-            Sink::Otlp(delivery) => {
-                // Age limits use the wall time the batch was made, not its data time (a
-                // fixture's fixed clock).
-                let created = wall_clock_unix_nano();
-                if config.once {
-                    let parts = plan.parts().map(|spans| {
-                        write_body(builder, spans, json, &mut body, &mut line);
-                        (std::mem::take(&mut body), points_in(spans))
-                    });
-                    let delivered = once(delivery, parts, created, config);
-                    return u8::from(!delivered || plan.dropped > 0);
-                }
-                for spans in plan.parts() {
-                    write_body(builder, spans, json, &mut body, &mut line);
-                    let part_points = points_in(spans);
-                    delivery.submit(
-                        &body,
-                        part_points,
-                        created,
-                        send_deadline(config, &schedule),
-                    );
-                    log::debug!(
-                        "tick: {part_points} of {points} points, {} bytes, collected in {} µs, sent in {} ms",
-                        body.len(),
-                        collected.as_micros(),
-                        (started.elapsed() - collected).as_millis()
-                    );
-                }
-            }
+            _ => {}
+        }
+        if config.once {
+            return u8::from(failed || dropped > 0);
         }
     }
 }

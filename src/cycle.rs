@@ -1,7 +1,9 @@
 //! One collection cycle: the tick's time, every collector, one request's worth of points.
 //!
 //! Reads: the `Source` (its shared files refreshed per cycle; `btime` for the host start
-//! time) and the wall time the caller passes in. Emits: the filled `otlp::Builder`, and
+//! time) and the wall time the caller passes in. Emits: the filled `otlp::Builder`, then,
+//! once the caller sent it, the tick's further batches of a collector of many resources
+//! (`run_more`: the processes past the first `process::BATCH`) in the same builder, and
 //! collector failures to `report` (rate-limited log lines). The agent runs one per tick;
 //! two-tick tests and the bench run the very same code with chosen times.
 
@@ -27,6 +29,8 @@ pub struct Collection {
     report: Report<CollectError>,
     cycle: u64,
     previous_unix_nano: u64,
+    /// The tick `run` began, while `run_more` may have batches of it.
+    tick: Option<Tick>,
     telemetry: Rc<RefCell<Telemetry>>,
 }
 
@@ -45,16 +49,12 @@ impl Collection {
             report: Report::new(""),
             cycle: 0,
             previous_unix_nano: 0,
+            tick: None,
         }
     }
 
     pub fn source(&self) -> &Source {
         &self.src
-    }
-
-    /// The request of the last cycle.
-    pub fn builder(&self) -> &Builder {
-        &self.builder
     }
 
     /// Runs every collector once at wall time `now_unix_nano`; returns the request built.
@@ -94,6 +94,32 @@ impl Collection {
             }
         }
         self.builder.finish();
+        self.tick = Some(tick);
         &self.builder
+    }
+
+    /// The next batch of the tick `run` began, in the same builder (so the caller must
+    /// have sent the last one), or `None` once the tick is complete. Only what the
+    /// collectors read in `run` is written: no file is read here, nothing can fail.
+    pub fn run_more(&mut self) -> Option<&Builder> {
+        let tick = self.tick?;
+        self.builder.begin_more();
+        let mut more = false;
+        for (name, collector) in &mut self.collectors {
+            self.builder.host();
+            let before = self.builder.point_count();
+            if collector.collect_more(&tick, &mut self.builder) {
+                more = true;
+                let points = self.builder.point_count().saturating_sub(before) as u64;
+                self.telemetry.borrow_mut().scraped_more(name, points);
+            }
+        }
+        // An empty batch ends the tick (the builder is then an empty request).
+        self.builder.finish_more();
+        if !more {
+            self.tick = None;
+            return None;
+        }
+        Some(&self.builder)
     }
 }

@@ -183,4 +183,12 @@ impl Telemetry {
         stats.errors += u64::from(failed);
         stats.duration = duration;
     }
+
+    /// Counts the points of a further batch of collector `name` this tick
+    /// (`Collect::collect_more`).
+    pub fn scraped_more(&mut self, name: &'static str, points: u64) {
+        if let Some(stats) = self.scrapers.iter_mut().find(|s| s.name == name) {
+            stats.points += points;
+        }
+    }
 }

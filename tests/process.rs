@@ -624,3 +624,126 @@ fn an_unprivileged_agent_is_quiet_and_sees_its_own_processes() {
         );
     }
 }
+
+/// The requests of each tick of `flags` over `root` (times `nows`), in process order: each
+/// batch of a tick, as the agent sends them one after the other.
+fn batches(root: &std::path::Path, flags: &[&str], nows: &[u64]) -> Vec<Vec<Value>> {
+    let mut argv = vec!["sysotlp", "--root-path", root.to_str().unwrap()];
+    argv.extend_from_slice(flags);
+    let argv: Vec<String> = argv.into_iter().map(String::from).collect();
+    let cli = sysotlp::cli::parse(&argv).expect("flags");
+    let config = sysotlp::config::Config::from_cli(cli, &|_| None).expect("config");
+    let src = sysotlp::source::Source::open(root).expect("root");
+    let telemetry = sysotlp::telemetry::Telemetry::shared(0);
+    let mut collection = sysotlp::cycle::Collection::new(&config, src, telemetry);
+    let mut line = String::new();
+    let mut ticks = Vec::new();
+    for now in nows {
+        let mut requests = Vec::new();
+        let mut next = Some(collection.run(*now));
+        while let Some(builder) = next {
+            sysotlp::otlp::json::write(builder, &mut line);
+            requests.push(serde_json::from_str(&line).expect("JSON"));
+            next = collection.run_more();
+        }
+        ticks.push(requests);
+    }
+    ticks
+}
+
+#[test]
+fn a_tick_of_many_processes_goes_in_batches_of_32_in_one_builder() {
+    use crate::util::many::{FIRST_COPY, many_processes};
+    // Five batches: a collection counted per batch would forget the last batch's series
+    // before they are refreshed (stale after 3), and drop their points as new.
+    let root = many_processes(&scratch("many-batches"), 140);
+    let (t1, t2) = (1_767_225_600_000_000_000, 1_767_225_610_000_000_000);
+    let ticks = batches(
+        &root,
+        &[
+            "--collectors=process",
+            "--max-processes=1000",
+            "--temporality=delta",
+        ],
+        &[t1, t2],
+    );
+    // The fixture's 6 processes that are not kernel threads (its README), and the copies.
+    let everyone: Vec<i64> = [1, 7000, 7001, 31996, 31997, 31999, 32003, 32009]
+        .into_iter()
+        .filter(|pid| find_in(&ticks[0], *pid).is_some())
+        .chain((FIRST_COPY..FIRST_COPY + 140).map(i64::from))
+        .collect();
+    assert!(everyone.len() > 140, "{everyone:?}");
+    for (tick, requests) in ticks.iter().enumerate() {
+        let sizes: Vec<usize> = requests.iter().map(|r| processes(r).len()).collect();
+        let n = everyone.len();
+        assert_eq!(sizes, [32, 32, 32, 32, n - 128], "tick {}", tick + 1);
+        let mut reported: Vec<i64> = requests.iter().flat_map(pids).collect();
+        reported.sort_unstable();
+        let mut expected = everyone.clone();
+        expected.sort_unstable();
+        assert_eq!(reported, expected, "tick {}: each process once", tick + 1);
+    }
+    // Delta temporality across batches: the second tick's counters of every batch start at
+    // the first tick (one collection, however many batches), and none was dropped as new.
+    let (mut counted, t1) = (0, t1.to_string());
+    for request in &ticks[1] {
+        for resource in request["resourceMetrics"].as_array().unwrap() {
+            for metric in resource["scopeMetrics"][0]["metrics"].as_array().unwrap() {
+                if metric["name"] == "process.cpu.time" {
+                    for point in metric["sum"]["dataPoints"].as_array().unwrap() {
+                        assert_eq!(point["startTimeUnixNano"], t1.as_str(), "{point}");
+                        assert_eq!(point["asDouble"].as_f64(), Some(0.0), "{point}");
+                        counted += 1;
+                    }
+                }
+            }
+        }
+    }
+    // user, system and wait (the stats have delayacct_blkio_ticks) of every process.
+    assert_eq!(counted, 3 * everyone.len(), "cpu.time points");
+}
+
+fn find_in(requests: &[Value], pid: i64) -> Option<Resource> {
+    requests.iter().flat_map(processes).find(|r| r.pid() == pid)
+}
+
+#[test]
+fn the_agent_writes_every_batch_of_a_tick() {
+    use crate::util::many::many_processes;
+    let root = many_processes(&scratch("many-agent"), 80);
+    let root = root.to_str().unwrap();
+    let args = [
+        "--once",
+        "--root-path",
+        root,
+        "--collectors=processes,process",
+        "--max-processes=1000",
+    ];
+    // OTLP/JSON on stdout: a line per batch.
+    let out = crate::util::run(&[&args[..], &["--exporter", "stdout"]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = crate::util::stdout_of(&out);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let per_line: Vec<usize> = lines.iter().map(|r| processes(r).len()).collect();
+    assert_eq!(per_line.len(), 3, "{per_line:?}");
+    assert_eq!(per_line[..2], [32, 32]);
+    let total: usize = per_line.iter().sum();
+    assert!(total > 80, "{total}");
+    // The census is in the first, with the host's resource.
+    assert!(
+        points(&lines[0])
+            .iter()
+            .any(|p| p.name == "system.processes.count")
+    );
+    // Text: a resource line per process over the batches, one blank line at the tick's end.
+    let out = crate::util::run(&[&args[..], &["--exporter", "text"]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = crate::util::stdout_of(&out);
+    assert_eq!(text.lines().filter(|l| l.starts_with("--")).count(), total);
+    assert!(text.ends_with("\n\n") && !text.ends_with("\n\n\n"));
+    assert_eq!(text.matches("\n\n").count(), 1, "{text}");
+}

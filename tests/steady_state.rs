@@ -15,6 +15,9 @@
 //!
 //! Counts, not timings: the numbers do not depend on the machine's speed or load.
 
+#[path = "util/many.rs"]
+mod many;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,6 +97,7 @@ fn grown(samples: &[u64]) -> Option<(u64, u64)> {
 
 /// One fixture with `flags`: (allocations in 200 ticks, live-heap samples of the growth run).
 fn run(name: &str, flags: &[&str], growth: Growth) -> (u64, Vec<u64>) {
+    // A fixture's name, or a tree's absolute path.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name);
@@ -113,15 +117,20 @@ fn run(name: &str, flags: &[&str], growth: Growth) -> (u64, Vec<u64>) {
     let mut tick = |cycle: u64| {
         let builder = collection.run(1_767_225_600_000_000_000 + cycle * 1_000_000_000);
         assert!(builder.point_count() > 0, "{name}: no points");
-        // As the agent sends: the parts of the default --max-request-size (64 KiB parts),
-        // and of a 4 KiB one (several: the split path allocates nothing either once warm).
-        for (plan, max) in [(&mut plan, 1 << 20), (&mut small, 4096)] {
-            plan.make_within(builder, PART_TARGET.min(max), max);
-            for spans in plan.parts() {
-                encode::encode_part(builder, spans, &mut body);
-                gzip.compress(&body, &mut compressed);
-                json::write_part(builder, spans, &mut line);
+        // As the agent sends: each batch of the tick (`run_more`), in the parts of the
+        // default --max-request-size (64 KiB parts) and of a 4 KiB one (several: the split
+        // path allocates nothing either once warm).
+        let mut next = Some(builder);
+        while let Some(builder) = next {
+            for (plan, max) in [(&mut plan, 1 << 20), (&mut small, 4096)] {
+                plan.make_within(builder, PART_TARGET.min(max), max);
+                for spans in plan.parts() {
+                    encode::encode_part(builder, spans, &mut body);
+                    gzip.compress(&body, &mut compressed);
+                    json::write_part(builder, spans, &mut line);
+                }
             }
+            next = collection.run_more();
         }
     };
     for cycle in 1..=10 {
@@ -187,8 +196,14 @@ fn main() {
     // container's resource, and sockstat, which is off by default); the VM again with a
     // --textfile-dir of 10 files × 100 series, and also with delta temporality and semconv
     // names (the builder's state map and renames); per-process resources with every process
-    // metric on (issue 12); --hostmetrics-quirks (six memory states, gopsutil's socket list,
+    // metric on (issue 12), and a tree of 106 in four batches (`run_more`) with delta
+    // temporality; --hostmetrics-quirks (six memory states, gopsutil's socket list,
     // the process arithmetic).
+    let many = many::many_processes(
+        &std::env::temp_dir().join(format!("sysotlp-steady-many-{}", std::process::id())),
+        100,
+    );
+    let many = many.to_string_lossy();
     let every_process_metric = sysotlp::collect::process::METRICS
         .iter()
         .map(|m| m.name)
@@ -224,6 +239,15 @@ fn main() {
                 "--collectors=processes,process",
                 "--enable",
                 every_process_metric.as_str(),
+            ],
+        ),
+        (
+            "106 processes in 4 batches, delta",
+            many.as_ref(),
+            vec![
+                "--collectors=processes,process",
+                "--max-processes=1000",
+                "--temporality=delta",
             ],
         ),
         (

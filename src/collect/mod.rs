@@ -51,6 +51,14 @@ pub trait Collect {
     /// one device skips that device and is reported).
     fn collect(&mut self, src: &Source, tick: &Tick, out: &mut Builder)
     -> Result<(), CollectError>;
+
+    /// Appends the next batch of this tick's resources, already read by `collect`, after
+    /// the builder sent the previous one (`Builder::begin_more`); false when there is none.
+    /// For a collector of many resources (`process`), so the builder holds one batch of
+    /// them, not all.
+    fn collect_more(&mut self, _tick: &Tick, _out: &mut Builder) -> bool {
+        false
+    }
 }
 
 /// Every collector's options; each type and its defaults live in the collector's module.

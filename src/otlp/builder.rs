@@ -80,6 +80,8 @@ pub struct Builder {
     deltas: Deltas,
     /// `finish` ran since `begin`: `resources` is the request.
     finished: bool,
+    /// 1 when the host's resource (slot 0) has no metrics and is not in the request.
+    first: usize,
 }
 
 impl Builder {
@@ -112,6 +114,7 @@ impl Builder {
             output: Output::default(),
             deltas: Deltas::default(),
             finished: true,
+            first: 0,
         };
         builder.begin(0, 0);
         builder.finished = true;
@@ -137,7 +140,7 @@ impl Builder {
     pub fn begin(&mut self, now_unix_nano: u64, start_unix_nano: u64) {
         let schema_url = self.schema_url();
         let host = slot(&mut self.resources, 0);
-        set_attributes(&mut host.resource.attributes, &[], &self.host);
+        host.own = set_attributes(&mut host.resource.attributes, &[], &self.host);
         host.with_host = false;
         host.reset(schema_url);
         self.used = 1;
@@ -172,7 +175,7 @@ impl Builder {
         self.current = index;
         let schema_url = self.schema_url();
         let resource = slot(&mut self.resources, index);
-        set_attributes(&mut resource.resource.attributes, own, &[]);
+        resource.own = set_attributes(&mut resource.resource.attributes, own, &[]);
         resource.with_host = true;
         resource.reset(schema_url);
     }
@@ -358,14 +361,39 @@ impl Builder {
     /// metrics, scopes and resources that got points, in order, so `resources` is the
     /// request.
     pub fn finish(&mut self) {
+        self.finish_batch(true);
+    }
+
+    /// Starts the next batch of this tick: the resources a collector sends a batch at a
+    /// time (`Collect::collect_more`), written into the same slots once the previous batch
+    /// was sent. Same time as the tick; the host resource is empty (and so not emitted)
+    /// unless written again.
+    pub fn begin_more(&mut self) {
+        self.begin(self.now_unix_nano, self.start_unix_nano);
+    }
+
+    /// Ends a batch `begin_more` started: `finish` without a new delta collection.
+    pub fn finish_more(&mut self) {
+        self.finish_batch(false);
+    }
+
+    fn finish_batch(&mut self, first: bool) {
         if self.output.temporality == Temporality::Delta {
             let used = self.used.min(self.resources.len());
             let resources = self.resources.get_mut(..used).unwrap_or_default();
-            let dropped = self.deltas.apply(resources, self.now_unix_nano);
+            let dropped = self.deltas.apply(resources, self.now_unix_nano, first);
             self.points = self.points.saturating_sub(dropped);
         }
-        let mut kept = 0;
-        for index in 0..self.used.min(self.resources.len()) {
+        // The host's slot stays first, left out of the request when it has no metrics (a
+        // batch after the first, `--collectors=process` alone) rather than moved, so every
+        // slot keeps its shape from tick to tick and batch to batch.
+        let host_empty = self
+            .resources
+            .first_mut()
+            .is_none_or(|host| host.compact() == 0);
+        self.first = usize::from(host_empty);
+        let mut kept = 1;
+        for index in 1..self.used.min(self.resources.len()) {
             let Some(resource) = self.resources.get_mut(index) else {
                 continue;
             };
@@ -383,7 +411,9 @@ impl Builder {
     /// This tick's resources (after `finish`).
     pub fn resources(&self) -> &[ResourceSlot] {
         debug_assert!(self.finished, "Builder::resources before finish");
-        self.resources.get(..self.used).unwrap_or_default()
+        self.resources
+            .get(self.first..self.used)
+            .unwrap_or_default()
     }
 
     /// The host's own metrics (the `sysotlp` scope of the host resource), after `finish`:
@@ -391,7 +421,7 @@ impl Builder {
     pub fn metrics(&self) -> &[Metric] {
         self.resources()
             .iter()
-            .find(|r| r.resource.attributes == self.host)
+            .find(|r| r.own_attributes() == self.host)
             .and_then(|r| {
                 r.scopes()
                     .iter()

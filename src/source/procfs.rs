@@ -124,13 +124,15 @@ pub struct KeptStats {
     cap: usize,
 }
 
-impl KeptStats {
-    pub fn new() -> KeptStats {
+impl Default for KeptStats {
+    fn default() -> KeptStats {
         let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
         let quarter = limit.map_or(usize::MAX, |n| usize::try_from(n / 4).unwrap_or(usize::MAX));
         KeptStats::with_cap(MAX_KEPT_STATS.min(quarter))
     }
+}
 
+impl KeptStats {
     fn with_cap(cap: usize) -> KeptStats {
         KeptStats {
             open: Vec::new(),

@@ -1,8 +1,10 @@
 //! Shared test plumbing: running the binary with a clean environment (`agent`), reading its
-//! requests (`otlp`), fixture paths, a loopback OTLP/HTTP receiver, and what a test does when
-//! this machine lacks a tool it needs (`skip_or_fail`).
+//! requests (`otlp`), fixture paths, a tree of many processes (`many`), a loopback
+//! OTLP/HTTP receiver, and what a test does when this machine lacks a tool it needs
+//! (`skip_or_fail`).
 
 pub mod agent;
+pub mod many;
 pub mod otlp;
 pub mod receiver;
 pub mod ticks;

@@ -44,6 +44,11 @@ pub fn run_ticks_encoded(name: &str, trees: &[&str], flags: &[&str]) -> Vec<(Str
         sysotlp::otlp::json::write(builder, &mut line);
         sysotlp::otlp::encode::encode(builder, &mut body);
         requests.push((line, body));
+        // One request per tree: the fixtures hold fewer processes than one batch.
+        assert!(
+            collection.run_more().is_none(),
+            "{name}/{tree}: a second batch"
+        );
     }
     requests
 }

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 /// Reads this tick that were denied or raced, for the one DEBUG line.
 #[derive(Debug, Default)]
 pub struct Quiet {
-    pub reported: u64,
     pub io_denied: u64,
     pub exe_denied: u64,
     pub fd_denied: u64,

@@ -41,13 +41,13 @@ use crate::report::Once;
 use crate::schedule::Tick;
 use crate::semconv;
 use crate::source::Source;
-use details::{DetailReader, Quiet};
+use details::{DetailReader, Details, Quiet};
 use identity::{Identity, Lookup, Reader};
 use points::{Context, emit};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use top::{Chosen, Top};
-use walk::SharedWalk;
+use walk::{Entry, SharedWalk, Walk};
 
 /// What this collector emits (the registry's list), in emission order.
 pub const METRICS: &[&semconv::Info] = &[
@@ -103,6 +103,27 @@ impl Default for Options {
 /// back in is not read again, and memory stays bounded by the processes reported lately.
 const IDENTITY_CYCLES: u64 = 3;
 
+/// Process resources written into the builder at a time: the rest of a tick's go in
+/// further batches (`Collect::collect_more`), each once the previous one was sent, so the
+/// builder's slots (≈ 3.5 KB a process) hold 32 processes, not `--max-processes`.
+pub const BATCH: usize = 32;
+
+/// Where this tick's per-process files are read: the walk's `/proc`.
+#[derive(Clone, Copy)]
+struct Where<'a> {
+    proc_dir: &'a Path,
+    walk: &'a Walk,
+    tick: &'a Tick,
+}
+
+/// A process to report this tick, read in `collect`, waiting for its batch.
+#[derive(Debug)]
+struct Row {
+    /// Its index among the walk's chosen processes.
+    chosen: usize,
+    details: Details,
+}
+
 /// The identity of a process last reported in the cycle `reported`.
 #[derive(Debug)]
 struct Cached {
@@ -123,6 +144,12 @@ pub struct Process {
     reader: Reader,
     capped: Once,
     details: DetailReader,
+    /// This tick's reported processes, read in `collect`, emitted `BATCH` at a time.
+    rows: Vec<Row>,
+    /// Rows emitted so far this tick.
+    emitted: usize,
+    mem_total: Option<u64>,
+    cpus: Option<u64>,
     text: String,
     /// `<root>/proc`.
     proc_dir: PathBuf,
@@ -152,6 +179,10 @@ impl Process {
             reader: Reader::new(src),
             capped: Once::default(),
             details: DetailReader::default(),
+            rows: Vec::new(),
+            emitted: 0,
+            mem_total: None,
+            cpus: None,
             text: String::new(),
             proc_dir: src.path("proc"),
             meminfo: src.path("proc/meminfo"),
@@ -205,47 +236,60 @@ impl Collect for Process {
                 }
             );
         }
-        let mem_total = if out.enabled(&semconv::PROCESS_MEMORY_UTILIZATION) {
+        self.mem_total = if out.enabled(&semconv::PROCESS_MEMORY_UTILIZATION) {
             self.mem_total(src)
         } else {
             None
         };
-        let cpus = if out.enabled(&semconv::PROCESS_CPU_UTILIZATION) {
+        self.cpus = if out.enabled(&semconv::PROCESS_CPU_UTILIZATION) {
             cpu::logical_cpu_count(src, &self.online, &mut self.text).ok()
         } else {
             None
         };
         let mut quiet = Quiet::default();
-        for chosen in chosen {
-            let context = Context {
-                proc_dir: &proc_dir,
-                live: walk.live(),
-                tick,
-                mem_total,
-                cpus,
-                rchar_wchar: self.hostmetrics_quirks,
-            };
-            if let Err(e) = self.report(src, out, chosen, &context, &mut quiet) {
-                first_error.get_or_insert(e);
+        self.rows.clear();
+        self.emitted = 0;
+        let at = Where {
+            proc_dir: &proc_dir,
+            walk: &walk,
+            tick,
+        };
+        for (index, chosen) in chosen.iter().enumerate() {
+            match self.read(src, out, chosen, &at, &mut quiet) {
+                Ok(Some(details)) => self.rows.push(Row {
+                    chosen: index,
+                    details,
+                }),
+                Ok(None) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
+        drop(walk);
         // Identities of processes not reported lately (ended, or out of the top N).
         self.identities
             .retain(|_, cached| cached.reported + IDENTITY_CYCLES > tick.cycle);
         self.proc_dir = proc_dir;
         let Quiet {
-            reported,
             io_denied,
             exe_denied,
             fd_denied,
             gone,
+            ..
         } = quiet;
         if io_denied + exe_denied + fd_denied + gone > 0 {
             log::debug!(
-                "process: {reported} reported; denied (another user's): io {io_denied}, exe {exe_denied}, fd {fd_denied}; {gone} ended while read",
+                "process: {} reported; denied (another user's): io {io_denied}, exe {exe_denied}, fd {fd_denied}; {gone} ended while read",
+                self.rows.len()
             );
         }
+        self.emit_batch(tick, out);
         first_error.map_or(Ok(()), Err)
+    }
+
+    fn collect_more(&mut self, tick: &Tick, out: &mut Builder) -> bool {
+        self.emit_batch(tick, out)
     }
 }
 
@@ -259,15 +303,21 @@ impl Process {
             .filter(|total| *total > 0)
     }
 
-    /// Emits one process's resource and points.
-    fn report(
+    /// Reads what process `chosen` needs beyond its `stat` (its identity once per
+    /// `(pid, starttime)`); `None` when it ended meanwhile.
+    fn read(
         &mut self,
         src: &Source,
-        out: &mut Builder,
+        out: &Builder,
         chosen: &Chosen,
-        cx: &Context<'_>,
+        at: &Where<'_>,
         quiet: &mut Quiet,
-    ) -> Result<(), CollectError> {
+    ) -> Result<Option<Details>, CollectError> {
+        let Where {
+            proc_dir,
+            walk,
+            tick,
+        } = *at;
         let entry = &chosen.entry;
         let key = (entry.pid, entry.stat.starttime);
         let mut digits = PidText::default();
@@ -275,11 +325,11 @@ impl Process {
         if !self.identities.contains_key(&key) {
             let (identity, lookup) =
                 self.reader
-                    .load(src, cx.proc_dir, pid, entry.comm.as_bytes(), cx.tick.cycle);
+                    .load(src, proc_dir, pid, entry.comm.as_bytes(), tick.cycle);
             match lookup {
                 Lookup::Gone => {
                     quiet.gone += 1;
-                    return Ok(());
+                    return Ok(None);
                 }
                 Lookup::ExeDenied => quiet.exe_denied += 1,
                 Lookup::Complete => {}
@@ -287,72 +337,101 @@ impl Process {
             self.identities.insert(
                 key,
                 Cached {
-                    reported: cx.tick.cycle,
+                    reported: tick.cycle,
                     identity,
                 },
             );
         }
         let Some(details) = self
             .details
-            .read(src, out, pid, cx.proc_dir, cx.live, quiet)?
+            .read(src, out, pid, proc_dir, walk.live(), quiet)?
         else {
             quiet.gone += 1;
-            return Ok(());
+            return Ok(None);
         };
-        let Some(cached) = self.identities.get_mut(&key) else {
-            return Ok(());
-        };
-        cached.reported = cx.tick.cycle;
-        let id = &cached.identity;
-        let mut attrs = [(semconv::PROCESS_PID, AttrValue::Int(0)); 7];
-        let mut n = 0;
-        let optional = [
-            (
-                semconv::PROCESS_PID,
-                Some(AttrValue::Int(i64::from(entry.pid))),
-            ),
-            (
-                semconv::PROCESS_PARENT_PID,
-                Some(AttrValue::Int(i64::from(entry.stat.ppid))),
-            ),
-            (
-                semconv::PROCESS_EXECUTABLE_NAME,
-                Some(AttrValue::Str(&id.name)),
-            ),
-            (
-                semconv::PROCESS_EXECUTABLE_PATH,
-                id.path.as_deref().map(AttrValue::Str),
-            ),
-            (
-                semconv::PROCESS_COMMAND,
-                id.command.as_deref().map(AttrValue::Str),
-            ),
-            (
-                semconv::PROCESS_COMMAND_LINE,
-                id.command_line.as_deref().map(AttrValue::Str),
-            ),
-            (
-                semconv::PROCESS_OWNER,
-                id.owner.as_deref().map(AttrValue::Str),
-            ),
-        ];
-        for (key, value) in optional {
-            if let (Some(value), Some(slot)) = (value, attrs.get_mut(n)) {
-                *slot = (key, value);
-                n += 1;
-            }
+        if let Some(cached) = self.identities.get_mut(&key) {
+            cached.reported = tick.cycle;
         }
-        out.resource(attrs.get(..n).unwrap_or_default());
-        quiet.reported += 1;
-        emit(
-            out,
-            entry,
-            chosen.delta,
-            &details,
-            cx,
-            self.page_size,
-            self.clock_ticks,
-        );
-        Ok(())
+        Ok(Some(details))
     }
+
+    /// Emits the next `BATCH` rows of this tick; false when none was left.
+    fn emit_batch(&mut self, tick: &Tick, out: &mut Builder) -> bool {
+        let end = self.rows.len().min(self.emitted + BATCH);
+        let Some(rows) = self.rows.get(self.emitted..end).filter(|r| !r.is_empty()) else {
+            return false;
+        };
+        let walk = self.walk.borrow();
+        let chosen = walk.top().map_or(&[][..], |top| top.chosen());
+        let context = Context {
+            tick,
+            mem_total: self.mem_total,
+            cpus: self.cpus,
+            rchar_wchar: self.hostmetrics_quirks,
+        };
+        for row in rows {
+            let Some(chosen) = chosen.get(row.chosen) else {
+                continue;
+            };
+            let entry = &chosen.entry;
+            let Some(cached) = self.identities.get(&(entry.pid, entry.stat.starttime)) else {
+                continue;
+            };
+            resource(out, entry, &cached.identity);
+            emit(
+                out,
+                entry,
+                chosen.delta,
+                &row.details,
+                &context,
+                self.page_size,
+                self.clock_ticks,
+            );
+        }
+        self.emitted = end;
+        true
+    }
+}
+
+/// Starts the resource of process `entry` (spec/metrics.md §3.9 attributes).
+fn resource(out: &mut Builder, entry: &Entry, id: &Identity) {
+    let mut attrs = [(semconv::PROCESS_PID, AttrValue::Int(0)); 7];
+    let mut n = 0;
+    let optional = [
+        (
+            semconv::PROCESS_PID,
+            Some(AttrValue::Int(i64::from(entry.pid))),
+        ),
+        (
+            semconv::PROCESS_PARENT_PID,
+            Some(AttrValue::Int(i64::from(entry.stat.ppid))),
+        ),
+        (
+            semconv::PROCESS_EXECUTABLE_NAME,
+            Some(AttrValue::Str(&id.name)),
+        ),
+        (
+            semconv::PROCESS_EXECUTABLE_PATH,
+            id.path.as_deref().map(AttrValue::Str),
+        ),
+        (
+            semconv::PROCESS_COMMAND,
+            id.command.as_deref().map(AttrValue::Str),
+        ),
+        (
+            semconv::PROCESS_COMMAND_LINE,
+            id.command_line.as_deref().map(AttrValue::Str),
+        ),
+        (
+            semconv::PROCESS_OWNER,
+            id.owner.as_deref().map(AttrValue::Str),
+        ),
+    ];
+    for (key, value) in optional {
+        if let (Some(value), Some(slot)) = (value, attrs.get_mut(n)) {
+            *slot = (key, value);
+            n += 1;
+        }
+    }
+    out.resource(attrs.get(..n).unwrap_or_default());
 }

@@ -13,15 +13,10 @@ use crate::collect::counter::to_int;
 use crate::otlp::Builder;
 use crate::schedule::Tick;
 use crate::semconv;
-use crate::source::procfs::ProcDir;
-use std::path::Path;
 
 /// What every process of a tick shares.
 #[derive(Debug)]
 pub struct Context<'a> {
-    pub proc_dir: &'a Path,
-    /// The walk's `/proc` when it is a live procfs.
-    pub live: Option<&'a ProcDir>,
     pub tick: &'a Tick,
     pub mem_total: Option<u64>,
     pub cpus: Option<u64>,

@@ -140,7 +140,7 @@ impl Walk {
             dirents: Vec::with_capacity(DIRENT_BUFFER),
             top: None,
             live: None,
-            kept: KeptStats::new(),
+            kept: KeptStats::default(),
             cycle: 0,
             outcome: Ok(()),
             census: Census::default(),

@@ -92,17 +92,30 @@ pub(super) struct Deltas {
     collection: u64,
     /// Time of the previous collection; 0 before the second.
     previous_time: u64,
+    /// Time of the current collection.
+    current_time: u64,
 }
 
 impl Deltas {
-    /// Rewrites this tick's Counter points of `resources` as deltas; returns how many points
-    /// were dropped (first collections). `now` is the tick's time.
-    pub(super) fn apply(&mut self, resources: &mut [ResourceSlot], now: u64) -> usize {
-        self.collection += 1;
+    /// Rewrites Counter points of `resources` as deltas; returns how many points were dropped
+    /// (first collections). `now` is the tick's time. A tick may come in several batches
+    /// (`Builder::finish_more`): only its first (`first`) starts a new collection, and
+    /// forgets the series the collections before it left stale.
+    pub(super) fn apply(&mut self, resources: &mut [ResourceSlot], now: u64, first: bool) -> usize {
+        if first {
+            // What the end of the last collection would have dropped: not refreshed in it
+            // nor in the two before.
+            let finished = self.collection;
+            self.series
+                .retain(|_, previous| finished - previous.seen < STALE_AFTER);
+            self.collection += 1;
+            self.previous_time = self.current_time;
+            self.current_time = now;
+        }
         let mut dropped = 0;
         for resource in resources {
             let mut identity = DefaultHasher::new();
-            hash_attributes(&mut identity, &resource.resource.attributes);
+            hash_attributes(&mut identity, resource.own_attributes());
             for scope in resource.scopes.iter_mut().take(resource.used) {
                 let mut scope_identity = identity.clone();
                 scope_identity.write(scope.scope.name.as_bytes());
@@ -110,10 +123,6 @@ impl Deltas {
                 dropped += self.apply_scope(scope, &scope_identity, now);
             }
         }
-        let collection = self.collection;
-        self.series
-            .retain(|_, previous| collection - previous.seen < STALE_AFTER);
-        self.previous_time = now;
         dropped
     }
 
@@ -392,11 +401,19 @@ mod tests {
     fn state_of_series_gone_for_three_collections_is_forgotten() {
         let mut b = delta();
         tick(&mut b, 200 * SECOND, 1000, BOOT);
+        let held = b.deltas.series.len();
+        assert!(held > 0);
         for n in 1..=3 {
             b.begin((200 + n) * SECOND, BOOT);
             b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
             b.finish();
         }
+        // Forgotten when the next collection begins: a batch of a tick after the first
+        // (`finish_more`) may still refresh them until then.
+        assert_eq!(b.deltas.series.len(), held, "kept through the third");
+        b.begin(204 * SECOND, BOOT);
+        b.metric(&SYSTEM_UPTIME).point(&[], 1.0);
+        b.finish();
         assert_eq!(b.deltas.series.len(), 0, "eth0, lo and cpu.time are stale");
         tick(&mut b, 210 * SECOND, 1500, BOOT);
         assert!(

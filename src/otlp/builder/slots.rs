@@ -62,8 +62,12 @@ impl ScopeSlot {
 /// One resource and its scopes.
 #[derive(Debug, Default)]
 pub struct ResourceSlot {
-    /// Its own attributes (the host's, for the host resource).
+    /// Its own attributes (the host's, for the host resource): the first `own` of
+    /// `resource.attributes`. The rest are spare, kept for the next resource written into
+    /// this slot (a tick's process batches share the slots): cut, they would be allocated
+    /// again.
     pub(super) resource: Resource,
+    pub(super) own: usize,
     /// It also carries the host's attributes whose keys it lacks (spec/metrics.md §1.2):
     /// they are not copied into it (256 process resources held 9 copies each) but written
     /// after its own by `attributes`, `resource_len` and `encode_resource`.
@@ -81,13 +85,18 @@ impl ResourceSlot {
         &'a self,
         host: &'a [KeyValue],
     ) -> impl Iterator<Item = &'a KeyValue> + Clone + 'a {
-        let own = &self.resource.attributes;
+        let own = self.own_attributes();
         let shared = if self.with_host { host } else { &[] };
         own.iter().chain(
             shared
                 .iter()
                 .filter(|kv| !own.iter().any(|o| o.key == kv.key)),
         )
+    }
+
+    /// Its own attributes, without the host's.
+    pub fn own_attributes(&self) -> &[KeyValue] {
+        self.resource.attributes.get(..self.own).unwrap_or_default()
     }
 
     /// Bytes of its `Resource` message (without the length prefix).
@@ -250,12 +259,13 @@ pub(super) fn fold_into_previous(points: &mut [NumberDataPoint], index: usize) -
     true
 }
 
-/// A resource's attributes: `own` first, then those of `host` whose key `own` lacks.
+/// A resource's attributes: `own` first, then those of `host` whose key `own` lacks; returns
+/// how many (the vector keeps any beyond, `ResourceSlot::own`).
 pub(super) fn set_attributes(
     target: &mut Vec<KeyValue>,
     own: &[(&'static str, AttrValue<'_>)],
     host: &[KeyValue],
-) {
+) -> usize {
     let mut index = 0;
     for (key, value) in own {
         let kv = slot(target, index);
@@ -279,7 +289,7 @@ pub(super) fn set_attributes(
         }
         index += 1;
     }
-    target.truncate(index);
+    index
 }
 
 fn set_value(kv: &mut KeyValue, value: AttrValue<'_>) {
