@@ -22,14 +22,74 @@ pub const COMMAND_LINE_LIMIT: usize = 4096;
 /// have been cut.
 const COMM_LIMIT: usize = 15;
 
-/// A process's resource attributes.
+/// A process's resource attributes, in one allocation (one is kept per reported process:
+/// five strings and a map entry of 144 bytes were ~500 bytes each): executable name and
+/// path, command, command line and owner one after the other in `text`, each ending at its
+/// `ends`, present or not by its bit of `present`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Identity {
-    pub name: String,
-    pub path: Option<String>,
-    pub command: Option<String>,
-    pub command_line: Option<String>,
-    pub owner: Option<String>,
+    text: Box<str>,
+    ends: [u32; 5],
+    present: u8,
+}
+
+impl Identity {
+    pub fn new(
+        name: &str,
+        path: Option<&str>,
+        command: Option<&str>,
+        command_line: Option<&str>,
+        owner: Option<&str>,
+    ) -> Identity {
+        let parts = [Some(name), path, command, command_line, owner];
+        let mut text = String::with_capacity(parts.iter().flatten().map(|p| p.len()).sum());
+        let mut identity = Identity::default();
+        for (i, part) in parts.into_iter().enumerate() {
+            if let Some(part) = part {
+                text.push_str(part);
+                identity.present |= 1 << i;
+            }
+            if let Some(end) = identity.ends.get_mut(i) {
+                // At most COMMAND_LINE_LIMIT + a path, names and an owner: far below 4 GiB.
+                *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            }
+        }
+        identity.text = text.into_boxed_str();
+        identity
+    }
+
+    /// Part `i` of `text`, when present.
+    fn part(&self, i: usize) -> Option<&str> {
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let start = i
+            .checked_sub(1)
+            .and_then(|before| self.ends.get(before))
+            .map_or(0, |end| *end as usize);
+        let end = *self.ends.get(i)? as usize;
+        self.text.get(start..end)
+    }
+
+    pub fn name(&self) -> &str {
+        self.part(0).unwrap_or_default()
+    }
+
+    pub fn path(&self) -> Option<&str> {
+        self.part(1)
+    }
+
+    pub fn command(&self) -> Option<&str> {
+        self.part(2)
+    }
+
+    pub fn command_line(&self) -> Option<&str> {
+        self.part(3)
+    }
+
+    pub fn owner(&self) -> Option<&str> {
+        self.part(4)
+    }
 }
 
 /// Why an identity is incomplete.
@@ -171,13 +231,14 @@ impl Reader {
             lookup = Lookup::ExeDenied;
             None
         });
-        let identity = Identity {
-            name: executable_name(comm, path.as_deref()),
-            path,
-            command,
-            command_line,
-            owner: uid.map(|uid| self.passwd.owner(src, uid, cycle)),
-        };
+        let owner = uid.map(|uid| self.passwd.owner(src, uid, cycle));
+        let identity = Identity::new(
+            &executable_name(comm, path.as_deref()),
+            path.as_deref(),
+            command.as_deref(),
+            command_line.as_deref(),
+            owner.as_deref(),
+        );
         (identity, lookup)
     }
 }
@@ -215,6 +276,36 @@ mod tests {
             "worker-pool-007"
         );
         assert_eq!(executable_name(b"\xff\xfe", None), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn an_identity_gives_back_its_parts_absent_or_empty() {
+        let id = Identity::new(
+            "python3",
+            Some("/usr/bin/python3.11"),
+            Some("python3"),
+            Some("python3 -m http.server"),
+            Some("www-data"),
+        );
+        assert_eq!(id.name(), "python3");
+        assert_eq!(id.path(), Some("/usr/bin/python3.11"));
+        assert_eq!(id.command(), Some("python3"));
+        assert_eq!(id.command_line(), Some("python3 -m http.server"));
+        assert_eq!(id.owner(), Some("www-data"));
+        // A zombie: no path and no command line; an empty command is still one.
+        let id = Identity::new("z", None, Some(""), None, Some("root"));
+        assert_eq!(
+            (
+                id.name(),
+                id.path(),
+                id.command(),
+                id.command_line(),
+                id.owner()
+            ),
+            ("z", None, Some(""), None, Some("root"))
+        );
+        assert_eq!(Identity::default().name(), "");
+        assert_eq!(Identity::default().owner(), None);
     }
 
     #[test]

@@ -408,24 +408,18 @@ fn resource(out: &mut Builder, entry: &Entry, id: &Identity) {
         ),
         (
             semconv::PROCESS_EXECUTABLE_NAME,
-            Some(AttrValue::Str(&id.name)),
+            Some(AttrValue::Str(id.name())),
         ),
         (
             semconv::PROCESS_EXECUTABLE_PATH,
-            id.path.as_deref().map(AttrValue::Str),
+            id.path().map(AttrValue::Str),
         ),
-        (
-            semconv::PROCESS_COMMAND,
-            id.command.as_deref().map(AttrValue::Str),
-        ),
+        (semconv::PROCESS_COMMAND, id.command().map(AttrValue::Str)),
         (
             semconv::PROCESS_COMMAND_LINE,
-            id.command_line.as_deref().map(AttrValue::Str),
+            id.command_line().map(AttrValue::Str),
         ),
-        (
-            semconv::PROCESS_OWNER,
-            id.owner.as_deref().map(AttrValue::Str),
-        ),
+        (semconv::PROCESS_OWNER, id.owner().map(AttrValue::Str)),
     ];
     for (key, value) in optional {
         if let (Some(value), Some(slot)) = (value, attrs.get_mut(n)) {
