@@ -123,6 +123,24 @@ impl Kept {
         result
     }
 
+    /// Whether the mount table `path` (a kept `mountinfo`) may have changed since it was
+    /// last read: true unless its descriptor is kept and `poll` reports no `POLLPRI`. The
+    /// kernel raises `POLLERR | POLLPRI` once per change of the mount namespace after the
+    /// file was opened (fs/proc_namespace.c `mounts_poll`), so a kept file that polls quiet
+    /// reads as it did. Counts as a read: the file stays kept.
+    pub fn mount_table_changed(&self, path: &Path) -> bool {
+        let mut entries = self.entries.borrow_mut();
+        let path = path.as_os_str();
+        let Some(entry) = entries.iter_mut().find(|e| e.path.as_os_str() == path) else {
+            return true;
+        };
+        let Some(file) = entry.file.as_ref() else {
+            return true;
+        };
+        entry.read_cycle = self.cycle.get();
+        priority_event(file.as_fd())
+    }
+
     /// Remembers `path`, just opened as `file`: kept when on procfs, else asked no more.
     /// Returns the descriptor when it was not kept.
     pub fn offer(&self, path: &Path, file: File) -> Option<File> {
@@ -186,6 +204,21 @@ pub fn read_with(
         }
     }
     Ok(read(&mut open_file(path)?)?)
+}
+
+/// True when `fd` has a `POLLPRI` (or error) event pending, or cannot be polled.
+fn priority_event(fd: std::os::fd::BorrowedFd<'_>) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let mut fds = [PollFd::new(&fd, PollFlags::PRI)];
+    let zero = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    match poll(&mut fds, Some(&zero)) {
+        Ok(0) => false,
+        Ok(_) => fds.first().is_none_or(|f| !f.revents().is_empty()),
+        Err(_) => true,
+    }
 }
 
 /// A kept file read with `pread` from `offset` on: the descriptor's own position is never
@@ -305,5 +338,72 @@ mod tests {
             k.offer(&path, open_file(Path::new("/proc/self/stat")).unwrap());
         }
         assert!(matches!(k.find(Path::new("/proc/uptime")), Found::Open));
+    }
+}
+
+#[cfg(test)]
+mod mount_table_tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    #[test]
+    fn a_kept_mount_table_polls_quiet_until_a_mount() {
+        // A shell in a mount namespace of its own mounts a tmpfs when told to.
+        let script = "echo ready; read x; mount -t tmpfs sysotlp-poll /mnt && echo mounted; read y";
+        let spawned = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn();
+        let ready = |line: &str| line.trim_end() == "ready";
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => return skip_or_fail(&format!("unshare (util-linux): {e}")),
+        };
+        let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return skip_or_fail("no pipes to unshare");
+        };
+        let mut lines = BufReader::new(stdout).lines();
+        if !lines.next().and_then(Result::ok).is_some_and(|l| ready(&l)) {
+            let _ = child.wait();
+            return skip_or_fail("unshare --mount needs CAP_SYS_ADMIN");
+        }
+        let dir = PathBuf::from(format!("/proc/{}", child.id()));
+        let path = dir.join("mountinfo");
+        let kept = Kept::new(dir);
+        let mut text = String::new();
+        read_with(Some(&kept), &path, &mut |file| {
+            file.read_to_string(&mut text)
+        })
+        .unwrap();
+        assert!(text.contains(" / "), "{text}");
+        assert!(
+            !kept.mount_table_changed(&path),
+            "no mount since it was opened"
+        );
+        writeln!(stdin).unwrap();
+        assert_eq!(lines.next().unwrap().unwrap(), "mounted");
+        assert!(kept.mount_table_changed(&path), "a mount");
+        assert!(!kept.mount_table_changed(&path), "reported once");
+        let mut again = String::new();
+        read_with(Some(&kept), &path, &mut |file| {
+            file.read_to_string(&mut again)
+        })
+        .unwrap();
+        assert!(again.contains("sysotlp-poll"), "{again}");
+        // A table that is not kept may always have changed.
+        assert!(kept.mount_table_changed(Path::new("/proc/self/mounts")));
+        writeln!(stdin).unwrap();
+        child.wait().unwrap();
+    }
+
+    /// Fails under `CI=true` (a check must not pass because the machine cannot run it).
+    fn skip_or_fail(reason: &str) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "cannot run here (CI=true, so this fails rather than skips): {reason}"
+        );
+        eprintln!("SKIP: {reason}");
     }
 }

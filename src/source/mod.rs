@@ -353,6 +353,14 @@ impl Source {
         self.fixed_now_unix_nano
     }
 
+    /// Whether the mount table `path` (`proc/<1|self>/mountinfo`) may have changed since it
+    /// was last read: always true but for a live table kept open that polls quiet.
+    pub fn mount_table_changed(&self, path: &Path) -> bool {
+        self.kept
+            .as_ref()
+            .is_none_or(|kept| kept.mount_table_changed(path))
+    }
+
     /// Reads `path` into `buf` (cleared first), reusing its capacity.
     pub fn read_into(&self, path: &Path, buf: &mut String) -> Result<(), ReadError> {
         buf.clear();

@@ -17,6 +17,10 @@
 //! DEVNAME=vda                                                  (sys/dev/block/254:0/uevent)
 //! ```
 //!
+//! On a live root the host's table is read and parsed again only when its kept file polls
+//! `POLLPRI` (a mount or unmount since: `Source::mount_table_changed`); a node with
+//! hundreds of mounts otherwise has the kernel format all of them every tick.
+//!
 //! Which mounts: the last entry of each mount point (an over-mount hides the ones below,
 //! and statfs sees the top; this also dedups (device, mountpoint)); bind mounts at other
 //! mount points stay separate. Then the type filter, where the include keyword `physical`
@@ -114,6 +118,8 @@ pub struct Filesystem {
     /// The type include list has the `physical` keyword: `proc/filesystems` is needed.
     physical_keyword: bool,
     table: String,
+    /// `table` is the host's (`proc/1/mountinfo`), parsed whole into `mounts`.
+    host_table_parsed: bool,
     filesystems: String,
     uevent: String,
     uevent_path: OsString,
@@ -154,6 +160,7 @@ impl Filesystem {
             mountpoints: options.mountpoints.clone(),
             cap: Cap::new(options.max_mounts, "mounts", "--max-mounts"),
             table: String::new(),
+            host_table_parsed: false,
             filesystems: String::new(),
             uevent: String::new(),
             uevent_path: OsString::new(),
@@ -393,9 +400,20 @@ impl Collect for Filesystem {
             self.saturation_warned.reset();
         }
 
-        let own = self.read_table(src)?;
-        let mut failure = self.parse_table(own);
-        self.mark_shadowed();
+        // The host's table as parsed last tick, while its kept file polls quiet (no mount or
+        // unmount since); this tick's choices and statistics are made afresh below.
+        let mut failure = None;
+        if self.host_table_parsed && !src.mount_table_changed(&self.host_table) {
+            for m in self.mounts.iter_mut().take(self.len) {
+                m.selected = false;
+                m.stats = None;
+            }
+        } else {
+            let own = self.read_table(src)?;
+            failure = self.parse_table(own);
+            self.mark_shadowed();
+            self.host_table_parsed = !own && failure.is_none();
+        }
 
         let physical_known = if self.physical_keyword {
             match src.read_into(&self.filesystems_path, &mut self.filesystems) {
