@@ -652,9 +652,10 @@ fn batches(root: &std::path::Path, flags: &[&str], nows: &[u64]) -> Vec<Vec<Valu
 }
 
 #[test]
-fn a_tick_of_many_processes_goes_in_batches_of_32_in_one_builder() {
+fn a_tick_of_many_processes_goes_in_batches_in_one_builder() {
     use crate::util::many::{FIRST_COPY, many_processes};
-    // Five batches: a collection counted per batch would forget the last batch's series
+    use sysotlp::collect::process::BATCH;
+    // Nine batches: a collection counted per batch would forget the last batches' series
     // before they are refreshed (stale after 3), and drop their points as new.
     let root = many_processes(&scratch("many-batches"), 140);
     let (t1, t2) = (1_767_225_600_000_000_000, 1_767_225_610_000_000_000);
@@ -677,7 +678,10 @@ fn a_tick_of_many_processes_goes_in_batches_of_32_in_one_builder() {
     for (tick, requests) in ticks.iter().enumerate() {
         let sizes: Vec<usize> = requests.iter().map(|r| processes(r).len()).collect();
         let n = everyone.len();
-        assert_eq!(sizes, [32, 32, 32, 32, n - 128], "tick {}", tick + 1);
+        let mut expected = vec![BATCH; n / BATCH];
+        expected.extend((n % BATCH > 0).then_some(n % BATCH));
+        assert!(expected.len() > 4, "{expected:?}");
+        assert_eq!(sizes, expected, "tick {}", tick + 1);
         let mut reported: Vec<i64> = requests.iter().flat_map(pids).collect();
         reported.sort_unstable();
         let mut expected = everyone.clone();
@@ -729,10 +733,14 @@ fn the_agent_writes_every_batch_of_a_tick() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let per_line: Vec<usize> = lines.iter().map(|r| processes(r).len()).collect();
-    assert_eq!(per_line.len(), 3, "{per_line:?}");
-    assert_eq!(per_line[..2], [32, 32]);
     let total: usize = per_line.iter().sum();
     assert!(total > 80, "{total}");
+    let batch = sysotlp::collect::process::BATCH;
+    assert_eq!(per_line.len(), total.div_ceil(batch), "{per_line:?}");
+    assert!(
+        per_line.iter().rev().skip(1).all(|n| *n == batch),
+        "{per_line:?}"
+    );
     // The census is in the first, with the host's resource.
     assert!(
         points(&lines[0])

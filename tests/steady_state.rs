@@ -196,7 +196,7 @@ fn main() {
     // container's resource, and sockstat, which is off by default); the VM again with a
     // --textfile-dir of 10 files × 100 series, and also with delta temporality and semconv
     // names (the builder's state map and renames); per-process resources with every process
-    // metric on (issue 12), and a tree of 106 in four batches (`run_more`) with delta
+    // metric on (issue 12), and a tree of 106 in batches (`run_more`) with delta
     // temporality; --hostmetrics-quirks (six memory states, gopsutil's socket list,
     // the process arithmetic).
     let many = many::many_processes(
@@ -242,7 +242,7 @@ fn main() {
             ],
         ),
         (
-            "106 processes in 4 batches, delta",
+            "106 processes in batches, delta",
             many.as_ref(),
             vec![
                 "--collectors=processes,process",
