@@ -17,9 +17,8 @@
 //! DEVNAME=vda                                                  (sys/dev/block/254:0/uevent)
 //! ```
 //!
-//! On a live root the host's table is read and parsed again only when its kept file polls
-//! `POLLPRI` (a mount or unmount since: `Source::mount_table_changed`); a node with
-//! hundreds of mounts otherwise has the kernel format all of them every tick.
+//! Live, the host's table is parsed again only when its kept file polls `POLLPRI` (a mount
+//! changed since: `Source::mount_table_changed`), not formatted by the kernel every tick.
 //!
 //! Which mounts: the last entry of each mount point (an over-mount hides the ones below,
 //! and statfs sees the top; this also dedups (device, mountpoint)); bind mounts at other
@@ -400,8 +399,8 @@ impl Collect for Filesystem {
             self.saturation_warned.reset();
         }
 
-        // The host's table as parsed last tick, while its kept file polls quiet (no mount or
-        // unmount since); this tick's choices and statistics are made afresh below.
+        // The host's table as parsed last tick while its kept file polls quiet; this tick's
+        // choices and statistics are made afresh below.
         let mut failure = None;
         if self.host_table_parsed && !src.mount_table_changed(&self.host_table) {
             for m in self.mounts.iter_mut().take(self.len) {
