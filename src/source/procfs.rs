@@ -9,6 +9,8 @@
 //! stand at `<pid>/stat`, and a seq_file returns its whole text to the first read whose
 //! buffer holds it: `openat` relative to the directory, one read, `close`. Fixture trees
 //! (not procfs, and they may inject errors) keep taking `Source::read_bytes_into`.
+//! `KeptStats` goes further for `<pid>/stat`: the file stays open between walks and is read
+//! again with one `pread` at offset 0.
 
 use super::{MAX_FILE_BYTES, ReadError};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
