@@ -17,8 +17,7 @@
 //! DEVNAME=vda                                                  (sys/dev/block/254:0/uevent)
 //! ```
 //!
-//! Live, the host's table is parsed again only when its kept file polls `POLLPRI` (a mount
-//! changed since: `Source::mount_table_changed`), not formatted by the kernel every tick.
+//! Live, the host's table is parsed again only when it polls `POLLPRI` or a statfs says ENOENT.
 //!
 //! Which mounts: the last entry of each mount point (an over-mount hides the ones below,
 //! and statfs sees the top; this also dedups (device, mountpoint)); bind mounts at other
@@ -279,7 +278,9 @@ impl Filesystem {
                 m.stats = Some(stats);
                 self.report.succeeded(mp, now, "");
             }
+            // Gone without a mount change (a parent renamed: no POLLPRI): read the table again.
             Answer::Failed(e) if is_quiet(&e) => {
+                self.host_table_parsed = false;
                 self.report
                     .notes
                     .note(log::Level::Debug, format_args!("statfs {mp}: {e}"));
@@ -399,8 +400,7 @@ impl Collect for Filesystem {
             self.saturation_warned.reset();
         }
 
-        // The host's table as parsed last tick while its kept file polls quiet; this tick's
-        // choices and statistics are made afresh below.
+        // Last tick's parse while the kept table polls quiet; choices and stats made afresh.
         let mut failure = None;
         if self.host_table_parsed && !src.mount_table_changed(&self.host_table) {
             for m in self.mounts.iter_mut().take(self.len) {

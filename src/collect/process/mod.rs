@@ -220,6 +220,9 @@ impl Collect for Process {
         tick: &Tick,
         out: &mut Builder,
     ) -> Result<(), CollectError> {
+        // A batch left over from a tick not sent whole is never sent with this one's.
+        self.rows.clear();
+        self.emitted = 0;
         let walk = std::rc::Rc::clone(&self.walk);
         let mut walk = walk.borrow_mut();
         walk.run(src, tick)?;
@@ -249,8 +252,6 @@ impl Collect for Process {
             None
         };
         let mut quiet = Quiet::default();
-        self.rows.clear();
-        self.emitted = 0;
         let at = Where {
             proc_dir: &proc_dir,
             walk: &walk,
